@@ -1,0 +1,156 @@
+"""Mixins shared by the estimator families.
+
+- :class:`DomainAwareMixin`: ``fit`` takes ``sample_domain``; with metadata
+  routing on, it is requested by default so ``GridSearchCV`` passes it along.
+- :class:`BaseAdapter`: the template of feature-based adaptation
+  transformers. ``fit`` validates ``X`` and the domains once, subclasses fill in
+  ``_fit`` and ``_transform``.
+"""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from ._compat import _fit_context, validate_data
+from .domain import Domains, check_domains, prediction_domains
+
+__all__ = ["BaseAdapter", "DomainAwareMixin", "accepts_sample_domain"]
+
+
+def accepts_sample_domain(obj: Any, method: str = "fit") -> bool:
+    """Whether ``obj.<method>`` takes a ``sample_domain`` argument."""
+    func = getattr(obj, method, None)
+    if func is None:
+        return False
+    try:
+        return "sample_domain" in inspect.signature(func).parameters
+    except (TypeError, ValueError):  # builtins without a signature
+        return False
+
+
+class DomainAwareMixin:
+    """Mixin for estimators whose ``fit`` takes ``sample_domain``.
+
+    With scikit-learn's metadata routing on, ``sample_domain`` is requested by
+    default, so meta-estimators route it without ``set_fit_request``. With
+    routing off it is a plain fit parameter.
+    """
+
+    __metadata_request__fit = {"sample_domain": True}
+
+    #: What ``fit`` cannot work without; see :func:`sktransfer.domain.check_domains`.
+    _domain_needs: tuple[str, ...] = ("source", "target")
+
+    def _check_domains(
+        self, X: Any, y: ArrayLike | None, sample_domain: ArrayLike | None
+    ) -> Domains:
+        return check_domains(X, y, sample_domain, needs=self._domain_needs, estimator=self)
+
+
+class BaseAdapter(DomainAwareMixin, TransformerMixin, BaseEstimator):
+    """Base class of feature-based domain adaptation transformers.
+
+    ``fit(X, y=None, sample_domain=None)`` learns a map from the source and
+    target rows; ``fit_transform`` returns the training rows mapped (source rows
+    into the target/shared space); ``transform(X, sample_domain=None)`` maps new
+    rows, treated as target unless ``sample_domain`` says otherwise.
+
+    Subclasses implement ``_fit(X, y, domains)`` and ``_transform(X,
+    sample_domain)``.
+    """
+
+    __metadata_request__transform = {"sample_domain": True}
+
+    def _validate_X(self, X: ArrayLike, *, reset: bool) -> np.ndarray:
+        return validate_data(
+            self,
+            X,
+            reset=reset,
+            dtype=[np.float64, np.float32],
+            ensure_min_samples=2 if reset else 1,
+        )
+
+    def _fit_domains(
+        self, X: ArrayLike, y: ArrayLike | None, sample_domain: ArrayLike | None
+    ) -> tuple[np.ndarray, Domains]:
+        X = self._validate_X(X, reset=True)
+        domains = self._check_domains(X, y, sample_domain)
+        self._fit(X, None if y is None else np.asarray(y), domains)
+        return X, domains
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X: ArrayLike, y: ArrayLike | None = None, sample_domain: ArrayLike | None = None):
+        """Learn the map from source and target rows.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Source and target rows, stacked.
+        y : array-like of shape (n_samples,), default=None
+            Labels, with target labels masked (``-1`` or ``NaN``); used to infer
+            the domains when ``sample_domain`` is None.
+        sample_domain : array-like of shape (n_samples,), default=None
+            Domain id per row: > 0 source, < 0 target.
+
+        Returns
+        -------
+        self : object
+            Fitted transformer.
+        """
+        self._fit_domains(X, y, sample_domain)
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_transform(
+        self, X: ArrayLike, y: ArrayLike | None = None, sample_domain: ArrayLike | None = None
+    ) -> np.ndarray:
+        """Fit, then map the training rows: source rows into the target space.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Source and target rows, stacked.
+        y : array-like of shape (n_samples,), default=None
+            Labels with target labels masked; used to infer the domains when
+            ``sample_domain`` is None.
+        sample_domain : array-like of shape (n_samples,), default=None
+            Domain id per row: > 0 source, < 0 target.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_features_out)
+            The rows of ``X`` in the adapted space.
+        """
+        X, domains = self._fit_domains(X, y, sample_domain)
+        return self._transform(X, domains.sample_domain)
+
+    def transform(self, X: ArrayLike, sample_domain: ArrayLike | int | None = None) -> np.ndarray:
+        """Map rows into the adapted space.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to map.
+        sample_domain : array-like of shape (n_samples,) or int, default=None
+            Domain id per row; None treats every row as target.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_features_out)
+            The mapped rows.
+        """
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        return self._transform(X, prediction_domains(X.shape[0], sample_domain))
+
+    def _fit(self, X: np.ndarray, y: np.ndarray | None, domains: Domains) -> None:
+        raise NotImplementedError
+
+    def _transform(self, X: np.ndarray, sample_domain: np.ndarray) -> np.ndarray:
+        raise NotImplementedError

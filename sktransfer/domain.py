@@ -1,0 +1,597 @@
+"""The domain contract: how source and target rows travel through ``fit``.
+
+Every estimator in sktransfer takes one stacked ``X`` (source and target rows
+together), one ``y`` and an optional ``sample_domain``, with skada's
+conventions:
+
+- ``sample_domain[i] > 0``: row ``i`` comes from a source domain (1, 2, ... for
+  several sources); ``< 0``: from a target domain (-1, -2, ...). Zero is not a
+  domain.
+- Unknown labels are masked in ``y``: ``-1`` for classification, ``NaN`` for
+  regression.
+- Without ``sample_domain``, domains are inferred from the mask: labelled rows
+  are source (``1``), masked rows are target (``-2``).
+- ``predict``/``transform`` on new data treat every row as target unless a
+  ``sample_domain`` is passed.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import _num_samples
+
+__all__ = [
+    "Domains",
+    "check_domains",
+    "mask_target_labels",
+    "split_domains",
+    "stack_domains",
+]
+
+#: Domain id given to rows inferred to be source (labelled rows).
+INFERRED_SOURCE = 1
+#: Domain id given to rows inferred to be target (masked rows), and to rows of
+#: new data passed to ``predict``/``transform`` without ``sample_domain``.
+INFERRED_TARGET = -2
+
+_NEEDS = frozenset(
+    {"source", "target", "source_labels", "target_labels", "sample_domain"}
+)
+
+_STACK_HINT = (
+    "e.g. X, y, sample_domain = stack_domains(source=(Xs, ys), target=Xt)"
+)
+
+
+@dataclass(frozen=True)
+class Domains:
+    """Validated domain information for the rows of one ``fit`` call.
+
+    Returned by :func:`check_domains`; estimators read the masks from it rather
+    than recomputing them.
+
+    Attributes
+    ----------
+    sample_domain : ndarray of shape (n_samples,), dtype int
+        Domain id of each row, given or inferred.
+    labelled : ndarray of shape (n_samples,), dtype bool
+        Rows whose label is known (all False when ``y`` was None).
+    inferred : bool
+        True when ``sample_domain`` was inferred from the label mask.
+    """
+
+    sample_domain: np.ndarray
+    labelled: np.ndarray
+    inferred: bool
+
+    @property
+    def source(self) -> np.ndarray:
+        """Boolean mask of source rows (``sample_domain > 0``)."""
+        return self.sample_domain > 0
+
+    @property
+    def target(self) -> np.ndarray:
+        """Boolean mask of target rows (``sample_domain < 0``)."""
+        return self.sample_domain < 0
+
+    @property
+    def source_ids(self) -> np.ndarray:
+        """Sorted ids of the source domains present."""
+        return np.unique(self.sample_domain[self.source])
+
+    @property
+    def target_ids(self) -> np.ndarray:
+        """Ids of the target domains present, -1 first."""
+        return -np.unique(-self.sample_domain[self.target])
+
+
+def _label_kind(y: np.ndarray) -> str:
+    """Return ``"regression"``, ``"classification"`` or ``"string"`` for ``y``.
+
+    NaN anywhere means regression (NaN is the regression mask). Strings are
+    classes that cannot hold the ``-1`` mask.
+    """
+    if y.dtype.kind in "fc":
+        if np.isnan(y).any():
+            return "regression"
+        kind = type_of_target(y)
+        return "regression" if kind.startswith("continuous") else "classification"
+    if y.dtype.kind in "iub":
+        return "classification"
+    # object / str: look at the values themselves.
+    values = y.tolist()
+    has_str = any(isinstance(v, str) for v in values)
+    has_number = any(
+        isinstance(v, numbers.Number) and not isinstance(v, bool) for v in values
+    )
+    has_none = any(v is None for v in values)
+    if has_str and (has_number or has_none):
+        raise TypeError(
+            "y mixes string class labels with numbers or None (such as the "
+            "unlabelled marker -1). String labels cannot be masked: encode the "
+            "classes as integers first (sklearn.preprocessing.LabelEncoder fitted "
+            "on the labelled rows), then mark unlabelled rows with -1."
+        )
+    if has_str:
+        return "string"
+    return _label_kind(np.asarray(values, dtype=float))
+
+
+def unlabelled_mask(y: ArrayLike) -> np.ndarray:
+    """Boolean mask of the rows of ``y`` whose label is masked.
+
+    ``NaN`` masks a regression target, ``-1`` a class label; string labels are
+    never masked.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+        Labels, with unknown ones masked.
+
+    Returns
+    -------
+    mask : ndarray of shape (n_samples,), dtype bool
+        True where the label is unknown.
+    """
+    y = np.asarray(y)
+    if y.ndim != 1:
+        y = y.reshape(len(y), -1)
+        if y.shape[1] != 1:
+            # Multi-output: a row is unlabelled when all its outputs are masked.
+            return np.all([unlabelled_mask(col) for col in y.T], axis=0)
+        y = y[:, 0]
+    kind = _label_kind(y)
+    if kind == "string":
+        return np.zeros(len(y), dtype=bool)
+    values = np.asarray(y, dtype=float)
+    if kind == "regression":
+        return np.isnan(values)
+    return values == -1
+
+
+def _check_not_mask_lookalike(y: np.ndarray, labelled: np.ndarray) -> None:
+    """Refuse ``{-1, +1}`` class labels, where -1 would silently become the mask."""
+    y = np.asarray(y)
+    if y.ndim != 1 or y.dtype.kind not in "iuf" or not labelled.any():
+        return
+    if (~labelled).any() and np.array_equal(np.unique(y[labelled]), [1]):
+        raise ValueError(
+            "y holds only the values -1 and 1. In sktransfer -1 marks an "
+            "unlabelled (target) row, so the labelled rows would all be class 1. "
+            "If -1 is a class label, recode the classes, e.g. "
+            "y = (y > 0).astype(int), and mark unlabelled rows with -1."
+        )
+
+
+def _as_sample_domain(sample_domain: ArrayLike, n_samples: int) -> np.ndarray:
+    sd = np.asarray(sample_domain)
+    if sd.ndim == 0:
+        sd = np.full(n_samples, sd)
+    if sd.ndim != 1 or sd.shape[0] != n_samples:
+        raise ValueError(
+            f"sample_domain must be one id per row of X: expected shape "
+            f"({n_samples},), got {sd.shape}. Build X, y and sample_domain together, "
+            f"{_STACK_HINT}."
+        )
+    if sd.dtype.kind == "f":
+        if not np.all(np.isfinite(sd)) or np.any(sd != np.round(sd)):
+            raise ValueError(
+                "sample_domain must hold integer domain ids (> 0 source, < 0 "
+                f"target); got non-integer values such as {sd[sd != np.round(sd)][:3]}."
+            )
+    elif sd.dtype.kind not in "iub":
+        raise TypeError(
+            "sample_domain must hold integer domain ids (> 0 source, < 0 target); "
+            f"got dtype {sd.dtype}."
+        )
+    sd = sd.astype(np.int64)
+    if np.any(sd == 0):
+        raise ValueError(
+            "sample_domain contains 0, which is not a domain id: use positive ids "
+            "(1, 2, ...) for source rows and negative ids (-1, -2, ...) for target "
+            f"rows ({int(np.sum(sd == 0))} row(s) are 0)."
+        )
+    return sd
+
+
+def check_domains(
+    X: Any,
+    y: ArrayLike | None = None,
+    sample_domain: ArrayLike | int | None = None,
+    *,
+    needs: str | Iterable[str] = ("source", "target"),
+    estimator: Any = None,
+) -> Domains:
+    """Validate the domain information of one ``fit`` call.
+
+    Parameters
+    ----------
+    X : array-like, DataFrame or list of shape (n_samples, ...)
+        The stacked rows; only its length is used.
+    y : array-like of shape (n_samples,), default=None
+        Labels with unknown ones masked (``-1`` for classes, ``NaN`` for
+        regression targets).
+    sample_domain : array-like of shape (n_samples,) or int, default=None
+        Domain id per row (> 0 source, < 0 target). When None it is inferred
+        from the mask of ``y``: labelled rows are source (1), masked rows target
+        (-2).
+    needs : str or iterable of str, default=("source", "target")
+        What the caller cannot work without, among ``"source"``, ``"target"``,
+        ``"source_labels"`` (some labelled source rows), ``"target_labels"``
+        (some labelled target rows) and ``"sample_domain"`` (domains must be
+        given, not inferred).
+    estimator : estimator instance, str or None, default=None
+        Named in error messages.
+
+    Returns
+    -------
+    domains : Domains
+        The validated ``sample_domain`` and the mask of labelled rows.
+
+    Raises
+    ------
+    ValueError
+        If a need is not met, or ``y``/``sample_domain`` do not match ``X``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sktransfer.domain import check_domains
+    >>> X = np.zeros((4, 2))
+    >>> d = check_domains(X, y=[0, 1, -1, -1])
+    >>> d.sample_domain
+    array([ 1,  1, -2, -2])
+    >>> d.target
+    array([False, False,  True,  True])
+    """
+    needs = {needs} if isinstance(needs, str) else set(needs)
+    unknown = needs - _NEEDS
+    if unknown:
+        raise ValueError(f"Unknown needs {sorted(unknown)}; choose from {sorted(_NEEDS)}.")
+    who = (
+        estimator
+        if isinstance(estimator, str)
+        else type(estimator).__name__
+        if estimator is not None
+        else "This estimator"
+    )
+    n_samples = _num_samples(X)
+
+    if y is not None:
+        y = np.asarray(y)
+        if y.shape[0] != n_samples:
+            raise ValueError(
+                f"y has {y.shape[0]} rows but X has {n_samples}: pass one label per "
+                "row of X, with unlabelled rows masked (-1 or NaN)."
+            )
+        labelled = ~unlabelled_mask(y)
+        _check_not_mask_lookalike(y, labelled)
+    else:
+        labelled = np.zeros(n_samples, dtype=bool)
+
+    if sample_domain is None:
+        if "sample_domain" in needs:
+            raise ValueError(
+                f"{who} needs sample_domain: it uses labelled target rows, so "
+                "domains cannot be inferred from the label mask. Pass "
+                "sample_domain=... (> 0 for source rows, < 0 for target rows), "
+                f"{_STACK_HINT[5:]}."
+            )
+        if y is None:
+            raise ValueError(
+                f"{who} cannot tell source rows from target rows: pass "
+                "sample_domain (> 0 source, < 0 target), or y with the target "
+                f"labels masked (-1, or NaN for regression), {_STACK_HINT[5:]}."
+            )
+        sd = np.where(labelled, INFERRED_SOURCE, INFERRED_TARGET).astype(np.int64)
+        inferred = True
+    else:
+        sd = _as_sample_domain(sample_domain, n_samples)
+        inferred = False
+
+    domains = Domains(sample_domain=sd, labelled=labelled, inferred=inferred)
+    how = (
+        "(domains were inferred from y: labelled rows are source, rows labelled -1 "
+        "or NaN are target)"
+        if inferred
+        else "(sample_domain > 0 marks source rows, < 0 target rows)"
+    )
+    if "source" in needs and not domains.source.any():
+        raise ValueError(
+            f"{who} needs source rows, but every row is a target row {how}. "
+            f"Pass source rows with their labels, {_STACK_HINT[5:]}."
+        )
+    if "target" in needs and not domains.target.any():
+        raise ValueError(
+            f"{who} needs target rows to adapt to, but every row is a source row "
+            f"{how}. Pass target rows with sample_domain < 0 (or their labels "
+            f"masked), {_STACK_HINT[5:]}."
+        )
+    if "source_labels" in needs and not (labelled & domains.source).any():
+        raise ValueError(
+            f"{who} needs labelled source rows, but "
+            + ("y is None." if y is None else "every source label is masked (-1 or NaN).")
+            + " Pass y with the labels of the source rows."
+        )
+    if "target_labels" in needs and y is not None and not (labelled & domains.target).any():
+        raise ValueError(
+            f"{who} needs some labelled target rows (sample_domain < 0 with a "
+            "label in y), but every target label is masked. Label a few target rows, "
+            "e.g. stack_domains(source=(Xs, ys), target=(Xt_few, yt_few)) plus the "
+            "unlabelled ones as a second target block."
+        )
+    return domains
+
+
+def prediction_domains(n_samples: int, sample_domain: ArrayLike | int | None) -> np.ndarray:
+    """Domains of new rows passed to ``transform``/``predict``: target by default."""
+    if sample_domain is None:
+        return np.full(n_samples, INFERRED_TARGET, dtype=np.int64)
+    return _as_sample_domain(sample_domain, n_samples)
+
+
+def mask_target_labels(y: ArrayLike, sample_domain: ArrayLike) -> np.ndarray:
+    """Return a copy of ``y`` with the labels of target rows masked.
+
+    Use it to hide true target labels before ``fit`` (keeping them to score).
+    Class labels are masked with ``-1``, regression targets with ``NaN``.
+
+    Parameters
+    ----------
+    y : array-like of shape (n_samples,)
+        Labels of every row.
+    sample_domain : array-like of shape (n_samples,)
+        Domain id per row (> 0 source, < 0 target).
+
+    Returns
+    -------
+    y_masked : ndarray of shape (n_samples,)
+        ``y`` with target rows set to the mask.
+
+    Examples
+    --------
+    >>> from sktransfer.domain import mask_target_labels
+    >>> mask_target_labels([0, 1, 1, 0], [1, 1, -1, -1])
+    array([ 0,  1, -1, -1])
+    """
+    y = np.array(y, copy=True)
+    sd = _as_sample_domain(sample_domain, y.shape[0])
+    kind = _label_kind(y)
+    if kind == "string":
+        raise TypeError(
+            "String class labels cannot be masked with -1: encode them as integers "
+            "first (sklearn.preprocessing.LabelEncoder)."
+        )
+    if kind == "regression":
+        y = y.astype(float, copy=False)
+        y[sd < 0] = np.nan
+    else:
+        y[sd < 0] = -1
+    return y
+
+
+# --------------------------------------------------------------------------- stacking
+
+
+def _rows_kind(X: Any) -> str:
+    if hasattr(X, "iloc") and hasattr(X, "columns"):
+        return "frame"
+    if isinstance(X, (list, tuple)):
+        return "list"
+    return "array"
+
+
+def _n_features(X: Any, kind: str) -> int | None:
+    if kind == "frame":
+        return X.shape[1]
+    if kind == "array":
+        shape = np.shape(X)
+        if len(shape) == 1:
+            raise ValueError(
+                f"Expected a 2-D array of rows for each domain, got a 1-D array of "
+                f"shape {shape}. Reshape it: X.reshape(-1, 1) for one feature, or "
+                "X.reshape(1, -1) for one row."
+            )
+        return int(np.prod(shape[1:]))
+    return None
+
+
+def _as_blocks(arg: Any, role: str) -> list[tuple[Any, Any]]:
+    """Normalise a ``source=``/``target=`` argument to a list of (X, y or None)."""
+
+    def one(item: Any) -> tuple[Any, Any]:
+        if isinstance(item, tuple):
+            if len(item) != 2:
+                raise ValueError(
+                    f"Each {role} domain must be X or a pair (X, y); got a tuple of "
+                    f"length {len(item)}."
+                )
+            return item[0], item[1]
+        return item, None
+
+    if isinstance(arg, list) and arg and all(isinstance(a, tuple) for a in arg):
+        return [one(a) for a in arg]
+    if (
+        isinstance(arg, list)
+        and arg
+        and all(hasattr(a, "shape") and len(np.shape(a)) >= 2 for a in arg)
+    ):
+        return [one(a) for a in arg]
+    return [one(arg)]
+
+
+def stack_domains(
+    source: Any,
+    target: Any,
+) -> tuple[Any, np.ndarray, np.ndarray]:
+    """Stack source and target rows into the ``X, y, sample_domain`` of ``fit``.
+
+    Parameters
+    ----------
+    source : (X, y) pair, or list of pairs for several source domains
+        Labelled source rows. Source domain ``k`` (from 1) gets id ``k``.
+    target : X, (X, y) pair, or a list of them for several target domains
+        Target rows. Without labels they are masked in the stacked ``y`` (``-1``
+        for classes, ``NaN`` for regression targets); with labels the labels
+        are kept (for estimators that use a few labelled target rows). Target
+        domain ``k`` (from 1) gets id ``-k``.
+
+    Returns
+    -------
+    X : ndarray, DataFrame or list
+        Source rows then target rows. DataFrames are concatenated (index
+        reset), lists (image paths, texts) joined, arrays stacked.
+    y : ndarray of shape (n_samples,)
+        Labels with target labels masked where none were given.
+    sample_domain : ndarray of shape (n_samples,), dtype int
+        Domain id of each row.
+
+    See Also
+    --------
+    split_domains : The inverse.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sktransfer.domain import stack_domains
+    >>> Xs, ys = np.zeros((3, 2)), np.array([0, 1, 1])
+    >>> Xt = np.ones((2, 2))
+    >>> X, y, sample_domain = stack_domains(source=(Xs, ys), target=Xt)
+    >>> X.shape, y, sample_domain
+    ((5, 2), array([ 0,  1,  1, -1, -1]), array([ 1,  1,  1, -1, -1]))
+    """
+    sources = _as_blocks(source, "source")
+    targets = _as_blocks(target, "target")
+    for X_block, y_block in sources:
+        if y_block is None:
+            raise ValueError(
+                "Each source domain must be a pair (X, y) with its labels; got X "
+                f"alone. {_STACK_HINT[5:].capitalize()}."
+            )
+    blocks = [(X_b, y_b, k + 1) for k, (X_b, y_b) in enumerate(sources)]
+    blocks += [(X_b, y_b, -(k + 1)) for k, (X_b, y_b) in enumerate(targets)]
+
+    kinds = {_rows_kind(X_b) for X_b, _, _ in blocks}
+    kind = "frame" if "frame" in kinds else ("list" if kinds == {"list"} else "array")
+    widths = {}
+    for X_b, _, dom in blocks:
+        width = _n_features(X_b, _rows_kind(X_b))
+        if width is not None:
+            widths[dom] = width
+    if len(set(widths.values())) > 1:
+        detail = ", ".join(
+            f"{'source' if d > 0 else 'target'} {abs(d)}: {w}" for d, w in widths.items()
+        )
+        raise ValueError(
+            f"Every domain must have the same number of features; got {detail}. "
+            "Select or project the same features in each domain first."
+        )
+
+    y_given = [np.asarray(y_b) for _, y_b, _ in blocks if y_b is not None]
+    kinds_y = {_label_kind(y_b.ravel()) for y_b in y_given}
+    if "string" in kinds_y and any(y_b is None for _, y_b, _ in blocks):
+        raise TypeError(
+            "The source labels are strings, which cannot be masked with -1 for the "
+            "unlabelled target rows. Encode the classes as integers first "
+            "(sklearn.preprocessing.LabelEncoder)."
+        )
+    regression = "regression" in kinds_y
+
+    ys, doms = [], []
+    for X_b, y_b, dom in blocks:
+        n_b = _num_samples(X_b)
+        if y_b is None:
+            y_b = np.full(n_b, np.nan if regression else -1)
+        else:
+            y_b = np.asarray(y_b)
+            if y_b.shape[0] != n_b:
+                raise ValueError(
+                    f"{'Source' if dom > 0 else 'Target'} domain {abs(dom)} has "
+                    f"{n_b} rows but {y_b.shape[0]} labels."
+                )
+        ys.append(y_b)
+        doms.append(np.full(n_b, dom, dtype=np.int64))
+    y = np.concatenate(ys)
+    sample_domain = np.concatenate(doms)
+
+    Xs = [X_b for X_b, _, _ in blocks]
+    if kind == "frame":
+        import pandas as pd
+
+        frames = [
+            X_b if _rows_kind(X_b) == "frame" else pd.DataFrame(np.asarray(X_b))
+            for X_b in Xs
+        ]
+        X = pd.concat(frames, axis=0, ignore_index=True)
+    elif kind == "list":
+        X = [item for X_b in Xs for item in X_b]
+    else:
+        X = np.concatenate([np.asarray(X_b) for X_b in Xs], axis=0)
+    return X, y, sample_domain
+
+
+def _take(X: Any, rows: np.ndarray) -> Any:
+    if hasattr(X, "iloc"):
+        return X.iloc[rows]
+    if isinstance(X, (list, tuple)):
+        return [X[i] for i in rows]
+    return np.asarray(X)[rows]
+
+
+def split_domains(
+    X: Any,
+    y: ArrayLike | None = None,
+    sample_domain: ArrayLike | None = None,
+) -> tuple[Any, Any]:
+    """Split stacked rows back into source and target domains.
+
+    Parameters
+    ----------
+    X : ndarray, DataFrame or list of shape (n_samples, ...)
+        Stacked rows.
+    y : array-like of shape (n_samples,), default=None
+        Labels (masked where unknown).
+    sample_domain : array-like of shape (n_samples,), default=None
+        Domain ids; inferred from the mask of ``y`` when None.
+
+    Returns
+    -------
+    source : (X, y) pair, or list of pairs ordered by domain id 1, 2, ...
+        One pair when there is a single source domain.
+    target : (X, y) pair, or list of pairs ordered by domain id -1, -2, ...
+        One pair when there is a single target domain. ``y`` keeps its mask.
+
+    See Also
+    --------
+    stack_domains : The inverse.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sktransfer.domain import split_domains
+    >>> X = np.arange(8).reshape(4, 2)
+    >>> (Xs, ys), (Xt, yt) = split_domains(X, [0, 1, -1, -1], [1, 1, -1, -1])
+    >>> Xs.tolist(), yt.tolist()
+    ([[0, 1], [2, 3]], [-1, -1])
+    """
+    domains = check_domains(X, y, sample_domain, needs=())
+    sd = domains.sample_domain
+    y_arr = None if y is None else np.asarray(y)
+
+    def pairs(ids: np.ndarray) -> Sequence[tuple[Any, Any]] | tuple[Any, Any]:
+        out = []
+        for dom in ids:
+            rows = np.flatnonzero(sd == dom)
+            out.append((_take(X, rows), None if y_arr is None else y_arr[rows]))
+        if len(out) == 1:
+            return out[0]
+        return out
+
+    return pairs(domains.source_ids), pairs(domains.target_ids)

@@ -1,0 +1,575 @@
+"""DAPipeline: a scikit-learn Pipeline that knows about domains and weights.
+
+In ``fit`` each step gets ``sample_domain`` when its ``fit`` accepts it,
+weighters (steps with ``compute_weights``) produce per-row weights, and before
+the final estimator the rows whose label is masked are dropped and the weights
+passed as ``sample_weight``. Everything after ``fit`` is the ordinary
+``Pipeline``, with rows treated as target unless ``sample_domain`` is passed.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+from sklearn import get_config
+from sklearn.base import clone
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.utils import Bunch
+from sklearn.utils.metadata_routing import process_routing
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted, check_memory, has_fit_parameter
+
+from ._compat import _fit_context
+from .base import accepts_sample_domain
+from .domain import Domains, check_domains, unlabelled_mask
+
+__all__ = ["DAPipeline", "make_da_pipeline"]
+
+logger = logging.getLogger(__name__)
+
+_FIT_METHODS = ("fit", "fit_transform", "fit_predict")
+
+
+def _is_weighter(step: Any) -> bool:
+    return hasattr(step, "compute_weights")
+
+
+def _is_skipped(step: Any) -> bool:
+    return step is None or (isinstance(step, str) and step == "passthrough")
+
+
+def _take_rows(X: Any, rows: np.ndarray) -> Any:
+    if hasattr(X, "iloc"):
+        return X.iloc[rows]
+    if isinstance(X, list):
+        return [X[i] for i in np.flatnonzero(rows)]
+    return X[rows]
+
+
+def _fit_transform_step(
+    step: Any,
+    X: Any,
+    y: ArrayLike | None,
+    sample_domain: ArrayLike | None,
+    domains: Domains | None,
+    params: Bunch,
+) -> tuple[Any, Any, np.ndarray | None]:
+    """Fit one intermediate step; return its output, the fitted step and weights.
+
+    Module-level so ``memory`` can cache it.
+    """
+    if _is_weighter(step):
+        step.fit(X, y, sample_domain=sample_domain, **params.fit)
+        sd = None if domains is None else domains.sample_domain
+        return X, step, np.asarray(step.compute_weights(X, sample_domain=sd), dtype=float)
+    kwargs = {"sample_domain": sample_domain} if accepts_sample_domain(step) else {}
+    if hasattr(step, "fit_transform"):
+        return step.fit_transform(X, y, **kwargs, **params.fit_transform), step, None
+    step.fit(X, y, **kwargs, **params.fit)
+    if kwargs and domains is not None and accepts_sample_domain(step, "transform"):
+        return step.transform(X, sample_domain=domains.sample_domain), step, None
+    return step.transform(X), step, None
+
+
+def _final_has(attr: str):
+    def check(self: DAPipeline) -> bool:
+        final = self.steps[-1][1]
+        if not _is_skipped(final):
+            getattr(final, attr)
+        return True
+
+    return check
+
+
+class DAPipeline(Pipeline):
+    """Pipeline for domain adaptation: routes domains, drops masked rows, passes weights.
+
+    A :class:`sklearn.pipeline.Pipeline` whose ``fit``:
+
+    - passes ``sample_domain`` to every step whose ``fit`` accepts it (the
+      adaptation steps of sktransfer); other steps are fitted as usual on all
+      rows, source and target;
+    - collects per-row weights from weighter steps (steps with a
+      ``compute_weights`` method; their output is ``X`` unchanged) and
+      multiplies them;
+    - before the final estimator, drops the rows whose label is masked (``-1``
+      or ``NaN``) when the final step predicts, and passes the weights as
+      ``sample_weight``; a final step that cannot take ``sample_weight``
+      raises instead of silently ignoring the weights. A final step whose
+      ``fit`` accepts ``sample_domain`` gets every row and the domains.
+
+    ``predict``, ``transform`` and the other methods treat rows as target
+    unless ``sample_domain`` is passed; ``score`` ignores masked rows.
+
+    Works in ``GridSearchCV`` and ``cross_validate`` with metadata routing off
+    (pass ``sample_domain=`` to their ``fit``, which slices it per fold) and on
+    (``sample_domain`` is requested by default).
+
+    Parameters
+    ----------
+    steps : list of (str, estimator) tuples
+        As in :class:`~sklearn.pipeline.Pipeline`.
+    transform_input : None
+        Not supported; present for compatibility with ``Pipeline``.
+    memory : str, joblib.Memory or None, default=None
+        Caches fitted intermediate steps, as in ``Pipeline``.
+    verbose : bool, default=False
+        Log the time each step takes (logger ``sktransfer.pipeline``, INFO).
+
+    Attributes
+    ----------
+    named_steps : Bunch
+        The steps, by name.
+    sample_weight_ : ndarray of shape (n_rows_for_final,) or None
+        Weights passed to the final estimator in the last ``fit``, if any
+        weighter produced them.
+
+    See Also
+    --------
+    make_da_pipeline : Build a DAPipeline with automatic step names.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sktransfer.alignment import CORAL
+    >>> from sktransfer.datasets import make_domain_shift
+    >>> from sktransfer.pipeline import make_da_pipeline
+    >>> X, y, sample_domain = make_domain_shift(n_samples=50, shift="subspace", random_state=0)
+    >>> pipe = make_da_pipeline(StandardScaler(), CORAL(), LogisticRegression())
+    >>> pipe = pipe.fit(X, y, sample_domain=sample_domain)
+    >>> pipe.predict(X[sample_domain < 0]).shape
+    (50,)
+    """
+
+    __metadata_request__fit = {"sample_domain": True}
+    __metadata_request__fit_transform = {"sample_domain": True}
+    __metadata_request__fit_predict = {"sample_domain": True}
+    # New data is target data unless said otherwise; meta-estimators never
+    # forward sample_domain here, so routing on and off score the same.
+    __metadata_request__predict = {"sample_domain": False}
+    __metadata_request__predict_proba = {"sample_domain": False}
+    __metadata_request__predict_log_proba = {"sample_domain": False}
+    __metadata_request__decision_function = {"sample_domain": False}
+    __metadata_request__transform = {"sample_domain": False}
+    __metadata_request__score = {"sample_domain": False}
+
+    def __init__(self, steps, *, transform_input=None, memory=None, verbose=False):
+        super().__init__(steps, transform_input=transform_input, memory=memory, verbose=verbose)
+
+    def get_metadata_routing(self):
+        """Metadata routing: the steps' requests plus this pipeline's own.
+
+        Returns
+        -------
+        routing : MetadataRouter
+            Routes ``**params`` to the steps as ``Pipeline`` does; ``sample_domain``
+            is consumed by the pipeline itself.
+        """
+        return super().get_metadata_routing().add_self_request(self)
+
+    # ----------------------------------------------------------------- checks
+    def _check_steps(self) -> None:
+        if self.transform_input is not None:
+            raise ValueError(
+                "DAPipeline does not support transform_input; leave it None."
+            )
+        names = [name for name, _ in self.steps]
+        if len(set(names)) != len(names):
+            raise ValueError(f"DAPipeline step names must be unique; got {names}.")
+        for name, step in self.steps[:-1]:
+            if _is_skipped(step):
+                continue
+            if not hasattr(step, "fit") or not (
+                hasattr(step, "transform") or hasattr(step, "fit_transform") or _is_weighter(step)
+            ):
+                raise TypeError(
+                    f"Step {name!r} of DAPipeline must be a transformer (fit and "
+                    f"transform) or a weighter (fit and compute_weights), or "
+                    f"'passthrough'; got {type(step).__name__}."
+                )
+        name, final = self.steps[-1]
+        if not _is_skipped(final) and not hasattr(final, "fit"):
+            raise TypeError(
+                f"The last step {name!r} of DAPipeline must have a fit method or be "
+                f"'passthrough'; got {type(final).__name__}."
+            )
+
+    def _route_fit_params(self, params: dict) -> dict[str, Bunch]:
+        if get_config().get("enable_metadata_routing", False):
+            routed = process_routing(self, "fit", **params)
+            return {name: routed[name] for name, _ in self.steps if not _is_skipped(_)}
+        per_step = {
+            name: Bunch(**{m: {} for m in _FIT_METHODS})
+            for name, step in self.steps
+        }
+        for key, value in params.items():
+            step, sep, param = key.partition("__")
+            if not sep or step not in per_step:
+                raise ValueError(
+                    f"DAPipeline.fit does not accept the {key} parameter. Pass "
+                    "parameters of a step as <step name>__<parameter>, e.g. "
+                    "logisticregression__sample_weight=w; sample_domain is passed "
+                    "as sample_domain=."
+                )
+            for method in _FIT_METHODS:
+                per_step[step][method][param] = value
+        return per_step
+
+    # -------------------------------------------------------------------- fit
+    def _fit_steps(
+        self, X: Any, y: ArrayLike | None, sample_domain: ArrayLike | None, params: dict
+    ) -> tuple[Any, Domains | None, np.ndarray | None, dict]:
+        """Fit every step but the last; return X for the last step and the weights."""
+        self.steps = list(self.steps)
+        self._check_steps()
+        routed = self._route_fit_params(params)
+        domains = (
+            None
+            if y is None and sample_domain is None
+            else check_domains(X, y, sample_domain, needs=(), estimator=self)
+        )
+        memory = check_memory(self.memory)
+        fit_step = memory.cache(_fit_transform_step)
+        weights = None
+        Xt = X
+        for idx, (name, step) in enumerate(self.steps[:-1]):
+            if _is_skipped(step):
+                continue
+            start = time.perf_counter()
+            if getattr(memory, "location", None) is not None:
+                step = clone(step)
+            Xt, fitted, step_weights = fit_step(step, Xt, y, sample_domain, domains, routed[name])
+            self.steps[idx] = (name, fitted)
+            if step_weights is not None:
+                weights = step_weights if weights is None else weights * step_weights
+            if self.verbose:
+                logger.info("fitted step %r in %.2fs", name, time.perf_counter() - start)
+        return Xt, domains, weights, routed.get(self.steps[-1][0], Bunch(fit={}))
+
+    def _final_fit_args(
+        self,
+        Xt: Any,
+        y: ArrayLike | None,
+        sample_domain: ArrayLike | None,
+        domains: Domains | None,
+        weights: np.ndarray | None,
+        predictor: bool,
+    ) -> tuple[Any, Any, dict]:
+        """Rows, labels and keyword arguments for the final step's fit."""
+        final_name, final = self.steps[-1]
+        kwargs: dict = {}
+        if accepts_sample_domain(final):
+            kwargs["sample_domain"] = sample_domain
+        elif predictor and domains is not None and y is not None and not domains.labelled.all():
+            keep = domains.labelled
+            if not keep.any():
+                raise ValueError(
+                    "DAPipeline has no labelled rows to train its final step "
+                    f"{final_name!r} on: every label in y is masked (-1 or NaN). Pass "
+                    "the labels of the source rows."
+                )
+            Xt, y = _take_rows(Xt, keep), np.asarray(y)[keep]
+            weights = None if weights is None else weights[keep]
+        if weights is not None:
+            if not has_fit_parameter(final, "sample_weight"):
+                weighters = [n for n, s in self.steps[:-1] if _is_weighter(s)]
+                raise TypeError(
+                    f"The weighter step(s) {weighters} produce sample weights, but the "
+                    f"final step {final_name!r} ({type(final).__name__}) does not accept "
+                    "sample_weight in fit, so the weights would be lost. Use an "
+                    "estimator that takes sample_weight."
+                )
+            kwargs["sample_weight"] = weights
+        self.sample_weight_ = weights
+        return Xt, y, kwargs
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X: Any, y: ArrayLike | None = None, sample_domain: ArrayLike | None = None, **params):
+        """Fit the steps in turn, then the final estimator on the labelled rows.
+
+        Parameters
+        ----------
+        X : iterable
+            Source and target rows, stacked.
+        y : array-like of shape (n_samples,), default=None
+            Labels, with unknown (target) labels masked: ``-1`` for classes,
+            ``NaN`` for regression targets.
+        sample_domain : array-like of shape (n_samples,), default=None
+            Domain id per row (> 0 source, < 0 target); inferred from the mask
+            of ``y`` when None.
+        **params : dict
+            Routing off: ``<step>__<param>`` parameters of the steps' ``fit``.
+            Routing on: metadata routed to the steps that request it.
+
+        Returns
+        -------
+        self : DAPipeline
+            The fitted pipeline.
+        """
+        Xt, domains, weights, final_params = self._fit_steps(X, y, sample_domain, params)
+        final = self.steps[-1][1]
+        if not _is_skipped(final):
+            Xt, yt, kwargs = self._final_fit_args(
+                Xt, y, sample_domain, domains, weights, predictor=hasattr(final, "predict")
+            )
+            final.fit(Xt, yt, **kwargs, **final_params["fit"])
+        return self
+
+    def _can_fit_transform(self) -> bool:
+        final = self.steps[-1][1]
+        return _is_skipped(final) or hasattr(final, "transform") or hasattr(final, "fit_transform")
+
+    @available_if(_can_fit_transform)
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit_transform(
+        self, X: Any, y: ArrayLike | None = None, sample_domain: ArrayLike | None = None, **params
+    ):
+        """Fit every step and return the output of the last one for all rows.
+
+        Parameters
+        ----------
+        X : iterable
+            Source and target rows, stacked.
+        y : array-like of shape (n_samples,), default=None
+            Labels with target labels masked.
+        sample_domain : array-like of shape (n_samples,), default=None
+            Domain id per row; inferred from the mask of ``y`` when None.
+        **params : dict
+            As in :meth:`fit`.
+
+        Returns
+        -------
+        Xt : ndarray of shape (n_samples, n_features_out)
+            Every row, transformed by the fitted steps (source rows mapped as
+            in training).
+        """
+        Xt, domains, weights, final_params = self._fit_steps(X, y, sample_domain, params)
+        final = self.steps[-1][1]
+        if _is_skipped(final):
+            return Xt
+        Xt, yt, kwargs = self._final_fit_args(Xt, y, sample_domain, domains, weights, predictor=False)
+        if hasattr(final, "fit_transform"):
+            return final.fit_transform(Xt, yt, **kwargs, **final_params["fit_transform"])
+        final.fit(Xt, yt, **kwargs, **final_params["fit"])
+        if "sample_domain" in kwargs and domains is not None and accepts_sample_domain(final, "transform"):
+            return final.transform(Xt, sample_domain=domains.sample_domain)
+        return final.transform(Xt)
+
+    # ------------------------------------------------------------- inference
+    def _transform_steps(self, X: Any, sample_domain: ArrayLike | int | None, routed: Any) -> Any:
+        Xt = X
+        for name, step in self.steps[:-1]:
+            if _is_skipped(step) or _is_weighter(step):
+                continue
+            kwargs = dict(routed[name].transform) if routed is not None else {}
+            if sample_domain is not None and accepts_sample_domain(step, "transform"):
+                kwargs["sample_domain"] = sample_domain
+            Xt = step.transform(Xt, **kwargs)
+        return Xt
+
+    def _call_final(self, method: str, X: Any, sample_domain: Any, params: dict, *args: Any) -> Any:
+        check_is_fitted(self)
+        if get_config().get("enable_metadata_routing", False):
+            routed = process_routing(self, method, **params)
+            final_params = routed[self.steps[-1][0]][method]
+        else:
+            routed, final_params = None, params
+        Xt = self._transform_steps(X, sample_domain, routed)
+        final = self.steps[-1][1]
+        if _is_skipped(final):
+            return Xt
+        if sample_domain is not None and accepts_sample_domain(final, method):
+            final_params = {**final_params, "sample_domain": sample_domain}
+        return getattr(final, method)(Xt, *args, **final_params)
+
+    @available_if(_final_has("predict"))
+    def predict(self, X: Any, sample_domain: ArrayLike | int | None = None, **params):
+        """Transform the rows (as target unless told otherwise) and predict.
+
+        Parameters
+        ----------
+        X : iterable
+            Rows to predict.
+        sample_domain : array-like of shape (n_samples,) or int, default=None
+            Domain of each row; None treats every row as target.
+        **params : dict
+            Parameters of the final estimator's ``predict``.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Predictions.
+        """
+        return self._call_final("predict", X, sample_domain, params)
+
+    @available_if(_final_has("predict_proba"))
+    def predict_proba(self, X: Any, sample_domain: ArrayLike | int | None = None, **params):
+        """Transform the rows (as target unless told otherwise) and predict probabilities.
+
+        Parameters
+        ----------
+        X : iterable
+            Rows to predict.
+        sample_domain : array-like of shape (n_samples,) or int, default=None
+            Domain of each row; None treats every row as target.
+        **params : dict
+            Parameters of the final estimator's ``predict_proba``.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Class probabilities.
+        """
+        return self._call_final("predict_proba", X, sample_domain, params)
+
+    @available_if(_final_has("predict_log_proba"))
+    def predict_log_proba(self, X: Any, sample_domain: ArrayLike | int | None = None, **params):
+        """Transform the rows (as target unless told otherwise) and predict log-probabilities.
+
+        Parameters
+        ----------
+        X : iterable
+            Rows to predict.
+        sample_domain : array-like of shape (n_samples,) or int, default=None
+            Domain of each row; None treats every row as target.
+        **params : dict
+            Parameters of the final estimator's ``predict_log_proba``.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Log of the class probabilities.
+        """
+        return self._call_final("predict_log_proba", X, sample_domain, params)
+
+    @available_if(_final_has("decision_function"))
+    def decision_function(self, X: Any, sample_domain: ArrayLike | int | None = None, **params):
+        """Transform the rows (as target unless told otherwise) and apply ``decision_function``.
+
+        Parameters
+        ----------
+        X : iterable
+            Rows to score.
+        sample_domain : array-like of shape (n_samples,) or int, default=None
+            Domain of each row; None treats every row as target.
+        **params : dict
+            Parameters of the final estimator's ``decision_function``.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            Decision function values.
+        """
+        return self._call_final("decision_function", X, sample_domain, params)
+
+    def _can_transform(self) -> bool:
+        final = self.steps[-1][1]
+        return _is_skipped(final) or hasattr(final, "transform")
+
+    @available_if(_can_transform)
+    def transform(self, X: Any, sample_domain: ArrayLike | int | None = None, **params):
+        """Apply every step's ``transform`` (rows as target unless told otherwise).
+
+        Parameters
+        ----------
+        X : iterable
+            Rows to transform.
+        sample_domain : array-like of shape (n_samples,) or int, default=None
+            Domain of each row; None treats every row as target.
+        **params : dict
+            Parameters of the final step's ``transform``.
+
+        Returns
+        -------
+        Xt : ndarray of shape (n_samples, n_features_out)
+            Transformed rows.
+        """
+        return self._call_final("transform", X, sample_domain, params)
+
+    @available_if(_final_has("score"))
+    def score(
+        self,
+        X: Any,
+        y: ArrayLike | None = None,
+        sample_weight: ArrayLike | None = None,
+        sample_domain: ArrayLike | int | None = None,
+        **params,
+    ) -> float:
+        """Score the final estimator on the rows whose label is known.
+
+        Rows whose label is masked (``-1`` or ``NaN``) cannot be scored and are
+        left out, so in ``GridSearchCV`` without a domain-adaptation scorer
+        the score is the accuracy on the labelled (source) rows of the fold.
+
+        Parameters
+        ----------
+        X : iterable
+            Rows to score.
+        y : array-like of shape (n_samples,), default=None
+            True labels, masked where unknown.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the rows.
+        sample_domain : array-like of shape (n_samples,) or int, default=None
+            Domain of each row; None treats every row as target.
+        **params : dict
+            Parameters of the final estimator's ``score``.
+
+        Returns
+        -------
+        score : float
+            The final estimator's score on the labelled rows.
+        """
+        args: tuple = ()
+        if y is not None:
+            keep = ~unlabelled_mask(y)
+            if not keep.any():
+                raise ValueError(
+                    "DAPipeline.score needs labelled rows, but every label in y is "
+                    "masked (-1 or NaN). Score with the true target labels, or use a "
+                    "domain-adaptation scorer that needs no target labels."
+                )
+            if not keep.all():
+                X, y = _take_rows(X, keep), np.asarray(y)[keep]
+                if sample_weight is not None:
+                    sample_weight = np.asarray(sample_weight)[keep]
+                if sample_domain is not None and np.ndim(sample_domain) > 0:
+                    sample_domain = np.asarray(sample_domain)[keep]
+            args = (y,)
+        if sample_weight is not None:
+            params = {**params, "sample_weight": sample_weight}
+        return self._call_final("score", X, sample_domain, params, *args)
+
+
+def make_da_pipeline(*steps: Any, memory: Any = None, verbose: bool = False) -> DAPipeline:
+    """Build a :class:`DAPipeline`, naming the steps after their classes.
+
+    Parameters
+    ----------
+    *steps : estimators
+        The steps, in order. Adaptation steps (CORAL, weighters, ...) and plain
+        scikit-learn transformers mix freely; the last is the final estimator.
+    memory : str, joblib.Memory or None, default=None
+        Caches fitted intermediate steps.
+    verbose : bool, default=False
+        Log the time each step takes.
+
+    Returns
+    -------
+    pipeline : DAPipeline
+        The pipeline, with lower-cased class names as step names.
+
+    Examples
+    --------
+    >>> from sklearn.neighbors import KNeighborsClassifier
+    >>> from sktransfer.alignment import SubspaceAlignment
+    >>> from sktransfer.pipeline import make_da_pipeline
+    >>> make_da_pipeline(SubspaceAlignment(n_components=2), KNeighborsClassifier(1))
+    DAPipeline(steps=[('subspacealignment', SubspaceAlignment(n_components=2)),
+                      ('kneighborsclassifier', KNeighborsClassifier(n_neighbors=1))])
+    """
+    return DAPipeline(make_pipeline(*steps).steps, memory=memory, verbose=verbose)
