@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.metadata_routing import UNUSED
 from sklearn.utils.validation import check_is_fitted
 
 from ._compat import _fit_context, validate_data
@@ -65,7 +66,9 @@ class BaseAdapter(DomainAwareMixin, TransformerMixin, BaseEstimator):
     sample_domain)``.
     """
 
-    __metadata_request__transform = {"sample_domain": True}
+    # New rows are target rows unless the caller says otherwise, so routers never
+    # forward sample_domain to transform: routing on and off transform the same.
+    __metadata_request__transform = {"sample_domain": UNUSED}
 
     def _validate_X(self, X: ArrayLike, *, reset: bool) -> np.ndarray:
         return validate_data(

@@ -272,7 +272,8 @@ def check_domains(
                 "row of X, with unlabelled rows masked (-1 or NaN)."
             )
         labelled = ~unlabelled_mask(y)
-        _check_not_mask_lookalike(y, labelled)
+        if sample_domain is None:
+            _check_not_mask_lookalike(y, labelled)
     else:
         labelled = np.zeros(n_samples, dtype=bool)
 
@@ -416,13 +417,11 @@ def _as_blocks(arg: Any, role: str) -> list[tuple[Any, Any]]:
             return item[0], item[1]
         return item, None
 
-    if isinstance(arg, list) and arg and all(isinstance(a, tuple) for a in arg):
-        return [one(a) for a in arg]
-    if (
-        isinstance(arg, list)
-        and arg
-        and all(hasattr(a, "shape") and len(np.shape(a)) >= 2 for a in arg)
-    ):
+    def is_block(a: Any) -> bool:
+        return isinstance(a, tuple) or hasattr(a, "iloc") or np.ndim(a) == 2
+
+    # A list of (X, y) pairs, DataFrames or 2-D arrays holds several domains.
+    if isinstance(arg, list) and arg and all(is_block(a) for a in arg):
         return [one(a) for a in arg]
     return [one(arg)]
 
@@ -438,10 +437,12 @@ def stack_domains(
     source : (X, y) pair, or list of pairs for several source domains
         Labelled source rows. Source domain ``k`` (from 1) gets id ``k``.
     target : X, (X, y) pair, or a list of them for several target domains
-        Target rows. Without labels they are masked in the stacked ``y`` (``-1``
+        Target rows (``(X, None)`` is X without labels). Without labels they are masked in the stacked ``y`` (``-1``
         for classes, ``NaN`` for regression targets); with labels the labels
         are kept (for estimators that use a few labelled target rows). Target
-        domain ``k`` (from 1) gets id ``-k``.
+        domain ``k`` (from 1) gets id ``-k``. A list whose items are all
+        pairs, DataFrames or 2-D arrays is read as several domains, so pass a
+        set of 2-D grayscale images as one 3-D array, not a list.
 
     Returns
     -------
@@ -503,6 +504,14 @@ def stack_domains(
             "(sklearn.preprocessing.LabelEncoder)."
         )
     regression = "regression" in kinds_y
+    for _, y_b, dom in blocks:
+        if dom > 0 and y_b is not None and unlabelled_mask(np.asarray(y_b)).any():
+            raise ValueError(
+                f"The labels of source domain {dom} contain "
+                f"{'NaN' if regression else '-1'}, which marks unlabelled rows. If -1 "
+                "is a class, recode the classes (e.g. y = (y > 0).astype(int) for "
+                "-1/+1 labels); if some source rows are unlabelled, drop them."
+            )
 
     ys, doms = [], []
     for X_b, y_b, dom in blocks:

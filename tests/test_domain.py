@@ -1,0 +1,200 @@
+"""Tests of the domain contract: stack_domains, split_domains, check_domains."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sktransfer.domain import (
+    INFERRED_SOURCE,
+    INFERRED_TARGET,
+    check_domains,
+    mask_target_labels,
+    prediction_domains,
+    split_domains,
+    stack_domains,
+    unlabelled_mask,
+)
+
+
+def _blocks(rng, n_s=5, n_t=4, d=3):
+    return rng.normal(size=(n_s, d)), rng.integers(0, 3, n_s), rng.normal(size=(n_t, d))
+
+
+def test_stack_single_source_masks_target_labels():
+    rng = np.random.default_rng(0)
+    Xs, ys, Xt = _blocks(rng)
+    X, y, sd = stack_domains(source=(Xs, ys), target=Xt)
+    assert X.shape == (9, 3)
+    np.testing.assert_array_equal(y, np.r_[ys, [-1] * 4])
+    np.testing.assert_array_equal(sd, [1] * 5 + [-1] * 4)
+    assert sd.dtype == np.int64
+
+
+def test_stack_regression_masks_with_nan():
+    rng = np.random.default_rng(0)
+    Xs, Xt = rng.normal(size=(4, 2)), rng.normal(size=(3, 2))
+    ys = rng.normal(size=4)
+    _, y, _ = stack_domains(source=(Xs, ys), target=Xt)
+    assert np.isnan(y[4:]).all() and not np.isnan(y[:4]).any()
+
+
+def test_stack_multi_source_and_multi_target_ids():
+    rng = np.random.default_rng(0)
+    src = [(rng.normal(size=(2, 2)), [0, 1]), (rng.normal(size=(3, 2)), [1, 1, 0])]
+    tgt = [rng.normal(size=(1, 2)), (rng.normal(size=(2, 2)), [0, 1])]
+    X, y, sd = stack_domains(source=src, target=tgt)
+    np.testing.assert_array_equal(sd, [1, 1, 2, 2, 2, -1, -2, -2])
+    np.testing.assert_array_equal(y, [0, 1, 1, 1, 0, -1, 0, 1])
+    source, target = split_domains(X, y, sd)
+    assert len(source) == 2 and len(target) == 2
+    np.testing.assert_array_equal(source[1][0], src[1][0])
+    np.testing.assert_array_equal(target[1][1], [0, 1])
+
+
+def test_stack_dataframes_and_lists():
+    pd = pytest.importorskip("pandas")
+    Xs = pd.DataFrame({"a": [1.0, 2.0], "b": [3.0, 4.0]}, index=[10, 11])
+    Xt = pd.DataFrame({"a": [5.0], "b": [6.0]}, index=[10])
+    X, y, sd = stack_domains(source=(Xs, [0, 1]), target=Xt)
+    assert isinstance(X, pd.DataFrame) and list(X.index) == [0, 1, 2]
+    (Xs2, _), (Xt2, _) = split_domains(X, y, sd)
+    assert list(Xs2.columns) == ["a", "b"] and Xt2.shape == (1, 2)
+
+    paths, _, sd = stack_domains(source=(["a.png", "b.png"], [0, 1]), target=["c.png"])
+    assert paths == ["a.png", "b.png", "c.png"]
+    np.testing.assert_array_equal(sd, [1, 1, -1])
+
+
+def test_stack_refuses_different_feature_counts():
+    with pytest.raises(ValueError, match="same number of features.*source 1: 3, target 1: 2"):
+        stack_domains(source=(np.zeros((2, 3)), [0, 1]), target=np.zeros((2, 2)))
+
+
+def test_stack_refuses_1d_blocks_and_unlabelled_source():
+    with pytest.raises(ValueError, match="1-D array"):
+        stack_domains(source=(np.zeros(3), [0, 1, 0]), target=np.zeros((2, 1)))
+    with pytest.raises(ValueError, match="pair \\(X, y\\)"):
+        stack_domains(source=np.zeros((2, 2)), target=np.zeros((2, 2)))
+    with pytest.raises(ValueError, match="has 2 rows but 3 labels"):
+        stack_domains(source=(np.zeros((2, 2)), [0, 1, 1]), target=np.zeros((2, 2)))
+
+
+def test_stack_refuses_mask_values_in_source_labels():
+    with pytest.raises(ValueError, match="contain -1, which marks unlabelled rows"):
+        stack_domains(source=(np.zeros((2, 2)), [-1, 1]), target=np.zeros((2, 2)))
+    with pytest.raises(ValueError, match="contain NaN"):
+        stack_domains(source=(np.zeros((2, 2)), [0.5, np.nan]), target=np.zeros((2, 2)))
+
+
+def test_stack_refuses_string_labels_that_need_a_mask():
+    with pytest.raises(TypeError, match="LabelEncoder"):
+        stack_domains(source=(np.zeros((2, 2)), ["cat", "dog"]), target=np.zeros((2, 2)))
+    # With target labels given nothing needs masking: strings are fine.
+    _, y, _ = stack_domains(source=(np.zeros((2, 2)), ["cat", "dog"]), target=(np.zeros((1, 2)), ["cat"]))
+    assert list(y) == ["cat", "dog", "cat"]
+
+
+@settings(deadline=None, max_examples=40)
+@given(
+    n_s=st.integers(1, 6),
+    n_t=st.integers(1, 6),
+    d=st.integers(1, 4),
+    regression=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
+def test_stack_split_round_trip(n_s, n_t, d, regression, seed):
+    rng = np.random.default_rng(seed)
+    Xs, Xt = rng.normal(size=(n_s, d)), rng.normal(size=(n_t, d))
+    ys = rng.normal(size=n_s) + 0.5 if regression else rng.integers(0, 3, n_s)
+    if not regression:
+        ys[0] = 0  # all-1 source labels beside -1 masks are refused as ambiguous
+    X, y, sd = stack_domains(source=(Xs, ys), target=Xt)
+    (Xs2, ys2), (Xt2, yt2) = split_domains(X, y, sd)
+    np.testing.assert_array_equal(Xs2, Xs)
+    np.testing.assert_array_equal(ys2, ys)
+    np.testing.assert_array_equal(Xt2, Xt)
+    X3, y3, sd3 = stack_domains(source=(Xs2, ys2), target=(Xt2, yt2))
+    np.testing.assert_array_equal(X3, X)
+    np.testing.assert_array_equal(y3, y)
+    np.testing.assert_array_equal(sd3, sd)
+    # Inference from the mask gives the same split of rows.
+    inferred = check_domains(X, y)
+    np.testing.assert_array_equal(inferred.source, sd > 0)
+
+
+def test_check_domains_infers_from_the_mask():
+    X = np.zeros((5, 2))
+    d = check_domains(X, [0, 1, -1, 2, -1])
+    np.testing.assert_array_equal(
+        d.sample_domain, [INFERRED_SOURCE, INFERRED_SOURCE, INFERRED_TARGET, INFERRED_SOURCE, INFERRED_TARGET]
+    )
+    assert d.inferred
+    d = check_domains(X, [0.5, np.nan, 1.5, np.nan, 2.0])
+    np.testing.assert_array_equal(d.target, [False, True, False, True, False])
+
+
+def test_check_domains_explicit_ids_and_properties():
+    d = check_domains(np.zeros((4, 1)), [0, 1, -1, -1], [2, 1, -1, -3])
+    np.testing.assert_array_equal(d.source_ids, [1, 2])
+    np.testing.assert_array_equal(d.target_ids, [-1, -3])
+    np.testing.assert_array_equal(d.labelled, [True, True, False, False])
+    assert not d.inferred
+    # Float ids with integer values are accepted; a scalar broadcasts.
+    np.testing.assert_array_equal(check_domains(np.zeros((2, 1)), None, [1.0, -1.0]).sample_domain, [1, -1])
+    assert check_domains(np.zeros((3, 1)), None, -1, needs=("target",)).target.all()
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (dict(y=None), ValueError, "cannot tell source rows from target rows"),
+        (dict(y=[0, 1, 1, 0]), ValueError, "needs target rows"),
+        (dict(y=[-1, -1, -1, -1]), ValueError, "needs source rows"),
+        (dict(y=[0, 1, -1], sample_domain=None), ValueError, "y has 3 rows but X has 4"),
+        (dict(y=[0, 1, -1, -1], sample_domain=[1, 1, -1]), ValueError, "one id per row"),
+        (dict(y=[0, 1, -1, -1], sample_domain=[1, 0, -1, -1]), ValueError, "contains 0"),
+        (dict(y=[0, 1, -1, -1], sample_domain=[1, 1.5, -1, -1]), ValueError, "integer domain ids"),
+        (dict(y=[0, 1, -1, -1], sample_domain=["a", "b", "c", "d"]), TypeError, "integer domain ids"),
+        (dict(y=[1, 1, -1, -1]), ValueError, "only the values -1 and 1"),
+        (dict(y=np.array(["a", "b", -1, -1], dtype=object)), TypeError, "string class labels"),
+    ],
+)
+def test_check_domains_errors(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        check_domains(np.zeros((4, 2)), **kwargs)
+
+
+def test_check_domains_needs():
+    X = np.zeros((4, 2))
+    with pytest.raises(ValueError, match="needs sample_domain"):
+        check_domains(X, [0, 1, -1, -1], needs=("sample_domain",), estimator="FA")
+    with pytest.raises(ValueError, match="labelled target rows"):
+        check_domains(X, [0, 1, -1, -1], [1, 1, -1, -1], needs=("target_labels",))
+    with pytest.raises(ValueError, match="labelled source rows"):
+        check_domains(X, None, [1, 1, -1, -1], needs=("source_labels",))
+    with pytest.raises(ValueError, match="Unknown needs"):
+        check_domains(X, [0, 1, -1, -1], needs=("sources",))
+    d = check_domains(X, [0, 1, 1, -1], [1, 1, -1, -1], needs=("target_labels", "sample_domain"))
+    np.testing.assert_array_equal(d.labelled & d.target, [False, False, True, False])
+
+
+def test_string_labels_are_never_masked():
+    np.testing.assert_array_equal(unlabelled_mask(np.array(["a", "b"])), [False, False])
+
+
+def test_mask_target_labels_copies():
+    y = np.array([0, 1, 2, 1])
+    masked = mask_target_labels(y, [1, 1, -1, -2])
+    np.testing.assert_array_equal(masked, [0, 1, -1, -1])
+    np.testing.assert_array_equal(y, [0, 1, 2, 1])
+    np.testing.assert_array_equal(np.isnan(mask_target_labels([0.5, 1.5], [1, -1])), [False, True])
+    with pytest.raises(TypeError, match="LabelEncoder"):
+        mask_target_labels(np.array(["a", "b"]), [1, -1])
+
+
+def test_prediction_domains_default_to_target():
+    np.testing.assert_array_equal(prediction_domains(3, None), [INFERRED_TARGET] * 3)
+    np.testing.assert_array_equal(prediction_domains(2, 1), [1, 1])

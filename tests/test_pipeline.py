@@ -1,0 +1,283 @@
+"""Tests of DAPipeline / make_da_pipeline."""
+
+from __future__ import annotations
+
+import pickle
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from sklearn import config_context
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, clone
+from sklearn.decomposition import PCA
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, KFold, cross_validate
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from sktransfer.alignment import CORAL, SubspaceAlignment
+from sktransfer.datasets import make_domain_shift
+from sktransfer.domain import check_domains
+from sktransfer.pipeline import DAPipeline, make_da_pipeline
+
+
+@pytest.fixture
+def data():
+    return make_domain_shift(n_samples=60, n_features=3, shift="subspace", random_state=0)
+
+
+class RecordingClassifier(ClassifierMixin, BaseEstimator):
+    """Logistic regression that remembers what fit received."""
+
+    def fit(self, X, y, sample_weight=None):
+        self.n_fit_rows_ = X.shape[0]
+        self.y_fit_ = np.asarray(y)
+        self.sample_weight_ = sample_weight
+        self.model_ = LogisticRegression().fit(X, y, sample_weight=sample_weight)
+        self.classes_ = self.model_.classes_
+        return self
+
+    def predict(self, X):
+        return self.model_.predict(X)
+
+
+class NoWeightClassifier(ClassifierMixin, BaseEstimator):
+    def fit(self, X, y):
+        self.classes_ = np.unique(y)
+        return self
+
+    def predict(self, X):
+        return np.full(len(X), self.classes_[0])
+
+
+class ToyWeighter(TransformerMixin, BaseEstimator):
+    """Weights source rows by 1 + first feature > 0; target rows 0 (the weighter contract)."""
+
+    def fit(self, X, y=None, sample_domain=None):
+        self.fitted_ = True
+        return self
+
+    def compute_weights(self, X, sample_domain=None):
+        sd = np.asarray(sample_domain)
+        return np.where(sd > 0, 1.0 + (np.asarray(X)[:, 0] > 0), 0.0)
+
+    def transform(self, X):
+        return X
+
+
+class DomainAwareFinal(ClassifierMixin, BaseEstimator):
+    def fit(self, X, y, sample_domain=None):
+        self.sample_domain_ = sample_domain
+        self.n_fit_rows_ = len(X)
+        self.classes_ = np.unique(y[y != -1])
+        return self
+
+    def predict(self, X, sample_domain=None):
+        self.predict_domain_ = sample_domain
+        return np.full(len(X), self.classes_[0])
+
+
+def test_masked_rows_are_dropped_before_the_final_estimator(data):
+    X, y, sd = data
+    pipe = make_da_pipeline(StandardScaler(), CORAL(), RecordingClassifier()).fit(X, y, sample_domain=sd)
+    final = pipe[-1]
+    assert final.n_fit_rows_ == (sd > 0).sum()
+    assert -1 not in final.y_fit_
+    assert pipe.sample_weight_ is None
+    # The scaler saw every row, source and target.
+    np.testing.assert_allclose(pipe[0].mean_, X.mean(axis=0))
+
+
+def test_domain_steps_map_source_rows(data):
+    X, y, sd = data
+    pipe = make_da_pipeline(CORAL(reg=1.0), "passthrough", RecordingClassifier()).fit(X, y, sample_domain=sd)
+    coral = pipe[0]
+    expected = LogisticRegression().fit(X[sd > 0] @ coral.transform_matrix_, y[sd > 0])
+    np.testing.assert_allclose(pipe[-1].model_.coef_, expected.coef_)
+    np.testing.assert_array_equal(pipe.predict(X[sd < 0]), expected.predict(X[sd < 0]))
+    # predict with sample_domain passes it to the steps: source rows get mapped.
+    np.testing.assert_array_equal(
+        pipe.predict(X[sd > 0], sample_domain=1), expected.predict(X[sd > 0] @ coral.transform_matrix_)
+    )
+
+
+def test_weights_reach_the_final_estimator(data):
+    X, y, sd = data
+    pipe = make_da_pipeline(ToyWeighter(), StandardScaler(), RecordingClassifier())
+    pipe.fit(X, y, sample_domain=sd)
+    expected = np.where(X[sd > 0, 0] > 0, 2.0, 1.0)
+    np.testing.assert_array_equal(pipe[-1].sample_weight_, expected)
+    np.testing.assert_array_equal(pipe.sample_weight_, expected)
+    # Two weighters multiply.
+    pipe = make_da_pipeline(ToyWeighter(), clone(ToyWeighter()), RecordingClassifier())
+    pipe.steps[1] = ("second", pipe.steps[1][1])
+    pipe.fit(X, y, sample_domain=sd)
+    np.testing.assert_array_equal(pipe[-1].sample_weight_, expected**2)
+
+
+def test_weights_with_inferred_domains(data):
+    X, y, _ = data
+    pipe = make_da_pipeline(ToyWeighter(), RecordingClassifier()).fit(X, y)
+    assert pipe[-1].sample_weight_.shape == (60,) and (pipe[-1].sample_weight_ > 0).all()
+
+
+def test_final_estimator_without_sample_weight_fails_loudly(data):
+    X, y, sd = data
+    with pytest.raises(TypeError, match="does not accept sample_weight.*would be lost"):
+        make_da_pipeline(ToyWeighter(), NoWeightClassifier()).fit(X, y, sample_domain=sd)
+
+
+def test_domain_aware_final_gets_every_row(data):
+    X, y, sd = data
+    pipe = make_da_pipeline(StandardScaler(), DomainAwareFinal()).fit(X, y, sample_domain=sd)
+    assert pipe[-1].n_fit_rows_ == 120
+    np.testing.assert_array_equal(pipe[-1].sample_domain_, sd)
+    pipe.predict(X[:3], sample_domain=-1)
+    assert pipe[-1].predict_domain_ == -1
+
+
+def test_fit_transform_returns_every_row(data):
+    X, y, sd = data
+    pipe = make_da_pipeline(StandardScaler(), CORAL(), PCA(n_components=2))
+    out = pipe.fit_transform(X, y, sample_domain=sd)
+    assert out.shape == (120, 2)
+    scaled = pipe[0].transform(X)
+    mapped = pipe[1].transform(scaled, sample_domain=sd)
+    np.testing.assert_allclose(out, pipe[2].transform(mapped))
+    # A domain-aware last step.
+    out = make_da_pipeline(StandardScaler(), SubspaceAlignment(n_components=2)).fit_transform(
+        X, y, sample_domain=sd
+    )
+    assert out.shape == (120, 2)
+
+
+def test_score_ignores_masked_rows(data):
+    X, y, sd = data
+    pipe = make_da_pipeline(StandardScaler(), CORAL(), LogisticRegression()).fit(X, y, sample_domain=sd)
+    src = sd > 0
+    assert pipe.score(X, y) == pytest.approx(pipe.score(X[src], y[src]))
+    with pytest.raises(ValueError, match="every label in y is masked"):
+        pipe.score(X[~src], y[~src])
+
+
+def test_plain_data_behaves_like_pipeline():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 3))
+    y = (X[:, 0] > 0).astype(int)
+    ours = make_da_pipeline(StandardScaler(), LogisticRegression()).fit(X, y)
+    ref = make_pipeline(StandardScaler(), LogisticRegression()).fit(X, y)
+    np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X))
+    np.testing.assert_allclose(ours.decision_function(X), ref.decision_function(X))
+    np.testing.assert_allclose(ours.predict_log_proba(X), ref.predict_log_proba(X))
+    assert ours.score(X, y) == ref.score(X, y)
+
+
+def test_step_parameters_and_unknown_parameters(data):
+    X, y, sd = data
+    w = np.linspace(1, 2, int((sd > 0).sum()))
+    with pytest.raises(ValueError, match="does not accept the weights parameter"):
+        make_da_pipeline(LogisticRegression()).fit(X, y, sample_domain=sd, weights=w)
+
+
+def test_bad_steps_are_named():
+    X = np.zeros((4, 2))
+    with pytest.raises(TypeError, match="Step 'logisticregression-1' .* must be a transformer"):
+        make_da_pipeline(LogisticRegression(), LogisticRegression()).fit(X, [0, 1, -1, -1])
+    with pytest.raises(TypeError, match="last step 'b' .* must have a fit method"):
+        DAPipeline([("a", StandardScaler()), ("b", object())]).fit(X, [0, 1, -1, -1])
+    with pytest.raises(ValueError, match="transform_input"):
+        DAPipeline([("a", StandardScaler())], transform_input=["x"]).fit(X)
+
+
+def test_clone_and_pickle(data):
+    X, y, sd = data
+    pipe = make_da_pipeline(StandardScaler(), CORAL(reg=0.5), LogisticRegression())
+    cloned = clone(pipe)
+    assert cloned.get_params()["coral__reg"] == 0.5 and cloned[1] is not pipe[1]
+    pipe.fit(X, y, sample_domain=sd)
+    restored = pickle.loads(pickle.dumps(pipe))
+    np.testing.assert_array_equal(restored.predict(X), pipe.predict(X))
+
+
+def _grid_search(X, y, sd):
+    pipe = make_da_pipeline(StandardScaler(), CORAL(), LogisticRegression())
+    search = GridSearchCV(pipe, {"coral__reg": [0.01, 1.0, "auto"]}, cv=KFold(3, shuffle=True, random_state=0))
+    return search.fit(X, y, sample_domain=sd)
+
+
+def test_grid_search_routing_off_and_on(data):
+    X, y, sd = data
+    off = _grid_search(X, y, sd)
+    with config_context(enable_metadata_routing=True):
+        on = _grid_search(X, y, sd)
+    assert off.best_params_ == on.best_params_
+    np.testing.assert_allclose(off.cv_results_["mean_test_score"], on.cv_results_["mean_test_score"])
+    np.testing.assert_array_equal(off.predict(X), on.predict(X))
+    # The folds' sample_domain reached CORAL: each fold fit on its own rows.
+    assert np.isfinite(off.cv_results_["mean_test_score"]).all()
+
+
+def test_grid_search_fails_without_sample_domain_routing_when_needed(data):
+    # FeatureAugmentation-like needs: a step that requires sample_domain raises in each fold.
+    from sktransfer.alignment import FeatureAugmentation
+
+    X, y, sd = data
+    pipe = make_da_pipeline(FeatureAugmentation(), LogisticRegression())
+    with pytest.raises(ValueError, match="needs sample_domain"):
+        pipe.fit(X, y)
+
+
+def test_cross_validate_routing_off_and_on(data):
+    X, y, sd = data
+    pipe = make_da_pipeline(StandardScaler(), SubspaceAlignment(n_components=2), KNeighborsClassifier(3))
+    off = cross_validate(pipe, X, y, params={"sample_domain": sd}, cv=KFold(3, shuffle=True, random_state=0))
+    with config_context(enable_metadata_routing=True):
+        on = cross_validate(pipe, X, y, params={"sample_domain": sd}, cv=KFold(3, shuffle=True, random_state=0))
+    np.testing.assert_allclose(off["test_score"], on["test_score"])
+
+
+def test_routing_on_sample_domain_is_requested_by_default():
+    with config_context(enable_metadata_routing=True):
+        routing = make_da_pipeline(CORAL(), LogisticRegression()).get_metadata_routing()
+        assert routing.consumes("fit", ["sample_domain"]) == {"sample_domain"}
+        assert routing.consumes("score", ["sample_domain"]) == set()
+
+
+def test_memory_caches_steps(data, tmp_path):
+    X, y, sd = data
+    pipe = make_da_pipeline(StandardScaler(), CORAL(), LogisticRegression(), memory=str(tmp_path))
+    first = pipe.fit(X, y, sample_domain=sd).predict(X)
+    second = clone(pipe).fit(X, y, sample_domain=sd).predict(X)
+    np.testing.assert_array_equal(first, second)
+
+
+def test_verbose_logs_step_times(data, caplog):
+    X, y, sd = data
+    with caplog.at_level("INFO", logger="sktransfer.pipeline"):
+        make_da_pipeline(StandardScaler(), CORAL(), LogisticRegression(), verbose=True).fit(X, y, sample_domain=sd)
+    assert "fitted step 'coral'" in caplog.text
+
+
+def test_pipeline_refuses_all_masked_labels(data):
+    X, y, sd = data
+    y = np.full_like(y, -1)
+    with pytest.raises(ValueError, match="no labelled rows to train its final step"):
+        make_da_pipeline(StandardScaler(), LogisticRegression()).fit(X, y, sample_domain=sd)
+
+
+def test_import_has_no_side_effects():
+    code = (
+        "import sklearn, sys; before = dict(sklearn.get_config());"
+        "import sktransfer, sktransfer.alignment, sktransfer.datasets, sktransfer.pipeline;"
+        "assert sklearn.get_config() == before, 'config changed';"
+        "assert 'torch' not in sys.modules, 'torch imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_check_domains_is_shared(data):
+    # The pipeline and the estimators read domains through one helper.
+    X, y, sd = data
+    assert check_domains(X, y).source.sum() == (sd > 0).sum()
