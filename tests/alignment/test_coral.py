@@ -1,0 +1,77 @@
+"""CORAL against the closed form of Sun et al. (2016), Algorithm 1."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import linalg
+from sklearn.covariance import ledoit_wolf
+
+from sktransfer.alignment import CORAL
+
+
+def _data(seed=0, n_s=80, n_t=70, d=4):
+    rng = np.random.default_rng(seed)
+    Xs = rng.normal(size=(n_s, d)) @ rng.normal(size=(d, d))
+    Xt = rng.normal(size=(n_t, d)) @ rng.normal(size=(d, d)) + 1.0
+    X = np.vstack([Xs, Xt])
+    sd = np.r_[np.ones(n_s, int), -np.ones(n_t, int)]
+    return X, sd, Xs, Xt
+
+
+@pytest.mark.parametrize("reg", [0.0, 1.0, 0.1])
+def test_matches_the_paper_formula(reg):
+    """Reference: Algorithm 1 of the paper, C_s = cov(D_s) + eye, D_s* = D_s C_s^-1/2 C_t^1/2,
+    computed here with scipy.linalg.sqrtm (a different algorithm than ours)."""
+    X, sd, Xs, Xt = _data()
+    Cs = np.cov(Xs, rowvar=False) + reg * np.eye(4)
+    Ct = np.cov(Xt, rowvar=False) + reg * np.eye(4)
+    expected = Xs @ linalg.inv(linalg.sqrtm(Cs)).real @ linalg.sqrtm(Ct).real
+    out = CORAL(reg=reg).fit_transform(X, sample_domain=sd)
+    np.testing.assert_allclose(out[sd > 0], expected, rtol=1e-8, atol=1e-8)
+    np.testing.assert_array_equal(out[sd < 0], Xt)  # target rows untouched
+
+
+def test_auto_uses_ledoit_wolf():
+    X, sd, Xs, Xt = _data(1)
+    est = CORAL().fit(X, sample_domain=sd)
+    np.testing.assert_allclose(est.cov_source_, ledoit_wolf(Xs)[0])
+    np.testing.assert_allclose(est.cov_target_, ledoit_wolf(Xt)[0])
+
+
+def test_mapped_source_has_the_target_covariance():
+    X, sd, Xs, Xt = _data(2, n_s=200, n_t=200)
+    out = CORAL(reg=0.0).fit_transform(X, sample_domain=sd)
+    np.testing.assert_allclose(np.cov(out[sd > 0], rowvar=False), np.cov(Xt, rowvar=False), rtol=1e-8, atol=1e-8)
+
+
+def test_identical_domains_give_the_identity():
+    rng = np.random.default_rng(3)
+    Xs = rng.normal(size=(50, 3))
+    X = np.vstack([Xs, Xs])
+    sd = np.r_[np.ones(50, int), -np.ones(50, int)]
+    np.testing.assert_allclose(CORAL(reg=1.0).fit(X, sample_domain=sd).transform_matrix_, np.eye(3), atol=1e-10)
+
+
+def test_transform_maps_only_source_rows():
+    X, sd, Xs, Xt = _data(4)
+    est = CORAL(reg=1.0).fit(X, sample_domain=sd)
+    np.testing.assert_array_equal(est.transform(Xt), Xt)
+    np.testing.assert_allclose(est.transform(Xs, sample_domain=1), Xs @ est.transform_matrix_)
+
+
+def test_rank_deficient_source_does_not_blow_up():
+    X, sd, Xs, Xt = _data(5, n_s=3, d=6)  # 3 source rows, 6 features: singular covariance
+    out = CORAL(reg=0.0).fit_transform(X, sample_domain=sd)
+    assert np.isfinite(out).all()
+
+
+def test_float32_input_stays_float32():
+    X, sd, *_ = _data(6)
+    assert CORAL().fit_transform(X.astype(np.float32), sample_domain=sd).dtype == np.float32
+
+
+def test_bad_reg_is_refused():
+    X, sd, *_ = _data()
+    with pytest.raises(ValueError, match="'reg' parameter of CORAL must be"):
+        CORAL(reg=-1).fit(X, sample_domain=sd)
