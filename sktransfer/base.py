@@ -25,7 +25,20 @@ __all__ = ["BaseAdapter", "DomainAwareMixin", "accepts_sample_domain"]
 
 
 def accepts_sample_domain(obj: Any, method: str = "fit") -> bool:
-    """Whether ``obj.<method>`` takes a ``sample_domain`` argument."""
+    """Whether ``obj.<method>`` takes a ``sample_domain`` argument.
+
+    Parameters
+    ----------
+    obj : object
+        An estimator or step.
+    method : str, default="fit"
+        Name of the method to inspect.
+
+    Returns
+    -------
+    accepts : bool
+        True when the method exists and has a ``sample_domain`` parameter.
+    """
     func = getattr(obj, method, None)
     if func is None:
         return False

@@ -57,7 +57,7 @@ class Domains:
     Returned by :func:`check_domains`; estimators read the masks from it rather
     than recomputing them.
 
-    Attributes
+    Parameters
     ----------
     sample_domain : ndarray of shape (n_samples,), dtype int
         Domain id of each row, given or inferred.

@@ -27,10 +27,6 @@ class FeatureAugmentation(BaseAdapter):
     The transformer itself learns nothing but the number of features; it is
     the model after it that uses the labelled target rows.
 
-    Parameters
-    ----------
-    This transformer has no parameters.
-
     Attributes
     ----------
     n_features_in_ : int

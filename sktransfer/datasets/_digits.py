@@ -40,9 +40,9 @@ CORAL) recovers most, not all, of the gap (about 85%).
 
 def _shift_images(images: np.ndarray) -> np.ndarray:
     """Apply the fixed target transform to images of shape (n, 8, 8)."""
-    blurred = gaussian_filter(
-        np.asarray(images, dtype=np.float64), sigma=(0.0, _BLUR_SIGMA, _BLUR_SIGMA), mode="constant"
-    )
+    images = np.asarray(images, dtype=np.float64)
+    sigma = (0.0, _BLUR_SIGMA, _BLUR_SIGMA)  # no blur across images
+    blurred = gaussian_filter(images, sigma=sigma, mode="constant")
     # A half-pixel shift to the right with linear interpolation, written out
     # so that the transform does not depend on scipy's spline conventions.
     moved = 0.5 * blurred

@@ -39,7 +39,9 @@ def _rule(X: np.ndarray) -> np.ndarray:
     return X[:, 1] + np.sin(2.0 * X[:, 0])
 
 
-def _labels(rng: Any, X: np.ndarray, task: str, n_classes: int, noise: float) -> np.ndarray:
+def _labels(
+    rng: Any, X: np.ndarray, task: str, n_classes: int, noise: float
+) -> np.ndarray:
     """Labels of ``X`` from the fixed rule, with label noise."""
     f = _rule(X)
     if task == "regression":
@@ -58,7 +60,9 @@ def _flip(rng: Any, y: np.ndarray, n_classes: int, noise: float) -> np.ndarray:
     return y
 
 
-def _class_conditional(rng: Any, y: np.ndarray, n_features: int, n_classes: int, noise: float):
+def _class_conditional(
+    rng: Any, y: np.ndarray, n_features: int, n_classes: int, noise: float
+) -> np.ndarray:
     """Draw x | y ~ N(m_y, I); with probability ``noise`` from another class."""
     angles = 2.0 * np.pi * np.arange(n_classes) / n_classes
     means = _CLASS_RADIUS * np.column_stack([np.cos(angles), np.sin(angles)])
@@ -75,13 +79,12 @@ def _target_priors(n_classes: int, shift_strength: float) -> np.ndarray:
     return priors / priors.sum()
 
 
-def _subspace_map(n_features: int, shift_strength: float) -> tuple[np.ndarray, np.ndarray]:
+def _subspace_map(
+    n_features: int, shift_strength: float
+) -> tuple[np.ndarray, np.ndarray]:
     """The target map x -> A x + b of the subspace shift, as (A, b).
 
-    A stretches by exp(s) along the 45-degree diagonal of the first two
-    features and shrinks by exp(-s) across it. A symmetric positive definite A
-    (unlike a rotation, which second-order statistics cannot see when the
-    covariance is isotropic) is what CORAL's map C_t^(1/2) C_s^(-1/2) recovers.
+    A is symmetric positive definite, the form of CORAL's map C_t^(1/2) C_s^(-1/2).
     """
     scales = np.ones(n_features)
     scales[:2] = np.exp([shift_strength, -shift_strength])
@@ -89,23 +92,24 @@ def _subspace_map(n_features: int, shift_strength: float) -> tuple[np.ndarray, n
     return (axes * scales) @ axes.T, shift_strength * _direction(n_features)
 
 
-def _draw(rng, n, shift, task, n_features, n_classes, strength, noise):
+def _draw(
+    rng: Any, n: int, shift: str, task: str, d: int, K: int, strength: float, noise: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Return X_source, y_source, X_target, y_target for one shift."""
-    d, K = n_features, n_classes
-    if shift == "covariate":
-        Xs = rng.standard_normal((n, d))
-        Xt = rng.standard_normal((n, d)) + strength * _direction(d)
-        return Xs, _labels(rng, Xs, task, K, noise), Xt, _labels(rng, Xt, task, K, noise)
-    if shift == "concept":
+    if shift in ("covariate", "concept"):
         Xs, Xt = rng.standard_normal((n, d)), rng.standard_normal((n, d))
-        # Rows of Xt @ R are R^T x: the target rule is f(R^T x), i.e. f rotated by +angle.
+        ys = _labels(rng, Xs, task, K, noise)
+        if shift == "covariate":
+            Xt += strength * _direction(d)
+            return Xs, ys, Xt, _labels(rng, Xt, task, K, noise)
+        # Rows of Xt @ R are R^T x: the target rule is f(R^T x), f turned by +angle.
         turned = Xt @ _rotation(d, strength * np.pi / 4.0)
-        return Xs, _labels(rng, Xs, task, K, noise), Xt, _labels(rng, turned, task, K, noise)
+        return Xs, ys, Xt, _labels(rng, turned, task, K, noise)
     if shift == "target" and task == "regression":
         ys = rng.standard_normal(n)
         yt = strength + rng.standard_normal(n)
 
-        def features(y):
+        def features(y: np.ndarray) -> np.ndarray:
             latent = y + noise * rng.standard_normal(y.shape[0])
             X = rng.standard_normal((y.shape[0], d))
             X[:, 0] += 2.0 * latent
@@ -113,24 +117,23 @@ def _draw(rng, n, shift, task, n_features, n_classes, strength, noise):
             return X
 
         return features(ys), ys, features(yt), yt
-    if shift == "target":
-        ys = rng.choice(K, size=n)
-        yt = rng.choice(K, size=n, p=_target_priors(K, strength))
-        Xs = _class_conditional(rng, ys, d, K, noise)
-        return Xs, ys.astype(np.int64), _class_conditional(rng, yt, d, K, noise), yt.astype(np.int64)
-    # subspace
     if task == "classification":
-        ys, yt = rng.choice(K, size=n).astype(np.int64), rng.choice(K, size=n).astype(np.int64)
-        Xs, Zt = _class_conditional(rng, ys, d, K, noise), _class_conditional(rng, yt, d, K, noise)
+        p_target = _target_priors(K, strength) if shift == "target" else None
+        ys = rng.choice(K, size=n).astype(np.int64)
+        yt = rng.choice(K, size=n, p=p_target).astype(np.int64)
+        Xs = _class_conditional(rng, ys, d, K, noise)
+        Xt = _class_conditional(rng, yt, d, K, noise)
     else:
-        Xs, Zt = rng.standard_normal((n, d)), rng.standard_normal((n, d))
-        ys, yt = _labels(rng, Xs, task, K, noise), _labels(rng, Zt, task, K, noise)
-    A, b = _subspace_map(d, strength)
-    return Xs, ys, Zt @ A.T + b, yt
+        Xs, Xt = rng.standard_normal((n, d)), rng.standard_normal((n, d))
+        ys, yt = _labels(rng, Xs, task, K, noise), _labels(rng, Xt, task, K, noise)
+    if shift == "target":
+        return Xs, ys, Xt, yt
+    A, b = _subspace_map(d, strength)  # subspace: move the target rows
+    return Xs, ys, Xt @ A.T + b, yt
 
 
 def _check_int(value: Any, name: str, low: int, hint: str) -> None:
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < low:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
         raise ValueError(f"{name} must be an int >= {low} ({hint}); got {value!r}.")
 
 
@@ -139,9 +142,12 @@ def _check_real(value: Any, name: str, high: float, hint: str) -> None:
         not isinstance(value, numbers.Real)
         or isinstance(value, bool)
         or not 0.0 <= value <= high
+        or not np.isfinite(value)
     ):
-        bound = "inf)" if high == np.inf else f"{high}]"
-        raise ValueError(f"{name} must be a number in [0, {bound} ({hint}); got {value!r}.")
+        bound = "inf)" if high == np.inf else f"{high:g}]"
+        raise ValueError(
+            f"{name} must be a number in [0, {bound} ({hint}); got {value!r}."
+        )
 
 
 def make_domain_shift(
@@ -158,6 +164,12 @@ def make_domain_shift(
     random_state: int | np.random.RandomState | None = None,
 ) -> tuple[np.ndarray, ...]:
     """Generate a source and a target domain that differ by one kind of shift.
+
+    Each kind of dataset shift changes exactly one part of the joint
+    distribution and keeps the rest, with Gaussian densities and a fixed
+    labelling rule written out in Notes, so tests and examples can check an
+    adaptation method against the truth (for covariate shift, down to the
+    density ratio).
 
     Parameters
     ----------
@@ -193,7 +205,7 @@ def make_domain_shift(
     X : ndarray of shape (2 * n_samples, n_features), dtype float64
         Source rows (the first ``n_samples``), then target rows.
     y : ndarray of shape (2 * n_samples,)
-        int64 class labels or float64 targets; target rows masked when
+        Class labels (int64) or real targets (float64); target rows masked when
         ``mask_target=True``.
     sample_domain : ndarray of shape (2 * n_samples,), dtype int64
         1 for source rows, -1 for target rows.
@@ -205,6 +217,11 @@ def make_domain_shift(
     ValueError
         If a parameter is out of range or an unknown option, or if
         ``return_density_ratio=True`` with a shift other than ``"covariate"``.
+
+    See Also
+    --------
+    load_digits_shift : A shift between real images, offline.
+    sktransfer.domain.split_domains : Split the stacked rows back into domains.
 
     Notes
     -----
@@ -265,19 +282,15 @@ def make_domain_shift(
     True
     """
     _check_int(n_samples, "n_samples", 1, "the number of rows per domain")
-    if shift not in _SHIFTS:
-        raise ValueError(
-            f"Unknown shift={shift!r}; choose one of {', '.join(map(repr, _SHIFTS))}."
-        )
-    if task not in _TASKS:
-        raise ValueError(
-            f"Unknown task={task!r}; choose one of {', '.join(map(repr, _TASKS))}."
-        )
-    _check_int(n_features, "n_features", 2, "the labels depend on the first two features")
-    if task == "classification":
-        _check_int(n_classes, "n_classes", 2, "use task='regression' for real targets")
+    for name, value, choices in (("shift", shift, _SHIFTS), ("task", task, _TASKS)):
+        if value not in choices:
+            raise ValueError(
+                f"Unknown {name}={value!r}; choose one of {', '.join(map(repr, choices))}."
+            )
+    _check_int(n_features, "n_features", 2, "the labels use the first two features")
     _check_real(shift_strength, "shift_strength", np.inf, "0 means no shift")
     if task == "classification":
+        _check_int(n_classes, "n_classes", 2, "use task='regression' for real targets")
         _check_real(noise, "noise", 1.0, "the probability that a label is wrong")
     else:
         _check_real(noise, "noise", np.inf, "the standard deviation of the noise on y")
@@ -289,9 +302,8 @@ def make_domain_shift(
         )
 
     rng = check_random_state(random_state)
-    Xs, ys, Xt, yt = _draw(
-        rng, n_samples, shift, task, n_features, n_classes, float(shift_strength), float(noise)
-    )
+    strength, noise = float(shift_strength), float(noise)
+    Xs, ys, Xt, yt = _draw(rng, n_samples, shift, task, n_features, n_classes, strength, noise)
     X = np.concatenate([Xs, Xt]).astype(np.float64, copy=False)
     dtype = np.int64 if task == "classification" else np.float64
     y = np.concatenate([ys, yt]).astype(dtype, copy=False)
@@ -301,6 +313,6 @@ def make_domain_shift(
         y[n_samples:] = -1 if task == "classification" else np.nan
     if not return_density_ratio:
         return X, y, sample_domain
-    delta = float(shift_strength) * _direction(n_features)
-    density_ratio = np.exp(X @ delta - 0.5 * float(shift_strength) ** 2)
+    delta = strength * _direction(n_features)
+    density_ratio = np.exp(X @ delta - 0.5 * strength**2)
     return X, y, sample_domain, density_ratio
