@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from scipy import linalg
+from scipy.sparse import linalg as sparse_linalg
 
 
 def _psd_eigh(A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -54,3 +57,51 @@ def pca_basis(X: np.ndarray, n_components: int) -> tuple[np.ndarray, np.ndarray]
         top = Xc.T @ U
         top /= np.maximum(np.linalg.norm(top, axis=0), np.finfo(X.dtype).tiny)
     return mean, flip_signs(top[:, ::-1].copy())
+
+
+#: Up to this size the eigenproblem is solved densely; above it with Lanczos
+#: (``scipy.sparse.linalg.eigsh``) on matrix-vector products only.
+MAX_DENSE_EIGEN = 600
+
+
+def leading_eigenpairs_rank_one(
+    apply_A: Callable[[np.ndarray], np.ndarray],
+    size: int,
+    b: np.ndarray,
+    mu: float,
+    n_pairs: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Leading solutions of ``A w = lambda (mu I + b b^T) w`` for symmetric PSD ``A``.
+
+    ``B = mu I + b b^T`` has the closed-form inverse square root
+    ``B^{-1/2} = mu^{-1/2} (I - u u^T) + (mu + |b|^2)^{-1/2} u u^T`` (``u = b/|b|``),
+    so the problem is the symmetric one ``B^{-1/2} A B^{-1/2} z = lambda z`` with
+    ``w = B^{-1/2} z``, and ``W^T B W = I``. ``A`` is only applied to blocks of
+    vectors (``apply_A``): densely up to ``MAX_DENSE_EIGEN``, by Lanczos beyond,
+    so ``A`` is never formed for large problems.
+
+    Returns ``(eigenvalues, W)``, eigenvalues decreasing, signs fixed by
+    :func:`flip_signs`.
+    """
+    norm2 = float(b @ b)
+    u = b / np.sqrt(norm2) if norm2 > 0 else np.zeros_like(b)
+    scale_u = 1.0 / np.sqrt(mu + norm2) - 1.0 / np.sqrt(mu)
+
+    def b_inv_sqrt(x: np.ndarray) -> np.ndarray:
+        proj = u @ x
+        return x / np.sqrt(mu) + scale_u * np.multiply.outer(u, proj)
+
+    k = min(n_pairs, size)
+    if size <= MAX_DENSE_EIGEN or k >= size - 1:
+        Binv = b_inv_sqrt(np.eye(size))
+        C = Binv @ apply_A(Binv)
+        vals, Z = linalg.eigh((C + C.T) / 2, subset_by_index=[size - k, size - 1])
+    else:
+        op = sparse_linalg.LinearOperator(
+            (size, size), matvec=lambda x: b_inv_sqrt(apply_A(b_inv_sqrt(x))), dtype=np.float64
+        )
+        # A fixed start vector keeps the result deterministic.
+        v0 = np.random.RandomState(0).uniform(-1, 1, size)
+        vals, Z = sparse_linalg.eigsh(op, k=k, which="LA", v0=v0)
+    order = np.argsort(vals)[::-1]
+    return vals[order], flip_signs(b_inv_sqrt(Z[:, order]))

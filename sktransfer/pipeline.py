@@ -568,8 +568,8 @@ def make_da_pipeline(*steps: Any, memory: Any = None, verbose: bool = False) -> 
     >>> from sklearn.neighbors import KNeighborsClassifier
     >>> from sktransfer.alignment import SubspaceAlignment
     >>> from sktransfer.pipeline import make_da_pipeline
-    >>> make_da_pipeline(SubspaceAlignment(n_components=2), KNeighborsClassifier(1))
-    DAPipeline(steps=[('subspacealignment', SubspaceAlignment(n_components=2)),
-                      ('kneighborsclassifier', KNeighborsClassifier(n_neighbors=1))])
+    >>> pipe = make_da_pipeline(SubspaceAlignment(n_components=2), KNeighborsClassifier(1))
+    >>> [name for name, _ in pipe.steps]
+    ['subspacealignment', 'kneighborsclassifier']
     """
     return DAPipeline(make_pipeline(*steps).steps, memory=memory, verbose=verbose)

@@ -29,25 +29,38 @@ class CORAL(OneToOneFeatureMixin, BaseAdapter):
 
     Source rows are whitened with their own covariance and re-coloured with the
     target's, ``X_s A`` with ``A = C_s^{-1/2} C_t^{1/2}``, so that their second-order
-    statistics match the target's. Target rows are left unchanged. A model
-    trained on the mapped source rows is then applied to target rows as they are.
+    statistics match the target's; with ``center=True`` they are also moved from
+    the source mean to the target mean, ``(X_s - mu_s) A + mu_t``. Target rows
+    are left unchanged. A model trained on the mapped source rows is then
+    applied to target rows as they are.
 
     Parameters
     ----------
-    reg : float >= 0 or "auto", default="auto"
+    reg : float >= 0 or "auto", default=1.0
         Regularisation of the two covariance matrices. A float adds ``reg``
-        times the identity to each (the paper's ``lambda``; its code uses 1
-        on z-scored features). ``"auto"`` uses Ledoit-Wolf shrinkage, which
-        adapts to the scale of the features and the number of rows.
+        times the identity to each: the paper's ``lambda``, 1 in its code, on
+        standardised features (standardise first, e.g. with ``StandardScaler``).
+        ``"auto"`` uses Ledoit-Wolf shrinkage, which adapts to the scale of the
+        features but can under-regularise features that are nearly constant in
+        one domain.
+    center : bool, default=True
+        Also align the means: source rows are centred on the source mean and
+        moved to the target mean. ``False`` is the paper's Algorithm 1 as
+        written, which assumes each domain was standardised separately.
 
     Attributes
     ----------
+    mean_source_ : ndarray of shape (n_features,)
+        Mean of the source rows (used when ``center=True``).
+    mean_target_ : ndarray of shape (n_features,)
+        Mean of the target rows (used when ``center=True``).
     cov_source_ : ndarray of shape (n_features, n_features)
         Regularised covariance of the source rows.
     cov_target_ : ndarray of shape (n_features, n_features)
         Regularised covariance of the target rows.
     transform_matrix_ : ndarray of shape (n_features, n_features)
-        ``A``: source rows are mapped as ``X @ A``.
+        ``A``: source rows are mapped as ``X @ A`` (``center=False``) or
+        ``(X - mean_source_) @ A + mean_target_`` (``center=True``).
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -60,11 +73,14 @@ class CORAL(OneToOneFeatureMixin, BaseAdapter):
 
     Notes
     -----
-    Follows Algorithm 1 of the paper. All source domains are pooled into one
-    source covariance, and all target domains into one target covariance.
-    Means are not aligned (the paper assumes z-scored features: standardise
-    each domain first if their means differ). Covariances use ``ddof=1`` as
-    MATLAB's ``cov`` in the authors' code.
+    Follows Algorithm 1 of the paper. The paper aligns covariances only and
+    relies on z-scoring each domain beforehand, which also removes the
+    difference of means; ``center=True`` (the default) does that mean shift
+    itself, so the estimator works on data standardised jointly or not at all
+    (``center=False`` reproduces the paper's formula exactly). All source
+    domains are pooled into one source covariance, and all target domains
+    into one target covariance. Covariances use ``ddof=1`` as MATLAB's ``cov``
+    in the authors' code.
 
     References
     ----------
@@ -82,18 +98,26 @@ class CORAL(OneToOneFeatureMixin, BaseAdapter):
 
     _parameter_constraints: dict = {
         "reg": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
+        "center": ["boolean"],
     }
 
-    def __init__(self, reg: float | str = "auto"):
+    def __init__(self, reg: float | str = 1.0, *, center: bool = True):
         self.reg = reg
+        self.center = center
 
     def _fit(self, X: np.ndarray, y: np.ndarray | None, domains: Domains) -> None:
-        self.cov_source_ = _covariance(X[domains.source], self.reg)
-        self.cov_target_ = _covariance(X[domains.target], self.reg)
+        Xs, Xt = X[domains.source], X[domains.target]
+        self.mean_source_, self.mean_target_ = Xs.mean(axis=0), Xt.mean(axis=0)
+        self.cov_source_ = _covariance(Xs, self.reg)
+        self.cov_target_ = _covariance(Xt, self.reg)
         self.transform_matrix_ = inv_sqrtm_psd(self.cov_source_) @ sqrtm_psd(self.cov_target_)
 
     def _transform(self, X: np.ndarray, sample_domain: np.ndarray) -> np.ndarray:
         X_new = X.copy()
         source = sample_domain > 0
-        X_new[source] = X[source] @ self.transform_matrix_.astype(X.dtype, copy=False)
+        A = self.transform_matrix_.astype(X.dtype, copy=False)
+        if self.center:
+            X_new[source] = (X[source] - self.mean_source_) @ A + self.mean_target_
+        else:
+            X_new[source] = X[source] @ A
         return X_new

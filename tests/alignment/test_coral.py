@@ -27,35 +27,45 @@ def test_matches_the_paper_formula(reg):
     Cs = np.cov(Xs, rowvar=False) + reg * np.eye(4)
     Ct = np.cov(Xt, rowvar=False) + reg * np.eye(4)
     expected = Xs @ linalg.inv(linalg.sqrtm(Cs)).real @ linalg.sqrtm(Ct).real
-    out = CORAL(reg=reg).fit_transform(X, sample_domain=sd)
+    out = CORAL(reg=reg, center=False).fit_transform(X, sample_domain=sd)
     np.testing.assert_allclose(out[sd > 0], expected, rtol=1e-8, atol=1e-8)
+    centred = CORAL(reg=reg).fit_transform(X, sample_domain=sd)
+    np.testing.assert_allclose(
+        centred[sd > 0], (Xs - Xs.mean(0)) @ linalg.inv(linalg.sqrtm(Cs)).real @ linalg.sqrtm(Ct).real + Xt.mean(0),
+        rtol=1e-8, atol=1e-8,
+    )
     np.testing.assert_array_equal(out[sd < 0], Xt)  # target rows untouched
 
 
 def test_auto_uses_ledoit_wolf():
     X, sd, Xs, Xt = _data(1)
-    est = CORAL().fit(X, sample_domain=sd)
+    est = CORAL(reg="auto").fit(X, sample_domain=sd)
     np.testing.assert_allclose(est.cov_source_, ledoit_wolf(Xs)[0])
     np.testing.assert_allclose(est.cov_target_, ledoit_wolf(Xt)[0])
 
 
-def test_mapped_source_has_the_target_covariance():
+@pytest.mark.parametrize("center", [True, False])
+def test_mapped_source_has_the_target_covariance(center):
     X, sd, Xs, Xt = _data(2, n_s=200, n_t=200)
-    out = CORAL(reg=0.0).fit_transform(X, sample_domain=sd)
+    out = CORAL(reg=0.0, center=center).fit_transform(X, sample_domain=sd)
     np.testing.assert_allclose(np.cov(out[sd > 0], rowvar=False), np.cov(Xt, rowvar=False), rtol=1e-8, atol=1e-8)
+    if center:
+        np.testing.assert_allclose(out[sd > 0].mean(0), Xt.mean(0), atol=1e-10)
 
 
 def test_identical_domains_give_the_identity():
     rng = np.random.default_rng(3)
-    Xs = rng.normal(size=(50, 3))
+    Xs = rng.normal(size=(50, 3)) + 4.0
     X = np.vstack([Xs, Xs])
     sd = np.r_[np.ones(50, int), -np.ones(50, int)]
-    np.testing.assert_allclose(CORAL(reg=1.0).fit(X, sample_domain=sd).transform_matrix_, np.eye(3), atol=1e-10)
+    est = CORAL(reg=1.0).fit(X, sample_domain=sd)
+    np.testing.assert_allclose(est.transform_matrix_, np.eye(3), atol=1e-10)
+    np.testing.assert_allclose(est.transform(Xs, sample_domain=1), Xs, atol=1e-10)
 
 
 def test_transform_maps_only_source_rows():
     X, sd, Xs, Xt = _data(4)
-    est = CORAL(reg=1.0).fit(X, sample_domain=sd)
+    est = CORAL(reg=1.0, center=False).fit(X, sample_domain=sd)
     np.testing.assert_array_equal(est.transform(Xt), Xt)
     np.testing.assert_allclose(est.transform(Xs, sample_domain=1), Xs @ est.transform_matrix_)
 

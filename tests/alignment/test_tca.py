@@ -132,3 +132,17 @@ def test_bad_parameters_are_refused():
         TransferComponentAnalysis(mu=0).fit(X, sample_domain=sd)
     with pytest.raises(ValueError, match="'kernel' parameter"):
         TransferComponentAnalysis(kernel="gaussian").fit(X, sample_domain=sd)
+
+
+def test_lanczos_path_equals_the_dense_path(monkeypatch):
+    """Large problems use scipy's eigsh on matrix-vector products; force it on a small
+    one and compare with the dense solver."""
+    from sktransfer import _linalg
+
+    X, sd = _data(8, n_s=60, n_t=50)
+    common = dict(n_components=5, gamma=0.3, mu=1.0, approximation="exact")
+    dense = TransferComponentAnalysis(**common).fit(X, sample_domain=sd)
+    monkeypatch.setattr(_linalg, "MAX_DENSE_EIGEN", 10)
+    lanczos = TransferComponentAnalysis(**common).fit(X, sample_domain=sd)
+    np.testing.assert_allclose(lanczos.eigenvalues_, dense.eigenvalues_, rtol=1e-8)
+    np.testing.assert_allclose(lanczos.transform(X), dense.transform(X), rtol=1e-6, atol=1e-8)
