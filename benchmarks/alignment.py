@@ -1,0 +1,328 @@
+"""Feature-alignment benchmark: Office-Caltech10 SURF accuracy and TCA scaling.
+
+Two parts, each printing a markdown table and saving JSON under
+``benchmarks/results/``:
+
+1. ``--data-home DIR``: the 12 Office-Caltech10 SURF tasks on the "full"
+   protocol of ``PUBLISHED.md`` (A): all source rows labelled, all target rows
+   unlabelled, each domain's rows divided by their sum and z-scored on their
+   own, accuracy on every target row. No adaptation, CORAL, SA, TCA and FA
+   (3 labelled target rows per class, 10 draws), each with 1-NN and a linear
+   SVM, beside the published numbers and beside skada's CORAL / SA / TCA run
+   in the same process on the same data, with fit-time ratios.
+2. ``--scale``: fit time and peak memory of TCA at 5k, 20k and 100k rows x 256
+   features (and skada's TCA where it fits in memory), one subprocess per run.
+
+Usage::
+
+    python -m benchmarks.alignment --data-home ../shared/data          # both parts
+    python -m benchmarks.alignment --data-home ../shared/data --no-scale
+    python -m benchmarks.alignment --scale-only --sizes 5000 20000 100000
+
+Hyperparameters are fixed before looking at target accuracy and stated in
+the table: CORAL's lambda = 1 (the authors' code), SA with d = 100, TCA with
+the linear kernel, 30 components and mu = 1 (the defaults of the JDA/TCA
+reference code), the linear SVM with C = 1 on rows rescaled to a mean squared
+norm of 800 (the scale of the z-scored features, so one C fits every method).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+#: PUBLISHED.md (A): MEDA (ACM MM 2018) Table 2, full protocol.
+PUBLISHED = {
+    "1NN": [23.7, 25.8, 25.5, 26.0, 29.8, 25.5, 19.9, 23.0, 59.2, 26.3, 28.5, 63.4, 31.4],
+    "SVM": [53.1, 41.7, 47.8, 41.7, 31.9, 44.6, 28.8, 27.6, 78.3, 26.4, 26.2, 52.5, 41.1],
+    "TCA": [45.6, 39.3, 45.9, 42.0, 40.0, 35.7, 31.5, 30.5, 91.1, 33.0, 32.8, 87.5, 46.2],
+    "CORAL": [52.1, 46.4, 45.9, 45.1, 44.4, 39.5, 33.7, 36.0, 86.6, 33.8, 37.7, 84.7, 48.8],
+}
+
+SETTINGS = {
+    "CORAL": {"reg": 1.0},
+    "SA": {"n_components": 100},
+    "TCA": {"kernel": "linear", "n_components": 30, "mu": 1.0},
+    "FA": {"labelled_per_class": 3, "draws": 10},
+    "SVM": {"C": 1.0, "rescale_to_mean_sq_norm": 800.0},
+}
+
+
+# --------------------------------------------------------------------------- classifiers
+def _classify(Zs, ys, Zt, yt, sample_weight=None):
+    from sklearn.neighbors import KNeighborsClassifier
+    from sklearn.svm import SVC
+
+    nn = 100 * np.mean(KNeighborsClassifier(1).fit(Zs, ys).predict(Zt) == yt)
+    scale = np.sqrt(SETTINGS["SVM"]["rescale_to_mean_sq_norm"] / np.mean(np.sum(Zs**2, axis=1)))
+    svm = SVC(kernel="linear", C=SETTINGS["SVM"]["C"]).fit(Zs * scale, ys)
+    return {"1nn": nn, "svm": 100 * np.mean(svm.predict(Zt * scale) == yt)}
+
+
+# --------------------------------------------------------------------------- methods
+def _ours(name):
+    from sktransfer.alignment import CORAL, SubspaceAlignment, TransferComponentAnalysis
+
+    return {
+        "CORAL": lambda: CORAL(center=False, **SETTINGS["CORAL"]),
+        "SA": lambda: SubspaceAlignment(**SETTINGS["SA"]),
+        "TCA": lambda: TransferComponentAnalysis(**SETTINGS["TCA"]),
+    }[name]()
+
+
+def _skada(name):
+    import skada
+
+    return {
+        "CORAL": lambda: skada.CORALAdapter(**SETTINGS["CORAL"]),
+        "SA": lambda: skada.SubspaceAlignmentAdapter(random_state=0, **SETTINGS["SA"]),
+        "TCA": lambda: skada.TransferComponentAnalysisAdapter(**SETTINGS["TCA"]),
+    }[name]()
+
+
+def _run_adapter(adapter, X, y, sd, ys, yt, skada_target_id=None):
+    n_s = int(np.sum(sd > 0))
+    start = time.perf_counter()
+    Z = adapter.fit_transform(X, y, sample_domain=sd)
+    fit_s = time.perf_counter() - start
+    return {**_classify(Z[:n_s], ys, Z[n_s:], yt), "fit_s": fit_s}
+
+
+def _fa_scores(Xs, ys, Xt, yt, seed):
+    """FA with a few labelled target rows: scored on the target rows left unlabelled."""
+    from sktransfer.alignment import FeatureAugmentation
+
+    rng = np.random.RandomState(seed)
+    k = SETTINGS["FA"]["labelled_per_class"]
+    few = np.concatenate([rng.choice(np.flatnonzero(yt == c), k, replace=False) for c in np.unique(yt)])
+    rest = np.setdiff1d(np.arange(len(yt)), few)
+    X = np.vstack([Xs, Xt])
+    sd = np.r_[np.ones(len(Xs), int), -np.ones(len(Xt), int)]
+    y = np.r_[ys, np.full(len(yt), -1)]
+    y[len(Xs) + few] = yt[few]
+    fa = FeatureAugmentation()
+    start = time.perf_counter()
+    Z = fa.fit_transform(X, y, sample_domain=sd)
+    fit_s = time.perf_counter() - start
+    train = np.r_[np.arange(len(Xs)), len(Xs) + few]
+    return {**_classify(Z[train], y[train], Z[len(Xs) + rest], yt[rest]), "fit_s": fit_s}
+
+
+def run_office(data_home: str) -> dict:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from benchmarks._office_caltech import TASKS, load_surf_domain, task_name
+
+    data = {d: load_surf_domain(data_home, d, "zscore") for d in "ACDW"}
+    results: dict = {"ours": {}, "skada": {}}
+    tasks = [task_name(s, t) for s, t in TASKS]
+
+    def stacked(s, t):
+        Xs, ys = data[s]
+        Xt, yt = data[t]
+        X = np.vstack([Xs, Xt])
+        y = np.r_[ys, np.full(len(yt), -1)]
+        sd = np.r_[np.ones(len(Xs), int), -np.ones(len(Xt), int)]
+        return X, y, sd, Xs, ys, Xt, yt
+
+    for (s, t), task in zip(TASKS, tasks):
+        X, y, sd, Xs, ys, Xt, yt = stacked(s, t)
+        results["ours"].setdefault("NA", {})[task] = {**_classify(Xs, ys, Xt, yt), "fit_s": 0.0}
+        for name in ("CORAL", "SA", "TCA"):
+            results["ours"].setdefault(name, {})[task] = _run_adapter(_ours(name), X, y, sd, ys, yt)
+        draws = [_fa_scores(Xs, ys, Xt, yt, seed) for seed in range(SETTINGS["FA"]["draws"])]
+        results["ours"].setdefault("FA", {})[task] = {
+            key: float(np.mean([d[key] for d in draws])) for key in draws[0]
+        }
+        print(f"ours  {task} done", file=sys.stderr, flush=True)
+
+    try:  # skada switches metadata routing on when imported: do it after our runs.
+        import skada  # noqa: F401
+    except ImportError:
+        print("skada not installed: anchors skipped", file=sys.stderr)
+        return results
+    results["skada_version"] = skada.__version__
+    for (s, t), task in zip(TASKS, tasks):
+        X, y, sd, Xs, ys, Xt, yt = stacked(s, t)
+        sd_skada = np.where(sd > 0, 1, -2)
+        for name in ("CORAL", "SA", "TCA"):
+            results["skada"].setdefault(name, {})[task] = _run_adapter(
+                _skada(name), X, y, sd_skada, ys, yt
+            )
+        print(f"skada {task} done", file=sys.stderr, flush=True)
+    return results
+
+
+def office_table(results: dict) -> str:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from benchmarks._office_caltech import TASKS, task_name
+
+    tasks = [task_name(s, t) for s, t in TASKS]
+    columns = []  # (header, per-task values incl. mean)
+    for key, head in (("1NN", "published NA 1-NN"), ("SVM", "published NA SVM")):
+        columns.append((head, PUBLISHED[key]))
+    for method in ("NA", "CORAL", "SA", "TCA", "FA"):
+        for clf in ("1nn", "svm"):
+            vals = [results["ours"][method][t][clf] for t in tasks]
+            columns.append((f"ours {method} {clf}", vals + [float(np.mean(vals))]))
+    for method in ("CORAL", "TCA"):
+        columns.append((f"published {method}", PUBLISHED[method]))
+    for method in ("CORAL", "SA", "TCA"):
+        if method in results.get("skada", {}):
+            for clf in ("1nn", "svm"):
+                vals = [results["skada"][method][t][clf] for t in tasks]
+                columns.append((f"skada {method} {clf}", vals + [float(np.mean(vals))]))
+    lines = ["| task | " + " | ".join(h for h, _ in columns) + " |"]
+    lines.append("|---|" + "---:|" * len(columns))
+    for i, task in enumerate(tasks + ["mean"]):
+        lines.append(f"| {task} | " + " | ".join(f"{v[i]:.1f}" for _, v in columns) + " |")
+    table = "\n".join(lines)
+
+    timing = ["", "| method | ours fit (s, 12 tasks) | skada fit (s, 12 tasks) | ours / skada |", "|---|---:|---:|---:|"]
+    for method in ("CORAL", "SA", "TCA"):
+        ours = sum(results["ours"][method][t]["fit_s"] for t in tasks)
+        if method in results.get("skada", {}):
+            theirs = sum(results["skada"][method][t]["fit_s"] for t in tasks)
+            timing.append(f"| {method} | {ours:.2f} | {theirs:.2f} | {ours / theirs:.2f} |")
+        else:
+            timing.append(f"| {method} | {ours:.2f} | - | - |")
+    return table + "\n" + "\n".join(timing)
+
+
+# --------------------------------------------------------------------------- scale
+def _synthetic(n: int, d: int, seed: int = 0):
+    rng = np.random.RandomState(seed)
+    half = n // 2
+    X = rng.normal(size=(n, d))
+    X[half:] = X[half:] * 1.3 + 0.5
+    sd = np.r_[np.ones(half, int), -np.ones(n - half, int)]
+    return X, sd
+
+
+def _one_scale_run(impl: str, n: int, d: int) -> None:
+    """Child process: fit one TCA and print fit time and peak memory as JSON."""
+    X, sd = _synthetic(n, d)
+    base_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    if impl == "ours":
+        from sktransfer.alignment import TransferComponentAnalysis
+
+        est = TransferComponentAnalysis(n_components=30, random_state=0)
+    else:
+        import skada
+
+        est = skada.TransferComponentAnalysisAdapter(n_components=30)
+        sd = np.where(sd > 0, 1, -2)
+    start = time.perf_counter()
+    est.fit(X, None, sample_domain=sd)
+    fit_s = time.perf_counter() - start
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    extra = {"approximation": getattr(est, "approximation_", None)}
+    print(json.dumps({"fit_s": fit_s, "peak_rss_mb": peak_kb / 1024, "data_rss_mb": base_kb / 1024, **extra}))
+
+
+def run_scale(sizes, d: int, timeout: float, memory_limit_gb: float, with_skada: bool) -> list[dict]:
+    rows = []
+    for impl in ("ours", "skada") if with_skada else ("ours",):
+        for n in sizes:
+            cmd = [sys.executable, "-m", "benchmarks.alignment", "--one-scale-run", impl, str(n), str(d)]
+            limit = int(memory_limit_gb * 2**30)
+
+            def cap_memory(limit=limit):
+                resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+            start = time.perf_counter()
+            try:
+                proc = subprocess.run(
+                    cmd, capture_output=True, text=True, timeout=timeout,
+                    preexec_fn=cap_memory, cwd=Path(__file__).resolve().parents[1],
+                )
+                if proc.returncode == 0:
+                    row = json.loads(proc.stdout.strip().splitlines()[-1])
+                    status = "ok"
+                else:
+                    row = {}
+                    status = (
+                        f"out of memory (> {memory_limit_gb:g} GB cap)"
+                        if "MemoryError" in proc.stderr or "Unable to allocate" in proc.stderr
+                        else "failed: " + proc.stderr.strip().splitlines()[-1][:120]
+                    )
+            except subprocess.TimeoutExpired:
+                row, status = {}, f"timeout (> {timeout:g} s)"
+            rows.append({"impl": impl, "n": n, "d": d, "status": status,
+                         "wall_s": time.perf_counter() - start, **row})
+            print(f"scale {impl} n={n}: {status}", file=sys.stderr, flush=True)
+    return rows
+
+
+def scale_table(rows: list[dict]) -> str:
+    lines = ["| implementation | rows | features | how | fit (s) | peak RSS (MB) | status |",
+             "|---|---:|---:|---|---:|---:|---|"]
+    for r in rows:
+        fit = f"{r['fit_s']:.1f}" if "fit_s" in r else "-"
+        rss = f"{r['peak_rss_mb']:.0f}" if "peak_rss_mb" in r else "-"
+        impl = "sktransfer TCA" if r["impl"] == "ours" else "skada TCA"
+        lines.append(f"| {impl} | {r['n']:,} | {r['d']} | {r.get('approximation') or '-'} | {fit} | {rss} | {r['status']} |")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- main
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-home", help="folder holding office_caltech10_surf/")
+    parser.add_argument("--no-scale", action="store_true", help="skip the TCA scaling runs")
+    parser.add_argument("--scale-only", action="store_true", help="only the TCA scaling runs")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[5000, 20000, 100000])
+    parser.add_argument("--features", type=int, default=256)
+    parser.add_argument("--timeout", type=float, default=120.0)
+    parser.add_argument("--memory-limit-gb", type=float, default=8.0)
+    parser.add_argument("--no-skada", action="store_true")
+    parser.add_argument("--one-scale-run", nargs=3, metavar=("IMPL", "N", "D"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.one_scale_run:
+        impl, n, d = args.one_scale_run
+        _one_scale_run(impl, int(n), int(d))
+        return
+
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    command = "python -m benchmarks.alignment " + " ".join(argv if argv is not None else sys.argv[1:])
+    report = [
+        "# Feature alignment benchmark",
+        "",
+        f"Command: `{command}`  ",
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}.  ",
+        f"Settings: `{json.dumps(SETTINGS)}`",
+    ]
+    payload: dict = {"command": command, "settings": SETTINGS}
+
+    if not args.scale_only:
+        if not args.data_home:
+            parser.error("--data-home is needed for the Office-Caltech part (or pass --scale-only)")
+        office = run_office(args.data_home)
+        payload["office_caltech_surf"] = office
+        table = office_table(office)
+        print(table)
+        report += ["", "## Office-Caltech10 SURF, full protocol (target accuracy, %)", "", table]
+    if not args.no_scale:
+        rows = run_scale(args.sizes, args.features, args.timeout, args.memory_limit_gb, not args.no_skada)
+        payload["tca_scale"] = rows
+        table = scale_table(rows)
+        print(table)
+        report += ["", f"## TCA fit time and peak memory ({args.features} features, 2 domains)", "", table]
+
+    (RESULTS / "alignment.json").write_text(json.dumps(payload, indent=2, default=float))
+    (RESULTS / "alignment.md").write_text("\n".join(report) + "\n")
+
+
+if __name__ == "__main__":
+    main()
