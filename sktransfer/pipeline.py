@@ -85,6 +85,34 @@ def _final_has(attr: str):
     return check
 
 
+def _inference_method(method: str, verb: str, returns: str):
+    """Build ``DAPipeline.<method>``: transform the rows through the steps, then
+    call ``<method>`` of the final estimator (one body for predict & co.)."""
+
+    @available_if(_final_has(method))
+    def inference(self, X: Any, sample_domain: ArrayLike | int | None = None, **params):
+        return self._call_final(method, X, sample_domain, params)
+
+    inference.__name__ = method
+    inference.__qualname__ = f"DAPipeline.{method}"
+    inference.__doc__ = f"""Transform the rows (as target unless told otherwise) and {verb}.
+
+        Parameters
+        ----------
+        X : iterable
+            Rows to process.
+        sample_domain : array-like of shape (n_samples,) or int, default=None
+            Domain of each row; None treats every row as target.
+        **params : dict
+            Parameters of the final estimator's ``{method}``.
+
+        Returns
+        -------
+        {returns}
+        """
+    return inference
+
+
 class DAPipeline(Pipeline):
     """Pipeline for domain adaptation: routes domains, drops masked rows, passes weights.
 
@@ -387,85 +415,20 @@ class DAPipeline(Pipeline):
             final_params = {**final_params, "sample_domain": sample_domain}
         return getattr(final, method)(Xt, *args, **final_params)
 
-    @available_if(_final_has("predict"))
-    def predict(self, X: Any, sample_domain: ArrayLike | int | None = None, **params):
-        """Transform the rows (as target unless told otherwise) and predict.
-
-        Parameters
-        ----------
-        X : iterable
-            Rows to predict.
-        sample_domain : array-like of shape (n_samples,) or int, default=None
-            Domain of each row; None treats every row as target.
-        **params : dict
-            Parameters of the final estimator's ``predict``.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-            Predictions.
-        """
-        return self._call_final("predict", X, sample_domain, params)
-
-    @available_if(_final_has("predict_proba"))
-    def predict_proba(self, X: Any, sample_domain: ArrayLike | int | None = None, **params):
-        """Transform the rows (as target unless told otherwise) and predict probabilities.
-
-        Parameters
-        ----------
-        X : iterable
-            Rows to predict.
-        sample_domain : array-like of shape (n_samples,) or int, default=None
-            Domain of each row; None treats every row as target.
-        **params : dict
-            Parameters of the final estimator's ``predict_proba``.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Class probabilities.
-        """
-        return self._call_final("predict_proba", X, sample_domain, params)
-
-    @available_if(_final_has("predict_log_proba"))
-    def predict_log_proba(self, X: Any, sample_domain: ArrayLike | int | None = None, **params):
-        """Transform the rows (as target unless told otherwise) and predict log-probabilities.
-
-        Parameters
-        ----------
-        X : iterable
-            Rows to predict.
-        sample_domain : array-like of shape (n_samples,) or int, default=None
-            Domain of each row; None treats every row as target.
-        **params : dict
-            Parameters of the final estimator's ``predict_log_proba``.
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-            Log of the class probabilities.
-        """
-        return self._call_final("predict_log_proba", X, sample_domain, params)
-
-    @available_if(_final_has("decision_function"))
-    def decision_function(self, X: Any, sample_domain: ArrayLike | int | None = None, **params):
-        """Transform the rows (as target unless told otherwise) and apply ``decision_function``.
-
-        Parameters
-        ----------
-        X : iterable
-            Rows to score.
-        sample_domain : array-like of shape (n_samples,) or int, default=None
-            Domain of each row; None treats every row as target.
-        **params : dict
-            Parameters of the final estimator's ``decision_function``.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
-            Decision function values.
-        """
-        return self._call_final("decision_function", X, sample_domain, params)
+    predict = _inference_method("predict", "predict", "y_pred : ndarray of shape (n_samples,)\n        Predictions.")
+    predict_proba = _inference_method(
+        "predict_proba", "predict probabilities",
+        "proba : ndarray of shape (n_samples, n_classes)\n        Class probabilities.",
+    )
+    predict_log_proba = _inference_method(
+        "predict_log_proba", "predict log-probabilities",
+        "log_proba : ndarray of shape (n_samples, n_classes)\n        Log of the class probabilities.",
+    )
+    decision_function = _inference_method(
+        "decision_function", "apply ``decision_function``",
+        "scores : ndarray of shape (n_samples,) or (n_samples, n_classes)\n"
+        "        Decision function values.",
+    )
 
     def _can_transform(self) -> bool:
         final = self.steps[-1][1]

@@ -46,7 +46,8 @@ PUBLIC = _public_objects()
 
 def _methods(cls):
     for name, member in vars(cls).items():
-        if not name.startswith("_") and inspect.isfunction(member):
+        # available_if wraps methods in a descriptor holding the function as .fn
+        if not name.startswith("_") and (inspect.isfunction(member) or hasattr(member, "fn")):
             yield f"{cls.__module__}.{cls.__qualname__}.{name}"
 
 
