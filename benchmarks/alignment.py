@@ -95,8 +95,12 @@ def _ours(name):
 def _skada(name):
     import skada
 
+    # skada's float reg is a convex mix, (1 - r) C + r tr(C)/p I, not C + r I. On
+    # z-scored features tr(C)/p = 1, so r = lam / (1 + lam) gives C + lam I up to
+    # a common factor, which cancels in Cs^-1/2 Ct^1/2: the same map as ours.
+    lam = SETTINGS["CORAL"]["reg"]
     return {
-        "CORAL": lambda: skada.CORALAdapter(**SETTINGS["CORAL"]),
+        "CORAL": lambda: skada.CORALAdapter(reg=lam / (1.0 + lam)),
         "SA": lambda: skada.SubspaceAlignmentAdapter(random_state=0, **SETTINGS["SA"]),
         "TCA": lambda: skada.TransferComponentAnalysisAdapter(**SETTINGS["TCA"]),
     }[name]()
