@@ -15,7 +15,6 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.metadata_routing import UNUSED
 from sklearn.utils.validation import check_is_fitted
 
 from ._compat import _fit_context, validate_data
@@ -79,9 +78,10 @@ class BaseAdapter(DomainAwareMixin, TransformerMixin, BaseEstimator):
     sample_domain)``.
     """
 
-    # New rows are target rows unless the caller says otherwise, so routers never
-    # forward sample_domain to transform: routing on and off transform the same.
-    __metadata_request__transform = {"sample_domain": UNUSED}
+    # Requested like fit's (scikit-learn < 1.9 refuses differing requests inside
+    # fit_transform). DAPipeline routes nothing to a domain-aware transform, so
+    # there new rows are target rows with routing on and off alike.
+    __metadata_request__transform = {"sample_domain": True}
 
     def _validate_X(self, X: ArrayLike, *, reset: bool) -> np.ndarray:
         return validate_data(

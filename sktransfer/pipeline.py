@@ -19,7 +19,7 @@ from sklearn import get_config
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.utils import Bunch
-from sklearn.utils.metadata_routing import process_routing
+from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, process_routing
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, check_memory, has_fit_parameter
 
@@ -174,16 +174,16 @@ class DAPipeline(Pipeline):
     (50,)
     """
 
+    # fit_transform and fit_predict compose fit with transform / predict, whose
+    # requests must agree (scikit-learn < 1.9 refuses otherwise). Meta-estimators
+    # never forward sample_domain to score or to the probability methods, so
+    # GridSearchCV scores identically with routing on and off.
     __metadata_request__fit = {"sample_domain": True}
-    __metadata_request__fit_transform = {"sample_domain": True}
-    __metadata_request__fit_predict = {"sample_domain": True}
-    # New data is target data unless said otherwise; meta-estimators never
-    # forward sample_domain here, so routing on and off score the same.
-    __metadata_request__predict = {"sample_domain": False}
+    __metadata_request__transform = {"sample_domain": True}
+    __metadata_request__predict = {"sample_domain": True}
     __metadata_request__predict_proba = {"sample_domain": False}
     __metadata_request__predict_log_proba = {"sample_domain": False}
     __metadata_request__decision_function = {"sample_domain": False}
-    __metadata_request__transform = {"sample_domain": False}
     __metadata_request__score = {"sample_domain": False}
 
     def __init__(self, steps, *, transform_input=None, memory=None, verbose=False):
@@ -192,13 +192,46 @@ class DAPipeline(Pipeline):
     def get_metadata_routing(self):
         """Metadata routing: the steps' requests plus this pipeline's own.
 
+        As ``Pipeline``'s, except that ``sample_domain`` is consumed by the
+        pipeline itself, and that a step whose ``transform`` takes
+        ``sample_domain`` gets no metadata routed to ``transform`` from
+        ``predict``/``score``/``transform``: new rows are target rows unless
+        ``sample_domain`` is passed to this pipeline explicitly.
+
         Returns
         -------
         routing : MetadataRouter
-            Routes ``**params`` to the steps as ``Pipeline`` does; ``sample_domain``
-            is consumed by the pipeline itself.
+            The routing of this pipeline.
         """
-        return super().get_metadata_routing().add_self_request(self)
+        router = MetadataRouter(owner=self).add_self_request(self)
+        inference = ("predict", "predict_proba", "predict_log_proba", "decision_function",
+                     "transform", "score")
+        for name, step in self.steps[:-1]:
+            if _is_skipped(step):
+                continue
+            mapping = MethodMapping()
+            for caller in _FIT_METHODS:
+                if hasattr(step, "fit_transform"):
+                    mapping.add(caller=caller, callee="fit_transform")
+                else:
+                    mapping.add(caller=caller, callee="fit").add(caller=caller, callee="transform")
+            if not accepts_sample_domain(step, "transform"):
+                for caller in inference:
+                    mapping.add(caller=caller, callee="transform")
+            if hasattr(step, "inverse_transform"):
+                mapping.add(caller="inverse_transform", callee="inverse_transform")
+            router.add(method_mapping=mapping, **{name: step})
+        name, final = self.steps[-1]
+        if _is_skipped(final):
+            return router
+        mapping = MethodMapping()
+        for method in ("fit", "fit_transform", "fit_predict", "inverse_transform", *inference):
+            if hasattr(final, method):
+                mapping.add(caller=method, callee=method)
+        if not hasattr(final, "fit_transform") and hasattr(final, "transform"):
+            mapping.add(caller="fit_transform", callee="fit").add(caller="fit_transform", callee="transform")
+        router.add(method_mapping=mapping, **{name: final})
+        return router
 
     # ----------------------------------------------------------------- checks
     def _check_steps(self) -> None:

@@ -1,0 +1,32 @@
+"""Every example script runs, offline, and prints what its docstring promises."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "examples").glob("*.py"))
+
+
+def _table(out: str) -> dict[str, float]:
+    return {
+        line.split("|")[1].strip(): float(line.split("|")[2].strip().rstrip("%"))
+        for line in out.splitlines()
+        if line.startswith("| ") and "%" in line
+    }
+
+
+@pytest.mark.parametrize("script", EXAMPLES, ids=lambda p: p.name)
+def test_example_runs(script):
+    proc = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip()
+    if script.name == "quickstart.py":
+        # The README's story: adaptation beats training on the source alone.
+        rows = _table(proc.stdout)
+        baseline = rows["no adaptation (source rows only)"]
+        assert rows["CORAL"] > baseline + 10
+        assert rows["TCA (d=30, rbf)"] > baseline + 10
