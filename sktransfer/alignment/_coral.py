@@ -6,22 +6,25 @@ from numbers import Real
 
 import numpy as np
 from sklearn.base import OneToOneFeatureMixin
-from sklearn.covariance import ledoit_wolf
+from sklearn.covariance import ledoit_wolf_shrinkage
 
 from .._compat import Interval, StrOptions
-from .._linalg import inv_sqrtm_psd, sqrtm_psd
+from .._linalg import shifted_gram_power
 from ..base import BaseAdapter
 from ..domain import Domains
 
 __all__ = ["CORAL"]
 
 
-def _covariance(X: np.ndarray, reg: float | str) -> np.ndarray:
+def _covariance_model(X: np.ndarray, reg: float | str) -> tuple[np.ndarray, float, float]:
+    """Centred rows and ``(alpha, beta)`` with covariance ``alpha Xc^T Xc + beta I``."""
+    n, d = X.shape
+    Xc = X - X.mean(axis=0)
     if reg == "auto":
-        return ledoit_wolf(X)[0]
-    d = X.shape[1]
-    cov = np.cov(X, rowvar=False).reshape(d, d) if X.shape[0] > 1 else np.zeros((d, d))
-    return cov + reg * np.eye(d)
+        # Ledoit-Wolf: (1 - a) Xc^T Xc / n + a mu I, mu = trace / d.
+        shrinkage = ledoit_wolf_shrinkage(X)
+        return Xc, (1.0 - shrinkage) / n, shrinkage * np.sum(Xc**2) / (n * d)
+    return Xc, (1.0 / (n - 1) if n > 1 else 0.0), float(reg)
 
 
 class CORAL(OneToOneFeatureMixin, BaseAdapter):
@@ -106,11 +109,19 @@ class CORAL(OneToOneFeatureMixin, BaseAdapter):
         self.center = center
 
     def _fit(self, X: np.ndarray, y: np.ndarray | None, domains: Domains) -> None:
+        X = X.astype(np.float64, copy=False)
         Xs, Xt = X[domains.source], X[domains.target]
         self.mean_source_, self.mean_target_ = Xs.mean(axis=0), Xt.mean(axis=0)
-        self.cov_source_ = _covariance(Xs, self.reg)
-        self.cov_target_ = _covariance(Xt, self.reg)
-        self.transform_matrix_ = inv_sqrtm_psd(self.cov_source_) @ sqrtm_psd(self.cov_target_)
+        identity = np.eye(X.shape[1])
+        roots = []
+        for rows, power in ((Xs, -0.5), (Xt, 0.5)):
+            Xc, alpha, beta = _covariance_model(rows, self.reg)
+            gram = Xc.T @ Xc
+            roots.append((alpha * gram + beta * identity, shifted_gram_power(Xc, alpha, beta, power, gram)))
+        # C_s^{-1/2} C_t^{1/2}; each power costs O(n^2 d) when a domain has
+        # fewer rows than features, O(d^3) otherwise.
+        (self.cov_source_, inv_root_source), (self.cov_target_, root_target) = roots
+        self.transform_matrix_ = inv_root_source @ root_target
 
     def _transform(self, X: np.ndarray, sample_domain: np.ndarray) -> np.ndarray:
         X_new = X.copy()

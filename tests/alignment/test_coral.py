@@ -85,3 +85,20 @@ def test_bad_reg_is_refused():
     X, sd, *_ = _data()
     with pytest.raises(ValueError, match="'reg' parameter of CORAL must be"):
         CORAL(reg=-1).fit(X, sample_domain=sd)
+
+
+@pytest.mark.parametrize("reg", [0.0, 0.5, "auto"])
+def test_wide_domains_use_the_low_rank_path_with_the_same_result(reg):
+    """Fewer rows than features: the powers come from the thin SVD. Reference:
+    scipy.linalg.sqrtm on the explicit (pseudo-inverse for reg=0) covariances."""
+    rng = np.random.default_rng(7)
+    Xs, Xt = rng.normal(size=(12, 30)), rng.normal(size=(9, 30)) * 2 + 1
+    X, sd = np.vstack([Xs, Xt]), np.r_[np.ones(12, int), -np.ones(9, int)]
+    est = CORAL(reg=reg, center=False).fit(X, sample_domain=sd)
+    Cs, Ct = est.cov_source_, est.cov_target_
+    if reg == 0.0:
+        inv_root = np.real(linalg.sqrtm(np.linalg.pinv(Cs, hermitian=True)))
+    else:
+        inv_root = linalg.inv(np.real(linalg.sqrtm(Cs)))
+    expected = inv_root @ np.real(linalg.sqrtm(Ct))
+    np.testing.assert_allclose(est.transform_matrix_, expected, atol=1e-6)
