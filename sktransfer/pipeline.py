@@ -463,29 +463,10 @@ class DAPipeline(Pipeline):
         "        Decision function values.",
     )
 
-    def _can_transform(self) -> bool:
-        final = self.steps[-1][1]
-        return _is_skipped(final) or hasattr(final, "transform")
-
-    @available_if(_can_transform)
-    def transform(self, X: Any, sample_domain: ArrayLike | int | None = None, **params):
-        """Apply every step's ``transform`` (rows as target unless told otherwise).
-
-        Parameters
-        ----------
-        X : iterable
-            Rows to transform.
-        sample_domain : array-like of shape (n_samples,) or int, default=None
-            Domain of each row; None treats every row as target.
-        **params : dict
-            Parameters of the final step's ``transform``.
-
-        Returns
-        -------
-        Xt : ndarray of shape (n_samples, n_features_out)
-            Transformed rows.
-        """
-        return self._call_final("transform", X, sample_domain, params)
+    transform = _inference_method(
+        "transform", "apply every step's ``transform``",
+        "Xt : ndarray of shape (n_samples, n_features_out)\n        Transformed rows.",
+    )
 
     @available_if(_final_has("score"))
     def score(
