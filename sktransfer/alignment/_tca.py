@@ -200,12 +200,15 @@ class TransferComponentAnalysis(ClassNamePrefixFeaturesOutMixin, BaseAdapter):
                 apply_khk, n, K @ e, self.mu, self.n_components
             )
         else:
-            landmark_map = self._landmark_map(X)  # Phi(x) = k(x, Z) @ landmark_map
-            basis = landmark_map.shape[1]
+            # Phi(x) = k(x, Z) @ landmark_map (Nystroem), or x itself (primal).
+            landmark_map = self._landmark_map(X)
+            basis = X.shape[1] if landmark_map is None else landmark_map.shape[1]
             G = np.zeros((basis, basis))
             s1, se = np.zeros(basis), np.zeros(basis)
             for rows in gen_batches(n, max(1, 2**22 // basis)):
-                Phi = self._basis_features(X[rows]) @ landmark_map
+                Phi = self._basis_features(X[rows])
+                if landmark_map is not None:
+                    Phi = Phi @ landmark_map
                 G += Phi.T @ Phi
                 s1 += Phi.sum(axis=0)
                 se += Phi.T @ e[rows]
@@ -216,15 +219,15 @@ class TransferComponentAnalysis(ClassNamePrefixFeaturesOutMixin, BaseAdapter):
             vals, vecs = leading_eigenpairs_rank_one(
                 lambda V: A @ V, basis, R @ se, self.mu, self.n_components
             )
-            self.projection_ = landmark_map @ R @ vecs
+            self.projection_ = R @ vecs if landmark_map is None else landmark_map @ R @ vecs
         self.eigenvalues_ = vals
         self.n_components_ = vals.shape[0]
         self._n_features_out = self.n_components_
 
-    def _landmark_map(self, X: np.ndarray) -> np.ndarray:
-        """Draw landmarks (Nyström) and return the map from basis features to Phi."""
+    def _landmark_map(self, X: np.ndarray) -> np.ndarray | None:
+        """Draw landmarks (Nyström) and return the map from kernel values to Phi."""
         if self.approximation_ == "primal":
-            return np.eye(X.shape[1])
+            return None
         rng = check_random_state(self.random_state)
         m = min(self.n_landmarks, X.shape[0])
         self.landmarks_ = X[np.sort(rng.choice(X.shape[0], m, replace=False))]
