@@ -470,7 +470,7 @@ def stack_domains(
     """
     sources = _as_blocks(source, "source")
     targets = _as_blocks(target, "target")
-    for X_block, y_block in sources:
+    for _, y_block in sources:
         if y_block is None:
             raise ValueError(
                 "Each source domain must be a pair (X, y) with its labels; got X "

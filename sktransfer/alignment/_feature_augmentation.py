@@ -7,7 +7,6 @@ from numpy.typing import ArrayLike
 from sklearn.utils.validation import check_is_fitted
 
 from .._compat import _check_feature_names_in
-
 from ..base import BaseAdapter
 from ..domain import Domains
 
