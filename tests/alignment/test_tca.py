@@ -8,8 +8,7 @@ from scipy import linalg
 from sklearn.decomposition import PCA
 from sklearn.metrics.pairwise import rbf_kernel
 
-from sktransfer.alignment import TransferComponentAnalysis
-from sktransfer.alignment import _tca
+from sktransfer.alignment import TransferComponentAnalysis, _tca
 
 
 def _data(seed=0, n_s=20, n_t=15, d=3):
