@@ -281,3 +281,13 @@ def test_check_domains_is_shared(data):
     # The pipeline and the estimators read domains through one helper.
     X, y, sd = data
     assert check_domains(X, y).source.sum() == (sd > 0).sum()
+
+
+def test_fit_transform_and_transform_with_routing_on(data):
+    X, y, sd = data
+    off = make_da_pipeline(StandardScaler(), CORAL(), PCA(n_components=2))
+    expected = off.fit_transform(X, y, sample_domain=sd)
+    with config_context(enable_metadata_routing=True):
+        on = make_da_pipeline(StandardScaler(), CORAL(), PCA(n_components=2))
+        np.testing.assert_allclose(on.fit_transform(X, y, sample_domain=sd), expected)
+        np.testing.assert_allclose(on.transform(X), off.transform(X))
