@@ -437,8 +437,9 @@ def stack_domains(
     source : (X, y) pair, or list of pairs for several source domains
         Labelled source rows. Source domain ``k`` (from 1) gets id ``k``.
     target : X, (X, y) pair, or a list of them for several target domains
-        Target rows (``(X, None)`` is X without labels). Without labels they are masked in the stacked ``y`` (``-1``
-        for classes, ``NaN`` for regression targets); with labels the labels
+        Target rows (``(X, None)`` is X without labels). Without labels they
+        are masked in the stacked ``y`` (``-1`` for classes, ``NaN`` for
+        regression targets); with labels the labels
         are kept (for estimators that use a few labelled target rows). Target
         domain ``k`` (from 1) gets id ``-k``. A list whose items are all
         pairs, DataFrames or 2-D arrays is read as several domains, so pass a

@@ -30,8 +30,8 @@ default truncation at 4 sigma); (2) a translation half a pixel to the right,
 by linear interpolation with zero fill (each pixel becomes the mean of itself
 and its left neighbour; the first column is halved); (3) a contrast gain of
 {_CONTRAST_GAIN}; (4) clipping to [0, 16]. Target values are real, not
-integers. A StandardScaler + LogisticRegression fitted on the source rows
-fitted on all source rows scores about 56% on the target rows, while one
+integers. A StandardScaler + LogisticRegression fitted on all source rows
+scores about 56% on the target rows, while one
 fitted on 75% of them scores about 96-98% on the held-out source rows;
 aligning the feature statistics of the domains (per-domain standardization,
 CORAL) recovers most, not all, of the gap (about 85%).
