@@ -75,7 +75,9 @@ class BaseAdapter(DomainAwareMixin, TransformerMixin, BaseEstimator):
     rows, treated as target unless ``sample_domain`` says otherwise.
 
     Subclasses implement ``_fit(X, y, domains)`` and ``_transform(X,
-    sample_domain)``.
+    sample_domain)``. ``_fit`` may return the training rows already mapped,
+    when it computed them on the way, so ``fit_transform`` does not map them
+    a second time.
     """
 
     # Requested like fit's (scikit-learn < 1.9 refuses differing requests inside
@@ -94,11 +96,11 @@ class BaseAdapter(DomainAwareMixin, TransformerMixin, BaseEstimator):
 
     def _fit_domains(
         self, X: ArrayLike, y: ArrayLike | None, sample_domain: ArrayLike | None
-    ) -> tuple[np.ndarray, Domains]:
+    ) -> tuple[np.ndarray, Domains, np.ndarray | None]:
         X = self._validate_X(X, reset=True)
         domains = self._check_domains(X, y, sample_domain)
-        self._fit(X, None if y is None else np.asarray(y), domains)
-        return X, domains
+        mapped = self._fit(X, None if y is None else np.asarray(y), domains)
+        return X, domains, mapped
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: ArrayLike, y: ArrayLike | None = None, sample_domain: ArrayLike | None = None):
@@ -143,8 +145,8 @@ class BaseAdapter(DomainAwareMixin, TransformerMixin, BaseEstimator):
         X_new : ndarray of shape (n_samples, n_features_out)
             The rows of ``X`` in the adapted space.
         """
-        X, domains = self._fit_domains(X, y, sample_domain)
-        return self._transform(X, domains.sample_domain)
+        X, domains, mapped = self._fit_domains(X, y, sample_domain)
+        return self._transform(X, domains.sample_domain) if mapped is None else mapped
 
     def transform(self, X: ArrayLike, sample_domain: ArrayLike | int | None = None) -> np.ndarray:
         """Map rows into the adapted space.
@@ -165,7 +167,7 @@ class BaseAdapter(DomainAwareMixin, TransformerMixin, BaseEstimator):
         X = self._validate_X(X, reset=False)
         return self._transform(X, prediction_domains(X.shape[0], sample_domain))
 
-    def _fit(self, X: np.ndarray, y: np.ndarray | None, domains: Domains) -> None:
+    def _fit(self, X: np.ndarray, y: np.ndarray | None, domains: Domains) -> np.ndarray | None:
         raise NotImplementedError
 
     def _transform(self, X: np.ndarray, sample_domain: np.ndarray) -> np.ndarray:

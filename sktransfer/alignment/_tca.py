@@ -175,7 +175,7 @@ class TransferComponentAnalysis(ClassNamePrefixFeaturesOutMixin, BaseAdapter):
         return self.approximation
 
     # --------------------------------------------------------------------- fit
-    def _fit(self, X: np.ndarray, y: np.ndarray | None, domains: Domains) -> None:
+    def _fit(self, X: np.ndarray, y: np.ndarray | None, domains: Domains) -> np.ndarray | None:
         X = X.astype(np.float64, copy=False)
         n = X.shape[0]
         variance = X.var()
@@ -199,7 +199,9 @@ class TransferComponentAnalysis(ClassNamePrefixFeaturesOutMixin, BaseAdapter):
             vals, self.projection_ = leading_eigenpairs_rank_one(
                 apply_khk, n, K @ e, self.mu, self.n_components
             )
+            mapped = K @ self.projection_  # fit_transform's output: K is at hand
         else:
+            mapped = None
             # Phi(x) = k(x, Z) @ landmark_map (Nystroem), or x itself (primal).
             landmark_map = self._landmark_map(X)
             basis = X.shape[1] if landmark_map is None else landmark_map.shape[1]
@@ -223,6 +225,7 @@ class TransferComponentAnalysis(ClassNamePrefixFeaturesOutMixin, BaseAdapter):
         self.eigenvalues_ = vals
         self.n_components_ = vals.shape[0]
         self._n_features_out = self.n_components_
+        return mapped
 
     def _landmark_map(self, X: np.ndarray) -> np.ndarray | None:
         """Draw landmarks (Nyström) and return the map from kernel values to Phi."""
