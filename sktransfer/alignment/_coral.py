@@ -27,6 +27,13 @@ def _covariance_model(X: np.ndarray, reg: float | str) -> tuple[np.ndarray, floa
     return Xc, (1.0 / (n - 1) if n > 1 else 0.0), float(reg)
 
 
+def _covariance_and_power(X: np.ndarray, reg: float | str, p: float) -> tuple[np.ndarray, np.ndarray]:
+    """The regularised covariance of ``X`` and its power ``p``, sharing one Gram matrix."""
+    Xc, alpha, beta = _covariance_model(X, reg)
+    gram = Xc.T @ Xc
+    return alpha * gram + beta * np.eye(X.shape[1]), shifted_gram_power(Xc, alpha, beta, p, gram)
+
+
 class CORAL(OneToOneFeatureMixin, BaseAdapter):
     """CORrelation ALignment: recolour source rows with the target covariance.
 
@@ -112,15 +119,10 @@ class CORAL(OneToOneFeatureMixin, BaseAdapter):
         X = X.astype(np.float64, copy=False)
         Xs, Xt = X[domains.source], X[domains.target]
         self.mean_source_, self.mean_target_ = Xs.mean(axis=0), Xt.mean(axis=0)
-        identity = np.eye(X.shape[1])
-        roots = []
-        for rows, power in ((Xs, -0.5), (Xt, 0.5)):
-            Xc, alpha, beta = _covariance_model(rows, self.reg)
-            gram = Xc.T @ Xc
-            roots.append((alpha * gram + beta * identity, shifted_gram_power(Xc, alpha, beta, power, gram)))
         # C_s^{-1/2} C_t^{1/2}; each power costs O(n^2 d) when a domain has
         # fewer rows than features, O(d^3) otherwise.
-        (self.cov_source_, inv_root_source), (self.cov_target_, root_target) = roots
+        self.cov_source_, inv_root_source = _covariance_and_power(Xs, self.reg, -0.5)
+        self.cov_target_, root_target = _covariance_and_power(Xt, self.reg, 0.5)
         self.transform_matrix_ = inv_root_source @ root_target
 
     def _transform(self, X: np.ndarray, sample_domain: np.ndarray) -> np.ndarray:
