@@ -116,16 +116,16 @@ def _run_adapter(adapter, X, y, sd, ys, yt):
 
 def _fa_scores(Xs, ys, Xt, yt, seed):
     """FA with a few labelled target rows: scored on the target rows left unlabelled."""
+    from sktransfer import stack_domains
     from sktransfer.alignment import FeatureAugmentation
 
     rng = np.random.RandomState(seed)
     k = SETTINGS["FA"]["labelled_per_class"]
     few = np.concatenate([rng.choice(np.flatnonzero(yt == c), k, replace=False) for c in np.unique(yt)])
     rest = np.setdiff1d(np.arange(len(yt)), few)
-    X = np.vstack([Xs, Xt])
-    sd = np.r_[np.ones(len(Xs), int), -np.ones(len(Xt), int)]
-    y = np.r_[ys, np.full(len(yt), -1)]
-    y[len(Xs) + few] = yt[few]
+    yt_few = np.full(len(yt), -1)
+    yt_few[few] = yt[few]
+    X, y, sd = stack_domains(source=(Xs, ys), target=(Xt, yt_few))
     fa = FeatureAugmentation()
     start = time.perf_counter()
     Z = fa.fit_transform(X, y, sample_domain=sd)
@@ -137,6 +137,7 @@ def _fa_scores(Xs, ys, Xt, yt, seed):
 def run_office(data_home: str) -> dict:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from benchmarks._office_caltech import TASKS, load_surf_domain, task_name
+    from sktransfer import stack_domains
 
     data = {d: load_surf_domain(data_home, d, "zscore") for d in "ACDW"}
     results: dict = {"ours": {}, "skada": {}}
@@ -145,9 +146,7 @@ def run_office(data_home: str) -> dict:
     def stacked(s, t):
         Xs, ys = data[s]
         Xt, yt = data[t]
-        X = np.vstack([Xs, Xt])
-        y = np.r_[ys, np.full(len(yt), -1)]
-        sd = np.r_[np.ones(len(Xs), int), -np.ones(len(Xt), int)]
+        X, y, sd = stack_domains(source=(Xs, ys), target=Xt)
         return X, y, sd, Xs, ys, Xt, yt
 
     for (s, t), task in zip(TASKS, tasks):
