@@ -58,6 +58,8 @@ SETTINGS = {
     "FA": {"labelled_per_class": 3, "draws": 10},
     "SVM": {"C_grid": [1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0], "cv_folds": 2,
             "rescale_to_mean_sq_norm": 800.0},
+    "CORAL reference-code kernel": {"C_grid": [1e-3, 1e-2, 1e-1, 1.0, 10.0, 100.0, 1e3, 1e4],
+                                    "cv_folds": 2},
 }
 
 
@@ -79,6 +81,27 @@ def _classify(Zs, ys, Zt, yt):
     ).fit(Zs @ Zs.T, ys)
     accuracy = 100 * np.mean(search.predict(Zt @ Zs.T) == yt)
     return {"1nn": nn, "svm": accuracy, "svm_C": search.best_params_["C"]}
+
+
+def _coral_reference_kernel(A, Xs, ys, Xt, yt):
+    """CORAL scored the way the authors' ``Ex_CORAL.m`` scores it.
+
+    That code trains libsvm on the precomputed matrix ``Xs A Xs^T`` and tests on
+    ``Xs A Xt^T``. The test kernel is the linear kernel between mapped source
+    rows ``Xs A`` and raw target rows, as the paper describes, but the training
+    kernel is not ``(Xs A)(Xs A)^T``: it pairs mapped with *unmapped* source
+    rows and is not even symmetric. We reproduce it only to show where the
+    published CORAL column comes from; the estimator itself is the paper's map.
+    """
+    from sklearn.model_selection import GridSearchCV, StratifiedKFold
+    from sklearn.svm import SVC
+
+    cfg = SETTINGS["CORAL reference-code kernel"]
+    search = GridSearchCV(
+        SVC(kernel="precomputed"), {"C": cfg["C_grid"]},
+        cv=StratifiedKFold(cfg["cv_folds"], shuffle=True, random_state=0),
+    ).fit(Xs @ A @ Xs.T, ys)
+    return 100 * np.mean(search.predict(Xt @ A.T @ Xs.T) == yt)
 
 
 # --------------------------------------------------------------------------- methods
@@ -154,6 +177,8 @@ def run_office(data_home: str) -> dict:
         results["ours"].setdefault("NA", {})[task] = {**_classify(Xs, ys, Xt, yt), "fit_s": 0.0}
         for name in ("CORAL", "SA", "TCA"):
             results["ours"].setdefault(name, {})[task] = _run_adapter(_ours(name), X, y, sd, ys, yt)
+        A = _ours("CORAL").fit(X, y, sample_domain=sd).transform_matrix_
+        results.setdefault("coral_reference_kernel", {})[task] = _coral_reference_kernel(A, Xs, ys, Xt, yt)
         draws = [_fa_scores(Xs, ys, Xt, yt, seed) for seed in range(SETTINGS["FA"]["draws"])]
         results["ours"].setdefault("FA", {})[task] = {
             key: float(np.mean([d[key] for d in draws])) for key in ("1nn", "svm", "fit_s")
@@ -210,7 +235,33 @@ def office_table(results: dict) -> str:
             timing.append(f"| {method} | {ours:.2f} | {theirs:.2f} | {ours / theirs:.2f} |")
         else:
             timing.append(f"| {method} | {ours:.2f} | - | - |")
-    return table + "\n" + "\n".join(timing)
+    return table + "\n" + "\n".join(timing) + reference_kernel_table(results, tasks)
+
+
+def reference_kernel_table(results: dict, tasks: list[str]) -> str:
+    """Our CORAL map scored with the authors' kernel, beside the published column."""
+    if "coral_reference_kernel" not in results:
+        return ""
+    ref = [results["coral_reference_kernel"][t] for t in tasks]
+    ours = [results["ours"]["CORAL"][t]["svm"] for t in tasks]
+    same = sum(round(r, 1) == p for r, p in zip(ref, PUBLISHED["CORAL"]))
+    lines = [
+        "",
+        "",
+        "Where the published CORAL column comes from: our CORAL map (lambda = 1) "
+        "scored with the training kernel of the authors' `Ex_CORAL.m` "
+        f"(`Xs A Xs^T`, C from 1e-3 ... 1e4 by 2-fold CV) matches {same} of 12 "
+        "published tasks to the digit.",
+        "",
+        "| task | published CORAL | CORAL, authors' kernel | ours CORAL svm |",
+        "|---|---:|---:|---:|",
+    ]
+    for i, task in enumerate(tasks):
+        lines.append(f"| {task} | {PUBLISHED['CORAL'][i]:.1f} | {ref[i]:.1f} | {ours[i]:.1f} |")
+    lines.append(
+        f"| mean | {PUBLISHED['CORAL'][-1]:.1f} | {np.mean(ref):.1f} | {np.mean(ours):.1f} |"
+    )
+    return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------- scale
@@ -303,6 +354,17 @@ NOTES = """\
   number, measured against that weaker baseline, is hard to compare: on this
   protocol CORAL adds about one point to a well-tuned linear SVM, and a lot to
   1-NN only on D<->W.
+- The published CORAL column (48.8) is reproduced by the authors' own
+  evaluation code rather than by the paper's method: feeding our CORAL map
+  into `Ex_CORAL.m`'s training kernel `Xs A Xs^T` (mapped source against
+  unmapped source, not symmetric) matches most tasks to the digit (table
+  above); the rest differ by the random 2-fold split that picks C. With the
+  consistent kernel `(Xs A)(Xs A)^T` the same map scores the `ours CORAL svm`
+  column. We ship the paper's map and report its consistent score.
+- The fit-time ratios for CORAL and SA are bounded by LAPACK: both libraries
+  spend most of the fit in the same 800 x 800 symmetric eigendecompositions
+  (two for CORAL, two partial ones for SA); ours wins where a domain has
+  fewer rows than features (low-rank powers) and by skipping work around them.
 - skada's CORAL is given `reg = lam / (1 + lam)`, which is our `reg = lam` on
   z-scored features (its float `reg` is a convex mix): the two agree to the
   digit. skada's SA fits its PCAs with scikit-learn's randomized solver at

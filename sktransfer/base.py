@@ -20,7 +20,13 @@ from sklearn.utils.validation import check_is_fitted
 from ._compat import _fit_context, validate_data
 from .domain import Domains, check_domains, prediction_domains
 
-__all__ = ["BaseAdapter", "DomainAwareMixin", "accepts_sample_domain"]
+__all__ = [
+    "BaseAdapter",
+    "DomainAwareMixin",
+    "accepts_sample_domain",
+    "accepts_sample_weight",
+    "check_takes_sample_weight",
+]
 
 
 def accepts_sample_domain(obj: Any, method: str = "fit") -> bool:
@@ -45,6 +51,64 @@ def accepts_sample_domain(obj: Any, method: str = "fit") -> bool:
         return "sample_domain" in inspect.signature(func).parameters
     except (TypeError, ValueError):  # builtins without a signature
         return False
+
+
+def check_takes_sample_weight(estimator: Any, owner: Any, role: str = "estimator") -> None:
+    """Raise a ``TypeError`` unless ``estimator.fit`` accepts ``sample_weight``.
+
+    Estimators that transfer through row weights (importance weighting,
+    boosting) call this before fitting, so a base estimator that would ignore
+    the weights fails loudly instead of silently training unweighted.
+
+    Parameters
+    ----------
+    estimator : estimator instance
+        The estimator whose ``fit`` must take ``sample_weight``.
+    owner : estimator instance or str
+        Named in the error message.
+    role : str, default="estimator"
+        Name of the parameter that holds ``estimator``, for the message.
+
+    Raises
+    ------
+    TypeError
+        If ``estimator.fit`` has no ``sample_weight`` parameter.
+
+    Examples
+    --------
+    >>> from sklearn.neighbors import KNeighborsClassifier
+    >>> from sktransfer.base import check_takes_sample_weight
+    >>> check_takes_sample_weight(KNeighborsClassifier(), "TrAdaBoostClassifier")
+    Traceback (most recent call last):
+    ...
+    TypeError: TrAdaBoostClassifier needs an estimator whose fit takes sample_weight, ...
+    """
+    if not accepts_sample_weight(estimator):
+        who = owner if isinstance(owner, str) else type(owner).__name__
+        raise TypeError(
+            f"{who} needs an {role} whose fit takes sample_weight, but "
+            f"{type(estimator).__name__}.fit does not, so the weights would be "
+            "ignored. Use one that does, e.g. LogisticRegression, "
+            "DecisionTreeClassifier, Ridge or DecisionTreeRegressor."
+        )
+
+
+def accepts_sample_weight(estimator: Any) -> bool:
+    """Whether ``estimator.fit`` takes ``sample_weight`` (by signature).
+
+    Parameters
+    ----------
+    estimator : estimator instance
+        The estimator to inspect.
+
+    Returns
+    -------
+    accepts : bool
+        True when ``fit`` has a ``sample_weight`` parameter.
+    """
+    from sklearn.utils.validation import has_fit_parameter
+
+    return has_fit_parameter(estimator, "sample_weight")
 
 
 class DomainAwareMixin:

@@ -68,8 +68,13 @@ def _fit_transform_step(
     """
     if _is_weighter(step):
         step.fit(X, y, sample_domain=sample_domain, **params.fit)
-        sd = None if domains is None else domains.sample_domain
-        return X, step, np.asarray(step.compute_weights(X, sample_domain=sd), dtype=float)
+        # A weighter's weights of its own training rows (``weights_``) can differ
+        # from its out-of-sample rule (KMM defines weights only at those rows).
+        weights = getattr(step, "weights_", None)
+        if weights is None:
+            sd = None if domains is None else domains.sample_domain
+            weights = step.compute_weights(X, sample_domain=sd)
+        return X, step, np.asarray(weights, dtype=float)
     kwargs = {"sample_domain": sample_domain} if accepts_sample_domain(step) else {}
     if hasattr(step, "fit_transform"):
         return step.fit_transform(X, y, **kwargs, **params.fit_transform), step, None

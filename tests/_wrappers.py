@@ -12,7 +12,8 @@ from __future__ import annotations
 import zlib
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.base import BaseEstimator, clone
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 
@@ -32,31 +33,80 @@ def row_domains(X) -> np.ndarray | None:
     return sd
 
 
-class DomainCheckWrapper(TransformerMixin, BaseEstimator):
-    """Gives a DA transformer row-hash domains so sklearn's checks can run it."""
+def _inner_has(attr: str):
+    def check(self) -> bool:
+        getattr(self.estimator, attr)
+        return True
+
+    return check
+
+
+class DomainCheckWrapper(BaseEstimator):
+    """Gives a DA estimator row-hash domains so sklearn's checks can run it.
+
+    Every method the wrapped estimator has (transform, predict, predict_proba,
+    ...) is exposed with the same row-hash domains; the estimator's tags are
+    the wrapper's, so transformers, classifiers and regressors each get their
+    own family of checks.
+    """
 
     def __init__(self, estimator=None):
         self.estimator = estimator
 
     def __sklearn_tags__(self):
-        tags = self.estimator.__sklearn_tags__()
-        return tags
+        return self.estimator.__sklearn_tags__()
 
     def fit(self, X, y=None):
         self.estimator_ = clone(self.estimator).fit(X, y, sample_domain=row_domains(X))
         return self
 
+    @available_if(_inner_has("fit_transform"))
     def fit_transform(self, X, y=None):
         self.estimator_ = clone(self.estimator)
         return self.estimator_.fit_transform(X, y, sample_domain=row_domains(X))
 
-    def transform(self, X):
+    def _call(self, method, X):
         check_is_fitted(self)
-        return self.estimator_.transform(X, sample_domain=row_domains(X))
+        return getattr(self.estimator_, method)(X, sample_domain=row_domains(X))
 
+    @available_if(_inner_has("transform"))
+    def transform(self, X):
+        return self._call("transform", X)
+
+    @available_if(_inner_has("predict"))
+    def predict(self, X):
+        return self._call("predict", X)
+
+    @available_if(_inner_has("predict_proba"))
+    def predict_proba(self, X):
+        return self._call("predict_proba", X)
+
+    @available_if(_inner_has("predict_log_proba"))
+    def predict_log_proba(self, X):
+        return self._call("predict_log_proba", X)
+
+    @available_if(_inner_has("decision_function"))
+    def decision_function(self, X):
+        return self._call("decision_function", X)
+
+    @available_if(_inner_has("score"))
+    def score(self, X, y, sample_weight=None):
+        check_is_fitted(self)
+        return self.estimator_.score(X, y, sample_weight=sample_weight)
+
+    @available_if(_inner_has("set_output"))
+    def set_output(self, *, transform=None):
+        self.estimator.set_output(transform=transform)  # clone keeps the config
+        return self
+
+    @available_if(_inner_has("get_feature_names_out"))
     def get_feature_names_out(self, input_features=None):
         check_is_fitted(self)
         return self.estimator_.get_feature_names_out(input_features)
+
+    @property
+    def classes_(self):
+        return self.estimator_.classes_
 
     @property
     def n_features_in_(self):

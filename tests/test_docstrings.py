@@ -76,7 +76,9 @@ def test_estimators_have_the_full_set_of_sections(name):
     sections = ["Attributes", "See Also", "Examples"]
     if len(inspect.signature(cls.__init__).parameters) > 1:
         sections.append("Parameters")
-    if cls.__module__.startswith("sktransfer.alignment"):
+    if cls.__module__.startswith(
+        ("sktransfer.alignment", "sktransfer.reweighting", "sktransfer.boosting", "sktransfer.parameter")
+    ):
         sections.append("References")
     for section in sections:
         assert f"\n{section}\n" in doc, f"{name} has no {section} section"

@@ -1,0 +1,125 @@
+"""Kernel helpers shared by the estimators: bandwidth rules, chunked kernel
+products and Nyström feature maps, so no estimator holds an n x n matrix it
+does not need."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+from sklearn.metrics.pairwise import pairwise_distances, pairwise_kernels
+from sklearn.utils import check_random_state, gen_batches
+
+from ._linalg import inv_sqrtm_psd
+
+#: Rows of a kernel block computed at once: blocks stay near 32 MB of float64.
+_BLOCK_ENTRIES = 2**22
+
+#: The median heuristic looks at pairs among at most this many rows.
+_MEDIAN_ROWS = 1000
+
+#: Kernels whose bandwidth the median heuristic sets, with the distance it uses.
+_DISTANCE_OF = {"rbf": ("sqeuclidean", 1.0), "laplacian": ("manhattan", 1.0)}
+
+
+def median_heuristic_gamma(
+    X: np.ndarray, kernel: str = "rbf", random_state: int | np.random.RandomState | None = 0
+) -> float:
+    """``gamma`` of an RBF (or Laplacian) kernel from the median heuristic.
+
+    ``gamma = 1 / median(d(x, x'))`` over pairs of distinct rows, with ``d``
+    the squared Euclidean distance for ``"rbf"`` (``k = exp(-gamma ||x -
+    x'||^2)``) and the L1 distance for ``"laplacian"``: the kernel is
+    ``exp(-1)`` at the median distance. At most 1,000 rows are drawn.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Rows whose pairwise distances set the scale (usually source and
+        target rows together).
+    kernel : {"rbf", "laplacian"}, default="rbf"
+        The kernel the bandwidth is for.
+    random_state : int, RandomState instance or None, default=0
+        Draws the subsample when there are more than 1,000 rows.
+
+    Returns
+    -------
+    gamma : float
+        The bandwidth; 1.0 when every row is the same.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sktransfer._kernels import median_heuristic_gamma
+    >>> median_heuristic_gamma(np.array([[0.0], [1.0], [3.0]]))
+    0.25
+    """
+    metric, _ = _DISTANCE_OF[kernel]
+    if X.shape[0] > _MEDIAN_ROWS:
+        rng = check_random_state(random_state)
+        X = X[rng.choice(X.shape[0], _MEDIAN_ROWS, replace=False)]
+    D = pairwise_distances(X, metric=metric)
+    distances = D[np.triu_indices(X.shape[0], k=1)]
+    distances = distances[distances > 0]
+    return 1.0 / float(np.median(distances)) if distances.size else 1.0
+
+
+def kernel(X: np.ndarray, Y: np.ndarray, name: str, gamma: float) -> np.ndarray:
+    """The kernel matrix ``k(X, Y)`` of a named scikit-learn kernel."""
+    return pairwise_kernels(X, Y, metric=name, filter_params=True, gamma=gamma)
+
+
+def kernel_blocks(
+    X: np.ndarray, Y: np.ndarray, name: str, gamma: float
+) -> Iterator[tuple[slice, np.ndarray]]:
+    """Yield ``(rows, k(X[rows], Y))`` in blocks of bounded memory."""
+    for rows in gen_batches(X.shape[0], max(1, _BLOCK_ENTRIES // max(1, Y.shape[0]))):
+        yield rows, kernel(X[rows], Y, name, gamma)
+
+
+def kernel_row_means(X: np.ndarray, Y: np.ndarray, name: str, gamma: float) -> np.ndarray:
+    """``k(X, Y).mean(axis=1)`` without holding ``k(X, Y)``."""
+    out = np.empty(X.shape[0])
+    for rows, K in kernel_blocks(X, Y, name, gamma):
+        out[rows] = K.mean(axis=1)
+    return out
+
+
+class NystroemMap:
+    """Nyström features ``phi(x) = k(x, Z) k(Z, Z)^{-1/2}`` on landmark rows ``Z``.
+
+    ``phi(x) . phi(x')`` approximates ``k(x, x')`` (Williams & Seeger, 2001),
+    exactly when ``x`` or ``x'`` is a landmark. Features are computed in
+    blocks, so memory stays linear in the number of rows.
+
+    Parameters
+    ----------
+    landmarks : ndarray of shape (n_landmarks, n_features)
+        The rows ``Z``.
+    name : str
+        Kernel name understood by ``sklearn.metrics.pairwise_kernels``.
+    gamma : float
+        Kernel bandwidth.
+    """
+
+    def __init__(self, landmarks: np.ndarray, name: str, gamma: float):
+        self.landmarks = landmarks
+        self.name = name
+        self.gamma = gamma
+        self.map = inv_sqrtm_psd(kernel(landmarks, landmarks, name, gamma))
+
+    @classmethod
+    def draw(
+        cls, X: np.ndarray, n_landmarks: int, name: str, gamma: float, random_state=None
+    ) -> NystroemMap:
+        """Landmarks drawn uniformly without replacement from the rows of ``X``."""
+        rng = check_random_state(random_state)
+        m = min(n_landmarks, X.shape[0])
+        return cls(X[np.sort(rng.choice(X.shape[0], m, replace=False))], name, gamma)
+
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        """Features of the rows of ``X``, shape ``(n_samples, n_landmarks)``."""
+        out = np.empty((X.shape[0], self.map.shape[1]))
+        for rows, K in kernel_blocks(X, self.landmarks, self.name, self.gamma):
+            out[rows] = K @ self.map
+        return out

@@ -1,0 +1,59 @@
+"""What the kernel density-ratio models (KLIEP, uLSIF, RuLSIF) share: the
+Gaussian basis on target rows and the bandwidth candidates of their CV."""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from .._kernels import median_heuristic_gamma
+
+#: Multiples of the median-heuristic gamma tried when ``gamma=None``: a
+#: bandwidth from about a third to three times the median distance.
+GAMMA_FACTORS = np.logspace(-1, 1, 5)
+
+
+#: KLIEP's candidates, from the authors' code: sigma = (0.6, 0.8, 1, 1.2, 1.4)
+#: times the median distance in exp(-d^2 / 2 sigma^2). Its likelihood CV is
+#: only normalised over the source sample and keeps rewarding narrower
+#: kernels on small samples, so the range stays narrow.
+KLIEP_GAMMA_FACTORS = 0.5 / np.array([0.6, 0.8, 1.0, 1.2, 1.4]) ** 2
+
+
+def gamma_candidates(
+    gamma: float | ArrayLike | None,
+    X: np.ndarray,
+    rng: np.random.RandomState,
+    factors: np.ndarray = GAMMA_FACTORS,
+) -> np.ndarray:
+    """The bandwidths to choose from: given ones, or multiples of the median heuristic."""
+    if gamma is None:
+        return median_heuristic_gamma(X, "rbf", rng) * factors
+    return np.atleast_1d(np.asarray(gamma, dtype=float))
+
+
+def draw_centres(Xt: np.ndarray, n_centers: int, rng: np.random.RandomState) -> np.ndarray:
+    """Kernel centres: ``n_centers`` target rows drawn without replacement."""
+    m = min(n_centers, Xt.shape[0])
+    return Xt[np.sort(rng.choice(Xt.shape[0], m, replace=False))]
+
+
+def fold_ids(n: int, n_folds: int, rng: np.random.RandomState) -> np.ndarray:
+    """A random fold id in ``0 .. n_folds - 1`` for each of ``n`` rows, folds balanced."""
+    return rng.permutation(np.arange(n) % n_folds)
+
+
+def check_candidates(value: float | ArrayLike | None, param: str, owner: str) -> None:
+    """A hyperparameter searched by CV must be None, a positive float or a list of them."""
+    if value is None:
+        return
+    try:
+        values = np.atleast_1d(np.asarray(value, dtype=float))
+    except (TypeError, ValueError):
+        values = np.array([np.nan])
+    if values.ndim != 1 or values.size == 0 or not np.all(np.isfinite(values)) or np.any(values <= 0):
+        raise ValueError(
+            f"{owner}'s {param} must be None (searched by cross-validation), a positive "
+            f"float, or a 1-D list of positive floats to choose from by "
+            f"cross-validation; got {value!r}."
+        )

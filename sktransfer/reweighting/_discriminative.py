@@ -1,0 +1,125 @@
+"""Density ratio from a classifier that tells target rows from source rows."""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+from .._compat import HasMethods, Interval, StrOptions
+from ._base import BaseWeighter
+
+__all__ = ["DiscriminativeWeighter"]
+
+
+class DiscriminativeWeighter(BaseWeighter):
+    """Importance weights from a probabilistic domain classifier.
+
+    A classifier is trained to tell target rows (class 1) from source rows
+    (class 0); by Bayes' rule ``p_t(x) / p_s(x) = (n_s / n_t) p(1|x) / p(0|x)``.
+    Any scikit-learn classifier with ``predict_proba`` works, optionally
+    calibrated. The weights of the training rows come from out-of-fold
+    probabilities, so a flexible classifier cannot memorise its own rows.
+
+    Parameters
+    ----------
+    estimator : classifier or None, default=None
+        Domain classifier with ``predict_proba``; None uses
+        ``LogisticRegression()``. It is cloned.
+    calibration : {"sigmoid", "isotonic"} or None, default=None
+        Calibrate the probabilities with ``CalibratedClassifierCV`` (3 folds).
+        Use it with classifiers whose scores are not probabilities (trees,
+        boosting, SVMs with ``probability=False``).
+    cv : int or None, default=5
+        Folds for the out-of-fold probabilities of the training rows; None
+        uses in-sample probabilities (fine for a linear model on many rows).
+    clip : float in [0, 0.5), default=0.01
+        Probabilities are clipped to ``[clip, 1 - clip]``, which bounds the
+        weights by ``(n_s / n_t) (1 - clip) / clip``. 0 disables it.
+
+    Attributes
+    ----------
+    weights_ : ndarray of shape (n_samples,)
+        Weights of the training rows (source rows), 0 on target rows.
+    effective_sample_size_ : float
+        Kish's effective sample size of the source weights.
+    estimator_ : classifier
+        The domain classifier fit on every training row.
+    prior_ratio_ : float
+        ``n_source / n_target``, the factor that removes the domain sizes
+        from the odds.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when ``X`` has string column names.
+
+    See Also
+    --------
+    KLIEP : A kernel model of the ratio, fit directly.
+    KDEWeighter : The ratio of two kernel density estimates.
+
+    Notes
+    -----
+    The classifier sees source rows as class 0 and target rows as class 1,
+    unbalanced as they come; the odds are rescaled by the prior ratio.
+
+    References
+    ----------
+    .. [1] S. Bickel, M. Brückner and T. Scheffer, "Discriminative Learning
+       Under Covariate Shift", JMLR 10, 2009.
+
+    Examples
+    --------
+    >>> from sktransfer.datasets import make_domain_shift
+    >>> from sktransfer.reweighting import DiscriminativeWeighter
+    >>> X, y, sample_domain = make_domain_shift(n_samples=50, random_state=0)
+    >>> weighter = DiscriminativeWeighter()
+    >>> weighter.fit(X, y, sample_domain=sample_domain).weights_.shape
+    (100,)
+    """
+
+    _parameter_constraints: dict = {
+        "estimator": [HasMethods(["fit", "predict_proba"]), None],
+        "calibration": [StrOptions({"sigmoid", "isotonic"}), None],
+        "cv": [Interval(Integral, 2, None, closed="left"), None],
+        "clip": [Interval(Real, 0, 0.5, closed="left")],
+    }
+
+    def __init__(self, estimator=None, *, calibration=None, cv=5, clip=0.01):
+        self.estimator = estimator
+        self.calibration = calibration
+        self.cv = cv
+        self.clip = clip
+
+    def _classifier(self):
+        estimator = LogisticRegression() if self.estimator is None else clone(self.estimator)
+        if self.calibration is not None:
+            estimator = CalibratedClassifierCV(estimator, method=self.calibration, cv=3)
+        return estimator
+
+    def _odds(self, proba_target: np.ndarray) -> np.ndarray:
+        p = np.clip(proba_target, self.clip, 1.0 - self.clip)
+        with np.errstate(divide="ignore"):
+            return self.prior_ratio_ * p / (1.0 - p)
+
+    def _fit(self, Xs: np.ndarray, Xt: np.ndarray, rng: np.random.RandomState) -> np.ndarray:
+        X = np.vstack([Xs, Xt])
+        is_target = np.r_[np.zeros(Xs.shape[0], dtype=int), np.ones(Xt.shape[0], dtype=int)]
+        self.prior_ratio_ = Xs.shape[0] / Xt.shape[0]
+        self.estimator_ = self._classifier().fit(X, is_target)
+        n_folds = None if self.cv is None else min(self.cv, Xs.shape[0], Xt.shape[0])
+        if n_folds is None or n_folds < 2:
+            proba = self.estimator_.predict_proba(Xs)[:, 1]
+        else:
+            folds = StratifiedKFold(n_folds)  # unshuffled: the weights are deterministic
+            proba = cross_val_predict(
+                self._classifier(), X, is_target, cv=folds, method="predict_proba"
+            )[: Xs.shape[0], 1]
+        return self._odds(proba)
+
+    def _ratio(self, X: np.ndarray) -> np.ndarray:
+        return self._odds(self.estimator_.predict_proba(X)[:, 1])

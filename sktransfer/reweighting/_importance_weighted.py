@@ -1,0 +1,314 @@
+"""ImportanceWeightedEstimator: any estimator, trained on reweighted source rows."""
+
+from __future__ import annotations
+
+import copy
+import warnings
+
+import numpy as np
+from numpy.typing import ArrayLike
+from sklearn.base import BaseEstimator, clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.utils import get_tags
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted
+
+from .._compat import HasMethods, _fit_context, validate_data
+from ..base import DomainAwareMixin, check_takes_sample_weight
+from ..exceptions import DegenerateWeightsWarning
+from ._base import effective_sample_size
+from ._discriminative import DiscriminativeWeighter
+
+__all__ = ["ImportanceWeightedEstimator", "check_weights"]
+
+#: Below this share of the rows, the effective sample size triggers a warning.
+MIN_EFFECTIVE_SHARE = 0.05
+
+
+def check_weights(weights: ArrayLike, n_rows: int, owner: str) -> np.ndarray:
+    """Validate importance weights: finite, non-negative, not all zero.
+
+    Parameters
+    ----------
+    weights : array-like of shape (n_rows,)
+        The weights.
+    n_rows : int
+        Number of rows they must cover.
+    owner : str
+        Named in error messages.
+
+    Returns
+    -------
+    weights : ndarray of shape (n_rows,), dtype float64
+        The validated weights.
+
+    Raises
+    ------
+    ValueError
+        If the weights have the wrong shape, are not finite, are negative, or
+        are all zero.
+    """
+    w = np.asarray(weights, dtype=float)
+    if w.shape != (n_rows,):
+        raise ValueError(f"{owner} needs one weight per training row ({n_rows}); got shape {w.shape}.")
+    if not np.all(np.isfinite(w)):
+        raise ValueError(f"{owner}: the weighter returned non-finite weights (NaN or inf).")
+    if np.any(w < 0):
+        raise ValueError(
+            f"{owner}: the weighter returned negative weights (min {w.min():.3g}); "
+            "importance weights must be >= 0."
+        )
+    if not np.any(w > 0):
+        raise ValueError(
+            f"{owner}: every weight of the labelled source rows is 0, so there is "
+            "nothing to train on. The weighter sees no overlap between source and "
+            "target: check the domains, or use a smoother weighter (larger "
+            "bandwidth, DiscriminativeWeighter with clip > 0)."
+        )
+    return w
+
+
+def _inner_has(attr: str):
+    def check(self) -> bool:
+        getattr(self.estimator_ if hasattr(self, "estimator_") else self._estimator(), attr)
+        return True
+
+    return check
+
+
+class ImportanceWeightedEstimator(DomainAwareMixin, BaseEstimator):
+    """Fit any estimator on source rows weighted by a density-ratio estimate.
+
+    The weighter estimates ``p_target(x) / p_source(x)`` from the source and
+    target rows; the estimator is then fit on the labelled source rows with
+    those ratios as ``sample_weight``, which corrects covariate shift: the
+    weighted source loss estimates the target loss. A classifier or a
+    regressor, as ``estimator`` is.
+
+    Parameters
+    ----------
+    estimator : estimator or None, default=None
+        Any scikit-learn classifier or regressor whose ``fit`` takes
+        ``sample_weight``; None uses ``LogisticRegression()``. Cloned.
+    weighter : weighter or None, default=None
+        Any object with ``fit(X, y, sample_domain)`` and
+        ``compute_weights(X, sample_domain)`` (the weighters of
+        :mod:`sktransfer.reweighting`); None uses
+        ``DiscriminativeWeighter()``. Cloned.
+
+    Attributes
+    ----------
+    estimator_ : estimator
+        The fitted estimator.
+    weighter_ : weighter
+        The fitted weighter.
+    weights_ : ndarray of shape (n_labelled_source,)
+        The weights the estimator was fit with, one per labelled source row.
+    effective_sample_size_ : float
+        Kish's effective sample size of ``weights_``: how many equally
+        weighted rows the fit is worth.
+    classes_ : ndarray of shape (n_classes,)
+        Class labels (classifiers only).
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when ``X`` has string column names.
+
+    See Also
+    --------
+    sktransfer.make_da_pipeline : The same in a pipeline, with a weighter step.
+
+    Notes
+    -----
+    Target rows, labelled or not, only inform the weighter. A warning
+    (:class:`~sktransfer.exceptions.DegenerateWeightsWarning`) says when the
+    effective sample size falls below 5% of the labelled source rows: a few
+    rows then carry the fit, and a smoother weighter is usually better.
+
+    References
+    ----------
+    .. [1] H. Shimodaira, "Improving predictive inference under covariate
+       shift by weighting the log-likelihood function", Journal of
+       Statistical Planning and Inference 90(2), 2000.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sktransfer.datasets import make_domain_shift
+    >>> from sktransfer.reweighting import ImportanceWeightedEstimator, KLIEP
+    >>> X, y, sample_domain = make_domain_shift(n_samples=50, random_state=0)
+    >>> model = ImportanceWeightedEstimator(LogisticRegression(), KLIEP(random_state=0))
+    >>> model.fit(X, y, sample_domain=sample_domain).predict(X[:3]).shape
+    (3,)
+    """
+
+    _parameter_constraints: dict = {
+        "estimator": [HasMethods(["fit"]), None],
+        "weighter": [HasMethods(["fit", "compute_weights"]), None],
+    }
+    _domain_needs = ("source", "target", "source_labels")
+
+    def __init__(self, estimator=None, weighter=None):
+        self.estimator = estimator
+        self.weighter = weighter
+
+    def _estimator(self):
+        return LogisticRegression() if self.estimator is None else self.estimator
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        inner = get_tags(self._estimator())
+        tags.estimator_type = inner.estimator_type
+        tags.classifier_tags = copy.deepcopy(inner.classifier_tags)
+        tags.regressor_tags = copy.deepcopy(inner.regressor_tags)
+        tags.target_tags.required = True
+        return tags
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X: ArrayLike, y: ArrayLike, sample_domain: ArrayLike | None = None):
+        """Estimate the weights, then fit the estimator on the weighted source rows.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Source and target rows, stacked.
+        y : array-like of shape (n_samples,)
+            Labels; target rows may be masked (``-1`` or ``NaN``).
+        sample_domain : array-like of shape (n_samples,), default=None
+            Domain id per row (> 0 source, < 0 target); None infers it from
+            the label mask.
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
+        if y is None:
+            raise ValueError(
+                "ImportanceWeightedEstimator requires y to be passed, but the target y is None."
+            )
+        y = np.asarray(y)
+        domains = self._check_domains(X, y, sample_domain)
+        estimator = clone(self._estimator())
+        check_takes_sample_weight(estimator, self)
+        weighter = DiscriminativeWeighter() if self.weighter is None else self.weighter
+        self.weighter_ = clone(weighter).fit(X, y, sample_domain=domains.sample_domain)
+        all_weights = getattr(self.weighter_, "weights_", None)
+        if all_weights is None:
+            all_weights = self.weighter_.compute_weights(X, sample_domain=domains.sample_domain)
+        train = domains.source & domains.labelled
+        self.weights_ = check_weights(np.asarray(all_weights)[train], int(train.sum()), "ImportanceWeightedEstimator")
+        self.effective_sample_size_ = effective_sample_size(self.weights_)
+        if self.effective_sample_size_ < MIN_EFFECTIVE_SHARE * train.sum():
+            warnings.warn(
+                f"The importance weights are concentrated on a few rows: the effective "
+                f"sample size is {self.effective_sample_size_:.1f} of {int(train.sum())} "
+                "labelled source rows. Consider a smoother weighter.",
+                DegenerateWeightsWarning,
+                stacklevel=2,
+            )
+        self.estimator_ = estimator.fit(X[train], y[train], sample_weight=self.weights_)
+        return self
+
+    def _call(self, method: str, X: ArrayLike):
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        return getattr(self.estimator_, method)(X)
+
+    def predict(self, X: ArrayLike, sample_domain: ArrayLike | int | None = None) -> np.ndarray:
+        """Predict with the fitted estimator.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to predict.
+        sample_domain : array-like of shape (n_samples,) or int, default=None
+            Not used; accepted so DAPipeline can pass it.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Predictions.
+        """
+        return self._call("predict", X)
+
+    @available_if(_inner_has("predict_proba"))
+    def predict_proba(self, X: ArrayLike, sample_domain: ArrayLike | int | None = None) -> np.ndarray:
+        """Class probabilities of the fitted estimator.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to predict.
+        sample_domain : array-like of shape (n_samples,) or int, default=None
+            Not used; accepted so DAPipeline can pass it.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Class probabilities.
+        """
+        return self._call("predict_proba", X)
+
+    @available_if(_inner_has("predict_log_proba"))
+    def predict_log_proba(self, X: ArrayLike, sample_domain: ArrayLike | int | None = None) -> np.ndarray:
+        """Log class probabilities of the fitted estimator.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to predict.
+        sample_domain : array-like of shape (n_samples,) or int, default=None
+            Not used; accepted so DAPipeline can pass it.
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+            Log class probabilities.
+        """
+        return self._call("predict_log_proba", X)
+
+    @available_if(_inner_has("decision_function"))
+    def decision_function(self, X: ArrayLike, sample_domain: ArrayLike | int | None = None) -> np.ndarray:
+        """Decision function of the fitted estimator.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to score.
+        sample_domain : array-like of shape (n_samples,) or int, default=None
+            Not used; accepted so DAPipeline can pass it.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            Decision function values.
+        """
+        return self._call("decision_function", X)
+
+    def score(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> float:
+        """The estimator's own score (accuracy or R^2) on ``X``, ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Rows to score (target rows, usually).
+        y : array-like of shape (n_samples,)
+            Their true labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the rows.
+
+        Returns
+        -------
+        score : float
+            Accuracy for a classifier, R^2 for a regressor.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        return self.estimator_.score(X, y, sample_weight=sample_weight)
+
+    @property
+    def classes_(self) -> np.ndarray:
+        """Class labels of the fitted classifier."""
+        return self.estimator_.classes_

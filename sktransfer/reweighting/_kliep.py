@@ -1,0 +1,189 @@
+"""KLIEP: Kullback-Leibler importance estimation (Sugiyama et al., 2008)."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from scipy.optimize import minimize
+from sklearn.exceptions import ConvergenceWarning
+
+from .._compat import Interval
+from .._kernels import kernel, kernel_row_means
+from ._base import BaseWeighter
+from ._centres import (
+    KLIEP_GAMMA_FACTORS,
+    check_candidates,
+    draw_centres,
+    fold_ids,
+    gamma_candidates,
+)
+
+__all__ = ["KLIEP"]
+
+logger = logging.getLogger(__name__)
+
+def _kliep_alpha(A: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Maximise ``mean log(A alpha)`` s.t. ``b . alpha = 1``, ``alpha >= 0``.
+
+    With ``beta_l = b_l alpha_l`` the feasible set is the probability simplex
+    and the objective stays concave; SLSQP solves that small problem (one
+    variable per centre) to optimality. Returns ``alpha`` and whether the
+    solver reported success.
+    """
+    A_scaled = A / b
+    n = A.shape[0]
+    tiny = np.finfo(float).tiny
+
+    def objective(beta: np.ndarray) -> tuple[float, np.ndarray]:
+        fitted = np.maximum(A_scaled @ beta, tiny)
+        return -float(np.mean(np.log(fitted))), -(A_scaled.T @ (1.0 / fitted)) / n
+
+    m = A.shape[1]
+    result = minimize(
+        objective, np.full(m, 1.0 / m), jac=True, method="SLSQP",
+        bounds=[(0.0, None)] * m,
+        constraints=[{"type": "eq", "fun": lambda beta: beta.sum() - 1.0,
+                      "jac": lambda beta: np.ones_like(beta)}],
+        options={"ftol": 1e-12, "maxiter": 1000},
+    )
+    beta = np.maximum(result.x, 0.0)
+    return beta / (beta.sum() * b), bool(result.success)
+
+
+class KLIEP(BaseWeighter):
+    """KLIEP: the density ratio that makes the weighted source closest to the target.
+
+    Models ``w(x) = sum_l alpha_l exp(-gamma ||x - c_l||^2)`` with centres
+    ``c_l`` drawn from the target rows and finds ``alpha >= 0`` maximising the
+    log-likelihood of the target rows, ``mean_target log w(x)``, subject to
+    ``mean_source w(x) = 1``: the Kullback-Leibler divergence from the
+    target density to the reweighted source density is minimised. ``gamma``
+    is chosen by the paper's likelihood cross-validation on the target rows.
+
+    Parameters
+    ----------
+    gamma : float, array-like of float or None, default=None
+        Gaussian kernel bandwidth (``exp(-gamma ||x - c||^2)``). A list is
+        searched by likelihood cross-validation; None searches the authors'
+        five values, kernel widths 0.6 to 1.4 times the median distance
+        (see Notes).
+    n_centers : int, default=100
+        Number of kernel centres (the paper's ``b``), target rows drawn at
+        random.
+    cv : int, default=5
+        Folds of the likelihood cross-validation over target rows.
+    random_state : int, RandomState instance or None, default=None
+        Draws the centres, the folds and the median heuristic's subsample.
+
+    Attributes
+    ----------
+    weights_ : ndarray of shape (n_samples,)
+        Weights of the training rows: ``w(x)`` on source rows, 0 on target rows.
+    effective_sample_size_ : float
+        Kish's effective sample size of the source weights.
+    gamma_ : float
+        The bandwidth chosen.
+    cv_scores_ : ndarray of shape (n_gammas,)
+        Held-out mean log-likelihood of the target rows for each candidate.
+    gammas_ : ndarray of shape (n_gammas,)
+        The candidates.
+    centers_ : ndarray of shape (n_centers, n_features)
+        Kernel centres of the final model.
+    alpha_ : ndarray of shape (n_centers,)
+        Coefficients of the final model.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during fit, when ``X`` has string column names.
+
+    See Also
+    --------
+    KMM : Kernel mean matching.
+    ULSIF : The least-squares counterpart, in closed form.
+
+    Notes
+    -----
+    The paper's program is solved to optimality (SLSQP on ``beta_l = b_l
+    alpha_l``, which lie on the simplex) instead of by the authors' fixed-step
+    projected ascent, which stops far from the optimum: on 1,000 rows per
+    domain of ``make_domain_shift`` it reached a mean log-likelihood of 0.33
+    where the optimum is 0.51. The likelihood cross-validation is normalised
+    only over the source sample, so on small samples it keeps preferring
+    narrower kernels (on 60 rows per domain it chose the narrowest of 0.01,
+    0.3 and 30); the default candidates are therefore the authors' narrow
+    range around the median distance. In cross-validation the centres are
+    drawn from the training folds' target rows, as the paper's algorithm
+    draws them from its input. Memory is ``O(n b)``: the model never forms an
+    ``n x n`` kernel, so no approximation is needed at scale.
+
+    References
+    ----------
+    .. [1] M. Sugiyama, S. Nakajima, H. Kashima, P. von Bünau and M. Kawanabe,
+       "Direct Importance Estimation with Model Selection and Its Application
+       to Covariate Shift Adaptation", NIPS 2007.
+
+    Examples
+    --------
+    >>> from sktransfer.datasets import make_domain_shift
+    >>> from sktransfer.reweighting import KLIEP
+    >>> X, y, sample_domain = make_domain_shift(n_samples=50, random_state=0)
+    >>> kliep = KLIEP(random_state=0).fit(X, y, sample_domain=sample_domain)
+    >>> round(float(kliep.weights_[sample_domain > 0].mean()), 2)
+    1.0
+    """
+
+    _parameter_constraints: dict = {
+        "gamma": ["array-like", Interval(Real, 0, None, closed="neither"), None],
+        "n_centers": [Interval(Integral, 1, None, closed="left")],
+        "cv": [Interval(Integral, 2, None, closed="left")],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(self, gamma=None, *, n_centers=100, cv=5, random_state=None):
+        self.gamma = gamma
+        self.n_centers = n_centers
+        self.cv = cv
+        self.random_state = random_state
+
+    def _fit_model(
+        self, Xs: np.ndarray, Xt: np.ndarray, gamma: float, rng: np.random.RandomState
+    ) -> tuple[np.ndarray, np.ndarray]:
+        centres = draw_centres(Xt, self.n_centers, rng)
+        A = kernel(Xt, centres, "rbf", gamma)
+        b = kernel_row_means(centres, Xs, "rbf", gamma)
+        alpha, converged = _kliep_alpha(A, b)
+        if not converged:
+            warnings.warn(
+                f"KLIEP's solver did not converge for gamma={gamma:.4g}; the "
+                "weights may be off. Try fewer centres or another gamma.",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
+        return centres, alpha
+
+    def _fit(self, Xs: np.ndarray, Xt: np.ndarray, rng: np.random.RandomState) -> np.ndarray:
+        check_candidates(self.gamma, "gamma", "KLIEP")
+        self.gammas_ = gamma_candidates(
+            self.gamma, np.vstack([Xs, Xt]), rng, KLIEP_GAMMA_FACTORS
+        )
+        n_folds = min(self.cv, Xt.shape[0])
+        self.cv_scores_ = np.zeros(self.gammas_.shape[0])
+        if self.gammas_.shape[0] > 1:
+            folds = fold_ids(Xt.shape[0], n_folds, rng)
+            for i, gamma in enumerate(self.gammas_):
+                for fold in range(n_folds):
+                    centres, alpha = self._fit_model(Xs, Xt[folds != fold], gamma, rng)
+                    held_out = kernel(Xt[folds == fold], centres, "rbf", gamma) @ alpha
+                    self.cv_scores_[i] += np.mean(
+                        np.log(np.maximum(held_out, np.finfo(float).tiny))
+                    ) / n_folds
+        self.gamma_ = float(self.gammas_[np.argmax(self.cv_scores_)])
+        logger.info("KLIEP: gamma=%.4g chosen among %s", self.gamma_, self.gammas_)
+        self.centers_, self.alpha_ = self._fit_model(Xs, Xt, self.gamma_, rng)
+        return self._ratio(Xs)
+
+    def _ratio(self, X: np.ndarray) -> np.ndarray:
+        return kernel(X, self.centers_, "rbf", self.gamma_) @ self.alpha_

@@ -1,0 +1,125 @@
+"""ImportanceWeightedEstimator: weights in, a weighted fit out, clear errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.base import BaseEstimator, clone
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.model_selection import GridSearchCV
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.tree import DecisionTreeClassifier
+
+from sktransfer.datasets import make_domain_shift
+from sktransfer.exceptions import DegenerateWeightsWarning
+from sktransfer.reweighting import KLIEP, KMM, DiscriminativeWeighter, ImportanceWeightedEstimator
+
+
+class _FixedWeighter(BaseEstimator):
+    """Test weighter that returns given weights for the source rows."""
+
+    def __init__(self, value=1.0):
+        self.value = value
+
+    def fit(self, X, y=None, sample_domain=None):
+        sd = np.asarray(sample_domain)
+        self.weights_ = np.where(sd > 0, self.value, 0.0)
+        if callable(self.value):
+            self.weights_ = np.where(sd > 0, self.value(np.asarray(X)), 0.0)
+        return self
+
+    def compute_weights(self, X, sample_domain=None):
+        return np.full(len(X), 1.0)
+
+
+def test_fits_the_estimator_on_labelled_source_rows_with_the_weighter_weights():
+    X, y, sd = make_domain_shift(n_samples=60, random_state=0)
+    model = ImportanceWeightedEstimator(LogisticRegression(), KMM()).fit(X, y, sample_domain=sd)
+    expected_w = clone(KMM()).fit(X, y, sample_domain=sd).weights_[sd > 0]
+    np.testing.assert_allclose(model.weights_, expected_w)
+    reference = LogisticRegression().fit(X[sd > 0], y[sd > 0], sample_weight=expected_w)
+    np.testing.assert_allclose(model.estimator_.coef_, reference.coef_)
+    np.testing.assert_allclose(model.predict_proba(X), reference.predict_proba(X))
+    np.testing.assert_array_equal(model.classes_, [0, 1])
+    w = model.weights_
+    assert model.effective_sample_size_ == pytest.approx(w.sum() ** 2 / (w**2).sum())
+
+
+def test_weighting_helps_under_covariate_shift():
+    """A misspecified (linear) model under covariate shift is the textbook case
+    for importance weighting (Shimodaira 2000): the weighted fit scores better
+    on the target rows than the unweighted one."""
+    X, y, sd = make_domain_shift(
+        n_samples=400, task="regression", shift_strength=1.5, noise=0.1, random_state=0
+    )
+    _, y_true, _ = make_domain_shift(
+        n_samples=400, task="regression", shift_strength=1.5, noise=0.1,
+        mask_target=False, random_state=0,
+    )
+    target = sd < 0
+    plain = Ridge().fit(X[sd > 0], y[sd > 0]).score(X[target], y_true[target])
+    weighted = ImportanceWeightedEstimator(Ridge(), KLIEP(random_state=0))
+    score = weighted.fit(X, y, sample_domain=sd).score(X[target], y_true[target])
+    assert score > plain + 0.05
+
+
+def test_regressor_has_no_predict_proba_and_scores_r2():
+    X, y, sd = make_domain_shift(n_samples=40, task="regression", random_state=1)
+    model = ImportanceWeightedEstimator(Ridge(), KMM()).fit(X, y, sample_domain=sd)
+    assert not hasattr(model, "predict_proba")
+    assert model.predict(X).shape == (80,)
+    assert model.__sklearn_tags__().estimator_type == "regressor"
+
+
+def test_default_is_a_weighted_logistic_regression():
+    X, y, sd = make_domain_shift(n_samples=40, random_state=2)
+    model = ImportanceWeightedEstimator().fit(X, y)  # domains from the mask
+    assert isinstance(model.estimator_, LogisticRegression)
+    assert isinstance(model.weighter_, DiscriminativeWeighter)
+    assert model.decision_function(X).shape == (80,)
+
+
+def test_grid_search_over_the_weighter_and_the_estimator():
+    X, y, sd = make_domain_shift(n_samples=60, random_state=3)
+    search = GridSearchCV(
+        ImportanceWeightedEstimator(LogisticRegression(), KMM()),
+        {"estimator__C": [0.1, 1.0], "weighter__B": [2.0, 1000.0]},
+        cv=3,
+    )
+    search.fit(X, y, sample_domain=sd)
+    assert set(search.best_params_) == {"estimator__C", "weighter__B"}
+
+
+def test_estimator_without_sample_weight_is_refused():
+    X, y, sd = make_domain_shift(n_samples=30, random_state=4)
+    with pytest.raises(TypeError, match="fit takes sample_weight"):
+        ImportanceWeightedEstimator(KNeighborsClassifier(), KMM()).fit(X, y, sample_domain=sd)
+
+
+@pytest.mark.parametrize(
+    "value, match",
+    [
+        (0.0, "every weight of the labelled source rows is 0"),
+        (-1.0, "negative weights"),
+        (np.nan, "non-finite"),
+    ],
+)
+def test_bad_weights_are_refused(value, match):
+    X, y, sd = make_domain_shift(n_samples=30, random_state=5)
+    model = ImportanceWeightedEstimator(LogisticRegression(), _FixedWeighter(value))
+    with pytest.raises(ValueError, match=match):
+        model.fit(X, y, sample_domain=sd)
+
+
+def test_weights_on_a_few_rows_warn():
+    X, y, sd = make_domain_shift(n_samples=100, random_state=6)
+    spiky = _FixedWeighter(lambda X: (np.arange(len(X)) % 50 == 0) * 100.0 + 1e-6)
+    model = ImportanceWeightedEstimator(DecisionTreeClassifier(random_state=0), spiky)
+    with pytest.warns(DegenerateWeightsWarning, match="effective sample size"):
+        model.fit(X, y, sample_domain=sd)
+
+
+def test_y_is_required():
+    X, _, sd = make_domain_shift(n_samples=20, random_state=7)
+    with pytest.raises(ValueError, match="requires y"):
+        ImportanceWeightedEstimator().fit(X, None, sample_domain=sd)
