@@ -81,13 +81,13 @@ def check_takes_sample_weight(estimator: Any, owner: Any, role: str = "estimator
     >>> check_takes_sample_weight(KNeighborsClassifier(), "TrAdaBoostClassifier")
     Traceback (most recent call last):
     ...
-    TypeError: TrAdaBoostClassifier needs an estimator whose fit takes sample_weight, ...
+    TypeError: TrAdaBoostClassifier needs its estimator to be an estimator whose fit takes ...
     """
     if not accepts_sample_weight(estimator):
         who = owner if isinstance(owner, str) else type(owner).__name__
         raise TypeError(
-            f"{who} needs an {role} whose fit takes sample_weight, but "
-            f"{type(estimator).__name__}.fit does not, so the weights would be "
+            f"{who} needs its {role} to be an estimator whose fit takes sample_weight, "
+            f"but {type(estimator).__name__}.fit does not, so the weights would be "
             "ignored. Use one that does, e.g. LogisticRegression, "
             "DecisionTreeClassifier, Ridge or DecisionTreeRegressor."
         )

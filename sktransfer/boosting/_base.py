@@ -1,0 +1,74 @@
+"""What the TrAdaBoost estimators do before boosting: check inputs, pick the rows."""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+from sklearn.base import BaseEstimator, clone
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_consistent_length, column_or_1d
+
+from .._compat import HasMethods, Interval, validate_data
+from ..base import DomainAwareMixin, check_takes_sample_weight
+
+
+class _TrainingRows:
+    """The labelled rows boosting trains on, and which of them are source rows."""
+
+    def __init__(self, rows: np.ndarray, source: np.ndarray, n_samples: int):
+        self.rows = rows  # boolean mask over the rows of X
+        self.source = source  # boolean mask over the training rows
+        self.n_samples = n_samples
+
+    def full(self, weights: np.ndarray) -> np.ndarray:
+        """Spread per-training-row values over every row of X (0 elsewhere)."""
+        out = np.zeros(self.n_samples)
+        out[self.rows] = weights
+        return out
+
+
+class _BaseTransferBoosting(DomainAwareMixin, BaseEstimator):
+    """Shared fit prologue: validate X and y, check domains and base estimator."""
+
+    _parameter_constraints: dict = {
+        "estimator": [HasMethods(["fit", "predict"]), None],
+        "n_estimators": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "random_state": ["random_state"],
+    }
+
+    # Boosting compares target labels with predictions, so labelled target
+    # rows are needed and domains cannot be inferred from the label mask.
+    _domain_needs = ("source", "target", "source_labels", "target_labels", "sample_domain")
+
+    def _default_estimator(self) -> Any:
+        raise NotImplementedError
+
+    def _prepare(
+        self, X: ArrayLike, y: ArrayLike | None, sample_domain: ArrayLike | None
+    ) -> tuple[np.ndarray, np.ndarray, _TrainingRows, np.random.RandomState]:
+        """Validate; return X and y of the labelled rows, their domains and the rng."""
+        # y=None makes validate_data raise scikit-learn's "requires y" error.
+        X = validate_data(
+            self,
+            X,
+            y=None if y is None else "no_validation",
+            dtype=[np.float64, np.float32],
+            ensure_min_samples=2,
+        )
+        y = column_or_1d(y, warn=True)
+        check_consistent_length(X, y)
+        domains = self._check_domains(X, y, sample_domain)
+        self.estimator_ = clone(self._default_estimator() if self.estimator is None else self.estimator)
+        check_takes_sample_weight(self.estimator_, self)
+        rows = domains.labelled.copy()
+        training = _TrainingRows(rows, domains.source[rows], X.shape[0])
+        return X[rows], y[rows], training, check_random_state(self.random_state)
+
+
+def uniform_weights(n: int) -> np.ndarray:
+    """The paper's starting distribution: every labelled row weighs the same."""
+    return np.full(n, 1.0 / n)
