@@ -33,8 +33,6 @@ import argparse
 import json
 import os
 import platform
-import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -265,19 +263,11 @@ def reference_kernel_table(results: dict, tasks: list[str]) -> str:
 
 
 # --------------------------------------------------------------------------- scale
-def _synthetic(n: int, d: int, seed: int = 0):
-    rng = np.random.RandomState(seed)
-    half = n // 2
-    X = rng.normal(size=(n, d))
-    X[half:] = X[half:] * 1.3 + 0.5
-    sd = np.r_[np.ones(half, int), -np.ones(n - half, int)]
-    return X, sd
-
-
 def _one_scale_run(impl: str, n: int, d: int) -> None:
     """Child process: fit one TCA and print fit time and peak memory as JSON."""
-    X, sd = _synthetic(n, d)
-    base_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    from benchmarks._isolated import report_fit, synthetic_domains
+
+    X, sd = synthetic_domains(n, d)
     if impl == "ours":
         from sktransfer.alignment import TransferComponentAnalysis
 
@@ -287,45 +277,22 @@ def _one_scale_run(impl: str, n: int, d: int) -> None:
 
         est = skada.TransferComponentAnalysisAdapter(n_components=30)
         sd = np.where(sd > 0, 1, -2)
-    start = time.perf_counter()
-    est.fit(X, None, sample_domain=sd)
-    fit_s = time.perf_counter() - start
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    extra = {"approximation": getattr(est, "approximation_", None)}
-    print(json.dumps({"fit_s": fit_s, "peak_rss_mb": peak_kb / 1024, "data_rss_mb": base_kb / 1024, **extra}))
+    report_fit(
+        lambda: est.fit(X, None, sample_domain=sd),
+        lambda fitted: {"approximation": getattr(fitted, "approximation_", None)},
+    )
 
 
 def run_scale(sizes, d: int, timeout: float, memory_limit_gb: float, with_skada: bool) -> list[dict]:
+    from benchmarks._isolated import python_cmd, run_child
+
     rows = []
     for impl in ("ours", "skada") if with_skada else ("ours",):
         for n in sizes:
-            cmd = [sys.executable, "-m", "benchmarks.alignment", "--one-scale-run", impl, str(n), str(d)]
-            limit = int(memory_limit_gb * 2**30)
-
-            def cap_memory(limit=limit):
-                resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-
-            start = time.perf_counter()
-            try:
-                proc = subprocess.run(
-                    cmd, capture_output=True, text=True, timeout=timeout,
-                    preexec_fn=cap_memory, cwd=Path(__file__).resolve().parents[1],
-                )
-                if proc.returncode == 0:
-                    row = json.loads(proc.stdout.strip().splitlines()[-1])
-                    status = "ok"
-                else:
-                    row = {}
-                    status = (
-                        f"out of memory (> {memory_limit_gb:g} GB cap)"
-                        if "MemoryError" in proc.stderr or "Unable to allocate" in proc.stderr
-                        else "failed: " + proc.stderr.strip().splitlines()[-1][:120]
-                    )
-            except subprocess.TimeoutExpired:
-                row, status = {}, f"timeout (> {timeout:g} s)"
-            rows.append({"impl": impl, "n": n, "d": d, "status": status,
-                         "wall_s": time.perf_counter() - start, **row})
-            print(f"scale {impl} n={n}: {status}", file=sys.stderr, flush=True)
+            cmd = python_cmd("benchmarks.alignment", "--one-scale-run", impl, n, d)
+            row = run_child(cmd, timeout, memory_limit_gb)
+            rows.append({"impl": impl, "n": n, "d": d, **row})
+            print(f"scale {impl} n={n}: {row['status']}", file=sys.stderr, flush=True)
     return rows
 
 

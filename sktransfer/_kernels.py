@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import numpy as np
-from sklearn.metrics.pairwise import pairwise_distances, pairwise_kernels
+from scipy.special import logsumexp
+from sklearn.metrics.pairwise import euclidean_distances, pairwise_distances, pairwise_kernels
 from sklearn.utils import check_random_state, gen_batches
 
 from ._linalg import inv_sqrtm_psd
@@ -83,6 +84,19 @@ def kernel_row_means(X: np.ndarray, Y: np.ndarray, name: str, gamma: float) -> n
     for rows, K in kernel_blocks(X, Y, name, gamma):
         out[rows] = K.mean(axis=1)
     return out
+
+
+def log_mean_gaussian(X: np.ndarray, Y: np.ndarray, gamma: float) -> np.ndarray:
+    """``log mean_j exp(-gamma ||x_i - y_j||^2)`` for each row of ``X``.
+
+    Computed in blocks of ``Y`` with a running log-sum-exp, so neither the
+    ``n x m`` matrix nor an underflowing kernel value is ever formed.
+    """
+    out = np.full(X.shape[0], -np.inf)
+    for cols in gen_batches(Y.shape[0], max(1, _BLOCK_ENTRIES // max(1, X.shape[0]))):
+        block = -gamma * euclidean_distances(X, Y[cols], squared=True)
+        out = np.logaddexp(out, logsumexp(block, axis=1))
+    return out - np.log(Y.shape[0])
 
 
 class NystroemMap:

@@ -8,6 +8,7 @@ import numpy as np
 from sklearn.neighbors import KernelDensity, NearestNeighbors
 
 from .._compat import Interval, StrOptions
+from .._kernels import log_mean_gaussian
 from ._base import BaseWeighter
 
 __all__ = ["KDEWeighter", "NearestNeighborWeighter"]
@@ -81,10 +82,22 @@ class KDEWeighter(BaseWeighter):
     def _fit(self, Xs: np.ndarray, Xt: np.ndarray, rng: np.random.RandomState) -> np.ndarray:
         self.density_source_ = KernelDensity(bandwidth=self.bandwidth, kernel=self.kernel).fit(Xs)
         self.density_target_ = KernelDensity(bandwidth=self.bandwidth, kernel=self.kernel).fit(Xt)
+        self._rows = (Xs.copy(), Xt.copy())
         return self._ratio(Xs)
 
+    def _log_density(self, density: KernelDensity, rows: np.ndarray, X: np.ndarray) -> np.ndarray:
+        if self.kernel != "gaussian":
+            return density.score_samples(X)
+        # The Gaussian case by blocked matrix products, to the same value:
+        # KernelDensity's trees degrade to pairwise loops past a few dimensions.
+        h, d = density.bandwidth_, X.shape[1]
+        return log_mean_gaussian(X, rows, 0.5 / h**2) - d * np.log(h) - 0.5 * d * np.log(2 * np.pi)
+
     def _ratio(self, X: np.ndarray) -> np.ndarray:
-        log_ratio = self.density_target_.score_samples(X) - self.density_source_.score_samples(X)
+        source_rows, target_rows = self._rows
+        log_ratio = self._log_density(self.density_target_, target_rows, X) - self._log_density(
+            self.density_source_, source_rows, X
+        )
         with np.errstate(over="ignore", invalid="ignore"):
             ratio = np.exp(log_ratio)
         # Both densities 0 (compact kernels far from every row): no evidence either way.

@@ -22,8 +22,9 @@ class DiscriminativeWeighter(BaseWeighter):
     A classifier is trained to tell target rows (class 1) from source rows
     (class 0); by Bayes' rule ``p_t(x) / p_s(x) = (n_s / n_t) p(1|x) / p(0|x)``.
     Any scikit-learn classifier with ``predict_proba`` works, optionally
-    calibrated. The weights of the training rows come from out-of-fold
-    probabilities, so a flexible classifier cannot memorise its own rows.
+    calibrated. With ``cv`` set, the weights of the training rows come from
+    out-of-fold probabilities, so a flexible classifier cannot memorise its
+    own rows.
 
     Parameters
     ----------
@@ -34,9 +35,11 @@ class DiscriminativeWeighter(BaseWeighter):
         Calibrate the probabilities with ``CalibratedClassifierCV`` (3 folds).
         Use it with classifiers whose scores are not probabilities (trees,
         boosting, SVMs with ``probability=False``).
-    cv : int or None, default=5
-        Folds for the out-of-fold probabilities of the training rows; None
-        uses in-sample probabilities (fine for a linear model on many rows).
+    cv : int or None, default=None
+        Folds for out-of-fold probabilities of the training rows. None uses
+        in-sample probabilities, which is fine for the default logistic
+        regression; set it (e.g. 5) for flexible classifiers (forests,
+        boosting), whose in-sample probabilities are overconfident.
     clip : float in [0, 0.5), default=0.01
         Probabilities are clipped to ``[clip, 1 - clip]``, which bounds the
         weights by ``(n_s / n_t) (1 - clip) / clip``. 0 disables it.
@@ -89,7 +92,7 @@ class DiscriminativeWeighter(BaseWeighter):
         "clip": [Interval(Real, 0, 0.5, closed="left")],
     }
 
-    def __init__(self, estimator=None, *, calibration=None, cv=5, clip=0.01):
+    def __init__(self, estimator=None, *, calibration=None, cv=None, clip=0.01):
         self.estimator = estimator
         self.calibration = calibration
         self.cv = cv

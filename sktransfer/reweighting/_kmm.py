@@ -171,7 +171,7 @@ class KMM(BaseWeighter):
         self.random_state = random_state
 
     def _fit(self, Xs: np.ndarray, Xt: np.ndarray, rng: np.random.RandomState) -> np.ndarray:
-        n_s, n_t = Xs.shape[0], Xt.shape[0]
+        n_s = Xs.shape[0]
         self.gamma_ = (
             self.gamma if self.gamma is not None
             else median_heuristic_gamma(np.vstack([Xs, Xt]), self.kernel, rng)

@@ -11,8 +11,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from sktransfer._kernels import kernel, median_heuristic_gamma
 from sktransfer.datasets import make_domain_shift
-from sktransfer.reweighting import KMM
-from sktransfer.reweighting import _kmm
+from sktransfer.reweighting import KMM, _kmm
 from sktransfer.reweighting._qp import project_box_slab
 
 
@@ -70,8 +69,8 @@ def test_projection_onto_box_and_slab_is_the_euclidean_projection():
         ref = minimize(
             lambda b: 0.5 * np.sum((b - v) ** 2), np.clip(v, 0, 4), jac=lambda b: b - v,
             bounds=[(0, 4.0)] * 12, method="SLSQP", options={"ftol": 1e-14},
-            constraints=[{"type": "ineq", "fun": lambda b: hi - b.sum()},
-                         {"type": "ineq", "fun": lambda b: b.sum() - lo}],
+            constraints=[{"type": "ineq", "fun": lambda b, hi=hi: hi - b.sum()},
+                         {"type": "ineq", "fun": lambda b, lo=lo: b.sum() - lo}],
         )
         np.testing.assert_allclose(p, ref.x, atol=1e-6)
 

@@ -174,3 +174,15 @@ def test_discriminative_weights_of_training_rows_are_out_of_fold():
     spread = lambda w: np.std(np.log(w[sd > 0]))  # noqa: E731
     assert spread(out_of_fold.weights_) > 0
     assert not np.allclose(in_sample.weights_, out_of_fold.weights_)
+
+
+def test_kde_gaussian_fast_path_equals_kernel_density():
+    """The blocked Gaussian evaluation must equal scikit-learn's KernelDensity."""
+    from sklearn.neighbors import KernelDensity
+
+    X, y, sd = _data(seed=12, n_features=3)
+    Xs, Xt = X[sd > 0], X[sd < 0]
+    w = KDEWeighter(bandwidth="silverman").fit(X, y, sample_domain=sd).weights_[sd > 0]
+    log_t = KernelDensity(bandwidth="silverman").fit(Xt).score_samples(Xs)
+    log_s = KernelDensity(bandwidth="silverman").fit(Xs).score_samples(Xs)
+    np.testing.assert_allclose(w, np.exp(log_t - log_s), rtol=1e-8)
