@@ -86,17 +86,24 @@ def kernel_row_means(X: np.ndarray, Y: np.ndarray, name: str, gamma: float) -> n
     return out
 
 
-def log_mean_gaussian(X: np.ndarray, Y: np.ndarray, gamma: float) -> np.ndarray:
+def log_mean_gaussian(
+    X: np.ndarray, Y: np.ndarray, gamma: float, *, leave_one_out: bool = False
+) -> np.ndarray:
     """``log mean_j exp(-gamma ||x_i - y_j||^2)`` for each row of ``X``.
 
     Computed in blocks of ``Y`` with a running log-sum-exp, so neither the
-    ``n x m`` matrix nor an underflowing kernel value is ever formed.
+    ``n x m`` matrix nor an underflowing kernel value is ever formed. With
+    ``leave_one_out`` (``X`` is ``Y``) the term ``j = i`` is left out, which
+    a subtraction after the sum would lose to rounding in high dimension.
     """
     out = np.full(X.shape[0], -np.inf)
     for cols in gen_batches(Y.shape[0], max(1, _BLOCK_ENTRIES // max(1, X.shape[0]))):
         block = -gamma * euclidean_distances(X, Y[cols], squared=True)
+        if leave_one_out:
+            own = np.arange(cols.start, cols.stop)
+            block[own, own - cols.start] = -np.inf
         out = np.logaddexp(out, logsumexp(block, axis=1))
-    return out - np.log(Y.shape[0])
+    return out - np.log(Y.shape[0] - (1 if leave_one_out else 0))
 
 
 class NystroemMap:

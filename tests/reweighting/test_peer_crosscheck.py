@@ -82,7 +82,7 @@ def _adapt_python() -> str | None:
     return sys.executable if importlib.util.find_spec("adapt") else None
 
 
-@functools.lru_cache(maxsize=None)  # one subprocess per peer, shared by KMM and KLIEP
+@functools.cache  # one subprocess per peer, shared by KMM and KLIEP
 def _peer_weights(peer: str, python: str) -> dict:
     proc = subprocess.run(
         [python, "-c", _SCRIPT, peer, str(ROOT), json.dumps(DATA), json.dumps(list(SEEDS))],

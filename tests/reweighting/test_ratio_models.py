@@ -112,15 +112,30 @@ def test_rulsif_is_bounded_where_ulsif_is_not():
 # ------------------------------------------------------------------ KDE
 def test_kde_weights_are_the_ratio_of_gaussian_kernel_sums():
     """With a fixed bandwidth h the Gaussian KDE is mean_i N(x; x_i, h^2 I), so
-    the ratio is (n_s / n_t) sum_t exp(-|x - x_t|^2 / 2h^2) / sum_s exp(...)."""
+    the ratio is mean_t exp(-|x - x_t|^2 / 2h^2) / mean_s exp(...); a training
+    source row leaves its own kernel out of the source mean."""
     X, y, sd = _data(seed=7)
     h = 0.7
-    w = KDEWeighter(bandwidth=h).fit(X, y, sample_domain=sd).weights_[sd > 0]
+    kde = KDEWeighter(bandwidth=h).fit(X, y, sample_domain=sd)
     Xs, Xt = X[sd > 0], X[sd < 0]
     gamma = 1.0 / (2 * h * h)
-    expected = (kernel(Xs, Xt, "rbf", gamma).mean(axis=1)
-                / kernel(Xs, Xs, "rbf", gamma).mean(axis=1))
-    np.testing.assert_allclose(w, expected, rtol=1e-8)
+    K_ss = kernel(Xs, Xs, "rbf", gamma)
+    loo_source = (K_ss.sum(axis=1) - 1.0) / (len(Xs) - 1)
+    expected = kernel(Xs, Xt, "rbf", gamma).mean(axis=1) / loo_source
+    np.testing.assert_allclose(kde.weights_[sd > 0], expected, rtol=1e-8)
+    new = np.array([[0.2, 0.1], [1.5, -0.5]])
+    expected_new = kernel(new, Xt, "rbf", gamma).mean(axis=1) / kernel(new, Xs, "rbf", gamma).mean(axis=1)
+    np.testing.assert_allclose(kde.compute_weights(new), expected_new, rtol=1e-8)
+
+
+def test_kde_median_bandwidth_stays_smooth_in_many_dimensions():
+    """800 features: Scott's h leaves a few huge weights; the median heuristic does not."""
+    rng = np.random.default_rng(0)
+    X = np.vstack([rng.normal(size=(150, 800)), rng.normal(0.1, 1.0, size=(150, 800))])
+    sd = np.r_[np.ones(150, int), -np.ones(150, int)]
+    scott = KDEWeighter("scott").fit(X, None, sample_domain=sd).effective_sample_size_
+    median = KDEWeighter().fit(X, None, sample_domain=sd).effective_sample_size_
+    assert median > 100 > 10 > scott
 
 
 def test_kde_max_weight_caps_the_weights():
@@ -176,13 +191,14 @@ def test_discriminative_weights_of_training_rows_are_out_of_fold():
     assert not np.allclose(in_sample.weights_, out_of_fold.weights_)
 
 
-def test_kde_gaussian_fast_path_equals_kernel_density():
-    """The blocked Gaussian evaluation must equal scikit-learn's KernelDensity."""
+def test_kde_densities_equal_scikit_learn_kernel_density():
+    """Reference: sklearn's KernelDensity with the same rule, on new rows."""
     from sklearn.neighbors import KernelDensity
 
     X, y, sd = _data(seed=12, n_features=3)
     Xs, Xt = X[sd > 0], X[sd < 0]
-    w = KDEWeighter(bandwidth="silverman").fit(X, y, sample_domain=sd).weights_[sd > 0]
-    log_t = KernelDensity(bandwidth="silverman").fit(Xt).score_samples(Xs)
-    log_s = KernelDensity(bandwidth="silverman").fit(Xs).score_samples(Xs)
+    new = np.random.default_rng(0).normal(size=(7, 3))
+    w = KDEWeighter(bandwidth="silverman").fit(X, y, sample_domain=sd).compute_weights(new)
+    log_t = KernelDensity(bandwidth="silverman").fit(Xt).score_samples(new)
+    log_s = KernelDensity(bandwidth="silverman").fit(Xs).score_samples(new)
     np.testing.assert_allclose(w, np.exp(log_t - log_s), rtol=1e-8)
