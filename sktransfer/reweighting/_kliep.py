@@ -9,9 +9,10 @@ from numbers import Integral, Real
 import numpy as np
 from scipy.optimize import minimize
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics.pairwise import euclidean_distances
 
 from .._compat import Interval
-from .._kernels import kernel, kernel_row_means
+from .._kernels import kernel
 from ._base import BaseWeighter
 from ._centres import (
     KLIEP_GAMMA_FACTORS,
@@ -148,13 +149,12 @@ class KLIEP(BaseWeighter):
         self.cv = cv
         self.random_state = random_state
 
-    def _fit_model(
-        self, Xs: np.ndarray, Xt: np.ndarray, gamma: float, rng: np.random.RandomState
-    ) -> tuple[np.ndarray, np.ndarray]:
-        centres = draw_centres(Xt, self.n_centers, rng)
-        A = kernel(Xt, centres, "rbf", gamma)
-        b = kernel_row_means(centres, Xs, "rbf", gamma)
-        alpha, converged = _kliep_alpha(A, b)
+    @staticmethod
+    def _solve(D_target: np.ndarray, D_source: np.ndarray, gamma: float) -> np.ndarray:
+        """``alpha`` from squared distances of target and source rows to the centres."""
+        alpha, converged = _kliep_alpha(
+            np.exp(-gamma * D_target), np.exp(-gamma * D_source).mean(axis=0)
+        )
         if not converged:
             warnings.warn(
                 f"KLIEP's solver did not converge for gamma={gamma:.4g}; the "
@@ -162,7 +162,7 @@ class KLIEP(BaseWeighter):
                 ConvergenceWarning,
                 stacklevel=4,
             )
-        return centres, alpha
+        return alpha
 
     def _fit(self, Xs: np.ndarray, Xt: np.ndarray, rng: np.random.RandomState) -> np.ndarray:
         check_candidates(self.gamma, "gamma", "KLIEP")
@@ -173,16 +173,28 @@ class KLIEP(BaseWeighter):
         self.cv_scores_ = np.zeros(self.gammas_.shape[0])
         if self.gammas_.shape[0] > 1:
             folds = fold_ids(Xt.shape[0], n_folds, rng)
-            for i, gamma in enumerate(self.gammas_):
-                for fold in range(n_folds):
-                    centres, alpha = self._fit_model(Xs, Xt[folds != fold], gamma, rng)
-                    held_out = kernel(Xt[folds == fold], centres, "rbf", gamma) @ alpha
+            for fold in range(n_folds):
+                train, test = Xt[folds != fold], Xt[folds == fold]
+                # Centres per fold, shared by every gamma: the squared distances
+                # are computed once and each kernel is exp(-gamma D).
+                centres = draw_centres(train, self.n_centers, rng)
+                D_train, D_source, D_test = (
+                    euclidean_distances(Z, centres, squared=True) for Z in (train, Xs, test)
+                )
+                for i, gamma in enumerate(self.gammas_):
+                    alpha = self._solve(D_train, D_source, gamma)
+                    held_out = np.exp(-gamma * D_test) @ alpha
                     self.cv_scores_[i] += np.mean(
                         np.log(np.maximum(held_out, np.finfo(float).tiny))
                     ) / n_folds
         self.gamma_ = float(self.gammas_[np.argmax(self.cv_scores_)])
         logger.info("KLIEP: gamma=%.4g chosen among %s", self.gamma_, self.gammas_)
-        self.centers_, self.alpha_ = self._fit_model(Xs, Xt, self.gamma_, rng)
+        self.centers_ = draw_centres(Xt, self.n_centers, rng)
+        self.alpha_ = self._solve(
+            euclidean_distances(Xt, self.centers_, squared=True),
+            euclidean_distances(Xs, self.centers_, squared=True),
+            self.gamma_,
+        )
         return self._ratio(Xs)
 
     def _ratio(self, X: np.ndarray) -> np.ndarray:
