@@ -124,6 +124,16 @@ class DomainAwareMixin:
     #: What ``fit`` cannot work without; see :func:`sktransfer.domain.check_domains`.
     _domain_needs: tuple[str, ...] = ("source", "target")
 
+    def _validate_rows(self, X: ArrayLike, *, reset: bool) -> np.ndarray:
+        """``validate_data`` for numeric rows (at least 2 to fit on)."""
+        return validate_data(
+            self,
+            X,
+            reset=reset,
+            dtype=[np.float64, np.float32],
+            ensure_min_samples=2 if reset else 1,
+        )
+
     def _check_domains(
         self, X: Any, y: ArrayLike | None, sample_domain: ArrayLike | None
     ) -> Domains:
@@ -149,19 +159,10 @@ class BaseAdapter(DomainAwareMixin, TransformerMixin, BaseEstimator):
     # there new rows are target rows with routing on and off alike.
     __metadata_request__transform = {"sample_domain": True}
 
-    def _validate_X(self, X: ArrayLike, *, reset: bool) -> np.ndarray:
-        return validate_data(
-            self,
-            X,
-            reset=reset,
-            dtype=[np.float64, np.float32],
-            ensure_min_samples=2 if reset else 1,
-        )
-
     def _fit_domains(
         self, X: ArrayLike, y: ArrayLike | None, sample_domain: ArrayLike | None
     ) -> tuple[np.ndarray, Domains, np.ndarray | None]:
-        X = self._validate_X(X, reset=True)
+        X = self._validate_rows(X, reset=True)
         domains = self._check_domains(X, y, sample_domain)
         mapped = self._fit(X, None if y is None else np.asarray(y), domains)
         return X, domains, mapped
@@ -228,7 +229,7 @@ class BaseAdapter(DomainAwareMixin, TransformerMixin, BaseEstimator):
             The mapped rows.
         """
         check_is_fitted(self)
-        X = self._validate_X(X, reset=False)
+        X = self._validate_rows(X, reset=False)
         return self._transform(X, prediction_domains(X.shape[0], sample_domain))
 
     def _fit(self, X: np.ndarray, y: np.ndarray | None, domains: Domains) -> np.ndarray | None:

@@ -11,11 +11,11 @@ from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, clone, is_classifier
 from sklearn.linear_model import SGDClassifier
 from sklearn.utils import check_random_state, get_tags
-from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from .._compat import HasMethods, Interval, StrOptions, _fit_context, validate_data
+from .._delegation import delegate
 from ..base import DomainAwareMixin
 from ._finetune_phases import finetune, pretrain, resolve_classes, resolve_method
 from ._validation import check_y, labelled_rows
@@ -26,42 +26,6 @@ __all__ = ["PretrainFineTune"]
 def _finiteness(estimator: Any) -> bool | str:
     """``ensure_all_finite`` for ``validate_data``: NaN passes when the estimator takes it."""
     return "allow-nan" if get_tags(estimator).input_tags.allow_nan else True
-
-
-def _estimator_has(attr: str):
-    """``available_if`` check: the fitted estimator, else the given one, has ``attr``."""
-
-    def check(self: PretrainFineTune) -> bool:
-        if hasattr(self, "estimator_"):
-            return hasattr(self.estimator_, attr)
-        return hasattr(self._template(), attr)
-
-    return check
-
-
-def _delegate(method: str, summary: str, returns: str):
-    """Build ``PretrainFineTune.<method>``: validate X, call the fine-tuned model's ``<method>``."""
-
-    @available_if(_estimator_has(method))
-    def delegated(self, X: ArrayLike, sample_domain: ArrayLike | int | None = None) -> np.ndarray:
-        return getattr(self.estimator_, method)(self._validate_X(X))
-
-    delegated.__name__ = method
-    delegated.__qualname__ = f"PretrainFineTune.{method}"
-    delegated.__doc__ = f"""{summary} the fine-tuned model.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to predict.
-        sample_domain : array-like of shape (n_samples,) or int, default=None
-            Ignored; accepted so DAPipeline and the common tests can pass it.
-
-        Returns
-        -------
-        {returns}
-        """
-    return delegated
 
 
 class PretrainFineTune(DomainAwareMixin, BaseEstimator):
@@ -260,23 +224,10 @@ class PretrainFineTune(DomainAwareMixin, BaseEstimator):
         check_is_fitted(self)
         return validate_data(self, X, reset=False, ensure_all_finite=_finiteness(self.estimator_))
 
-    predict = _delegate(
-        "predict", "Predict with",
-        "y_pred : ndarray of shape (n_samples,)\n        Predicted labels or values.",
-    )
-    predict_proba = _delegate(
-        "predict_proba", "Class probabilities from",
-        "proba : ndarray of shape (n_samples, n_classes)\n        Probability of each class in ``classes_``.",
-    )
-    predict_log_proba = _delegate(
-        "predict_log_proba", "Log of the class probabilities from",
-        "log_proba : ndarray of shape (n_samples, n_classes)\n        Log-probability of each class.",
-    )
-    decision_function = _delegate(
-        "decision_function", "Decision function of",
-        "scores : ndarray of shape (n_samples,) or (n_samples, n_classes)\n"
-        "        As returned by the estimator's ``decision_function``.",
-    )
+    predict = delegate("PretrainFineTune", "predict", "the fine-tuned model")
+    predict_proba = delegate("PretrainFineTune", "predict_proba", "the fine-tuned model")
+    predict_log_proba = delegate("PretrainFineTune", "predict_log_proba", "the fine-tuned model")
+    decision_function = delegate("PretrainFineTune", "decision_function", "the fine-tuned model")
 
     def score(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> float:
         """Accuracy (classifiers) or R^2 (regressors) on the rows whose label is known.

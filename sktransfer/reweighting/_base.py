@@ -8,7 +8,7 @@ from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
-from .._compat import _fit_context, validate_data
+from .._compat import _fit_context
 from ..base import DomainAwareMixin
 from ..domain import _as_sample_domain
 
@@ -61,12 +61,6 @@ class BaseWeighter(OneToOneFeatureMixin, DomainAwareMixin, TransformerMixin, Bas
 
     __metadata_request__transform = {"sample_domain": True}
 
-    def _validate_X(self, X: ArrayLike, *, reset: bool) -> np.ndarray:
-        return validate_data(
-            self, X, reset=reset, dtype=[np.float64, np.float32],
-            ensure_min_samples=2 if reset else 1,
-        )
-
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: ArrayLike, y: ArrayLike | None = None, sample_domain: ArrayLike | None = None):
         """Estimate the density ratio from source and target rows.
@@ -86,7 +80,7 @@ class BaseWeighter(OneToOneFeatureMixin, DomainAwareMixin, TransformerMixin, Bas
         self : object
             Fitted weighter.
         """
-        X = self._validate_X(X, reset=True).astype(np.float64, copy=False)
+        X = self._validate_rows(X, reset=True).astype(np.float64, copy=False)
         domains = self._check_domains(X, y, sample_domain)
         rng = check_random_state(getattr(self, "random_state", None))
         source_weights = np.asarray(self._fit(X[domains.source], X[domains.target], rng), float)
@@ -116,7 +110,7 @@ class BaseWeighter(OneToOneFeatureMixin, DomainAwareMixin, TransformerMixin, Bas
             Non-negative weights.
         """
         check_is_fitted(self)
-        X = self._validate_X(X, reset=False).astype(np.float64, copy=False)
+        X = self._validate_rows(X, reset=False).astype(np.float64, copy=False)
         weights = np.maximum(np.asarray(self._ratio(X), dtype=float), 0.0)
         if sample_domain is not None:
             weights[_as_sample_domain(sample_domain, X.shape[0]) < 0] = 0.0
@@ -138,7 +132,7 @@ class BaseWeighter(OneToOneFeatureMixin, DomainAwareMixin, TransformerMixin, Bas
             The same values.
         """
         check_is_fitted(self)
-        return self._validate_X(X, reset=False)
+        return self._validate_rows(X, reset=False)
 
     def fit_transform(
         self, X: ArrayLike, y: ArrayLike | None = None, sample_domain: ArrayLike | None = None

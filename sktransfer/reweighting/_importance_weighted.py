@@ -10,10 +10,10 @@ from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils import get_tags
-from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from .._compat import HasMethods, _fit_context, validate_data
+from .._delegation import delegate
 from ..base import DomainAwareMixin, check_takes_sample_weight
 from ..exceptions import DegenerateWeightsWarning
 from ._base import effective_sample_size
@@ -66,14 +66,6 @@ def check_weights(weights: ArrayLike, n_rows: int, owner: str) -> np.ndarray:
             "bandwidth, DiscriminativeWeighter with clip > 0)."
         )
     return w
-
-
-def _inner_has(attr: str):
-    def check(self) -> bool:
-        getattr(self.estimator_ if hasattr(self, "estimator_") else self._estimator(), attr)
-        return True
-
-    return check
 
 
 class ImportanceWeightedEstimator(DomainAwareMixin, BaseEstimator):
@@ -152,12 +144,12 @@ class ImportanceWeightedEstimator(DomainAwareMixin, BaseEstimator):
         self.estimator = estimator
         self.weighter = weighter
 
-    def _estimator(self):
+    def _template(self):
         return LogisticRegression() if self.estimator is None else self.estimator
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        inner = get_tags(self._estimator())
+        inner = get_tags(self._template())
         tags.estimator_type = inner.estimator_type
         tags.classifier_tags = copy.deepcopy(inner.classifier_tags)
         tags.regressor_tags = copy.deepcopy(inner.regressor_tags)
@@ -190,7 +182,7 @@ class ImportanceWeightedEstimator(DomainAwareMixin, BaseEstimator):
             )
         y = np.asarray(y)
         domains = self._check_domains(X, y, sample_domain)
-        estimator = clone(self._estimator())
+        estimator = clone(self._template())
         check_takes_sample_weight(estimator, self)
         weighter = DiscriminativeWeighter() if self.weighter is None else self.weighter
         self.weighter_ = clone(weighter).fit(X, y, sample_domain=domains.sample_domain)
@@ -211,81 +203,18 @@ class ImportanceWeightedEstimator(DomainAwareMixin, BaseEstimator):
         self.estimator_ = estimator.fit(X[train], y[train], sample_weight=self.weights_)
         return self
 
-    def _call(self, method: str, X: ArrayLike):
+    def _validate_X(self, X: ArrayLike) -> np.ndarray:
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
-        return getattr(self.estimator_, method)(X)
+        return validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
 
-    def predict(self, X: ArrayLike, sample_domain: ArrayLike | int | None = None) -> np.ndarray:
-        """Predict with the fitted estimator.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to predict.
-        sample_domain : array-like of shape (n_samples,) or int, default=None
-            Not used; accepted so DAPipeline can pass it.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-            Predictions.
-        """
-        return self._call("predict", X)
-
-    @available_if(_inner_has("predict_proba"))
-    def predict_proba(self, X: ArrayLike, sample_domain: ArrayLike | int | None = None) -> np.ndarray:
-        """Class probabilities of the fitted estimator.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to predict.
-        sample_domain : array-like of shape (n_samples,) or int, default=None
-            Not used; accepted so DAPipeline can pass it.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Class probabilities.
-        """
-        return self._call("predict_proba", X)
-
-    @available_if(_inner_has("predict_log_proba"))
-    def predict_log_proba(self, X: ArrayLike, sample_domain: ArrayLike | int | None = None) -> np.ndarray:
-        """Log class probabilities of the fitted estimator.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to predict.
-        sample_domain : array-like of shape (n_samples,) or int, default=None
-            Not used; accepted so DAPipeline can pass it.
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-            Log class probabilities.
-        """
-        return self._call("predict_log_proba", X)
-
-    @available_if(_inner_has("decision_function"))
-    def decision_function(self, X: ArrayLike, sample_domain: ArrayLike | int | None = None) -> np.ndarray:
-        """Decision function of the fitted estimator.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to score.
-        sample_domain : array-like of shape (n_samples,) or int, default=None
-            Not used; accepted so DAPipeline can pass it.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
-            Decision function values.
-        """
-        return self._call("decision_function", X)
+    predict = delegate("ImportanceWeightedEstimator", "predict", "the weighted estimator")
+    predict_proba = delegate("ImportanceWeightedEstimator", "predict_proba", "the weighted estimator")
+    predict_log_proba = delegate(
+        "ImportanceWeightedEstimator", "predict_log_proba", "the weighted estimator"
+    )
+    decision_function = delegate(
+        "ImportanceWeightedEstimator", "decision_function", "the weighted estimator"
+    )
 
     def score(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> float:
         """The estimator's own score (accuracy or R^2) on ``X``, ``y``.
@@ -304,9 +233,7 @@ class ImportanceWeightedEstimator(DomainAwareMixin, BaseEstimator):
         score : float
             Accuracy for a classifier, R^2 for a regressor.
         """
-        check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
-        return self.estimator_.score(X, y, sample_weight=sample_weight)
+        return self.estimator_.score(self._validate_X(X), y, sample_weight=sample_weight)
 
     @property
     def classes_(self) -> np.ndarray:
