@@ -65,6 +65,31 @@ def median_heuristic_gamma(
     return 1.0 / float(np.median(distances)) if distances.size else 1.0
 
 
+def take_pooled(blocks: list[np.ndarray], index: np.ndarray) -> np.ndarray:
+    """Rows ``index`` of ``np.vstack(blocks)``, without stacking the blocks."""
+    starts = np.cumsum([0] + [len(b) for b in blocks])
+    index = np.sort(np.asarray(index))
+    return np.vstack([
+        block[index[(index >= lo) & (index < hi)] - lo]
+        for block, lo, hi in zip(blocks, starts[:-1], starts[1:])
+    ])
+
+
+def pooled_sample(
+    blocks: list[np.ndarray], n_max: int, random_state: int | np.random.RandomState | None
+) -> np.ndarray:
+    """At most ``n_max`` rows drawn without replacement from the stacked blocks.
+
+    Draws the same rows as ``X[rng.choice(len(X), n_max, replace=False)]`` on
+    ``X = np.vstack(blocks)`` (up to their order), without copying every row.
+    """
+    n = sum(len(b) for b in blocks)
+    if n <= n_max:
+        return np.vstack(blocks)
+    rng = check_random_state(random_state)
+    return take_pooled(blocks, rng.choice(n, n_max, replace=False))
+
+
 def kernel(X: np.ndarray, Y: np.ndarray, name: str, gamma: float) -> np.ndarray:
     """The kernel matrix ``k(X, Y)`` of a named scikit-learn kernel."""
     return pairwise_kernels(X, Y, metric=name, filter_params=True, gamma=gamma)
@@ -131,12 +156,12 @@ class NystroemMap:
 
     @classmethod
     def draw(
-        cls, X: np.ndarray, n_landmarks: int, name: str, gamma: float, random_state=None
+        cls, blocks: list[np.ndarray], n_landmarks: int, name: str, gamma: float, random_state=None
     ) -> NystroemMap:
-        """Landmarks drawn uniformly without replacement from the rows of ``X``."""
+        """Landmarks drawn uniformly without replacement from the rows of the blocks."""
         rng = check_random_state(random_state)
-        m = min(n_landmarks, X.shape[0])
-        return cls(X[np.sort(rng.choice(X.shape[0], m, replace=False))], name, gamma)
+        n = sum(len(b) for b in blocks)
+        return cls(take_pooled(blocks, rng.choice(n, min(n_landmarks, n), replace=False)), name, gamma)
 
     def transform(self, X: np.ndarray) -> np.ndarray:
         """Features of the rows of ``X``, shape ``(n_samples, n_landmarks)``."""

@@ -64,9 +64,17 @@ def _instance(cls: type) -> BaseEstimator:
     return _seeded(_SPECIAL[cls]() if cls in _SPECIAL else cls())
 
 
+def _extra_instances() -> list[BaseEstimator]:
+    """Second instances where a class is a classifier or a regressor by its argument."""
+    from sklearn.linear_model import Ridge
+
+    from sktransfer.reweighting import KMM, ImportanceWeightedEstimator
+
+    return [_seeded(ImportanceWeightedEstimator(Ridge(), KMM()))]
+
+
 def _check_instances():
-    for cls in ESTIMATORS:
-        est = _instance(cls)
+    for est in [_instance(cls) for cls in ESTIMATORS] + _extra_instances():
         yield DomainCheckWrapper(est) if isinstance(est, DomainAwareMixin) else est
 
 

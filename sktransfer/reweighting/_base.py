@@ -44,6 +44,14 @@ def effective_sample_size(weights: ArrayLike) -> float:
     return float(np.sum(w)) ** 2 / squares if squares > 0 else 0.0
 
 
+def _rows(X: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """``X[mask]``, as a view when the rows form one block (as stack_domains lays them out)."""
+    index = np.flatnonzero(mask)
+    if index.size and index[-1] - index[0] + 1 == index.size:
+        return X[index[0] : index[-1] + 1]
+    return X[mask]
+
+
 class BaseWeighter(OneToOneFeatureMixin, DomainAwareMixin, TransformerMixin, BaseEstimator):
     """Base class of importance weighters: density-ratio estimators.
 
@@ -83,7 +91,9 @@ class BaseWeighter(OneToOneFeatureMixin, DomainAwareMixin, TransformerMixin, Bas
         X = self._validate_rows(X, reset=True).astype(np.float64, copy=False)
         domains = self._check_domains(X, y, sample_domain)
         rng = check_random_state(getattr(self, "random_state", None))
-        source_weights = np.asarray(self._fit(X[domains.source], X[domains.target], rng), float)
+        source_weights = np.asarray(
+            self._fit(_rows(X, domains.source), _rows(X, domains.target), rng), float
+        )
         self.weights_ = np.zeros(X.shape[0])
         self.weights_[domains.source] = source_weights
         self.effective_sample_size_ = effective_sample_size(source_weights)

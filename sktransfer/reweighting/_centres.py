@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .._kernels import median_heuristic_gamma
+from .._kernels import median_heuristic_gamma, pooled_sample
 
 #: Multiples of the median-heuristic gamma tried when ``gamma=None``: a
 #: bandwidth from about a third to three times the median distance.
@@ -22,13 +22,14 @@ KLIEP_GAMMA_FACTORS = 0.5 / np.array([0.6, 0.8, 1.0, 1.2, 1.4]) ** 2
 
 def gamma_candidates(
     gamma: float | ArrayLike | None,
-    X: np.ndarray,
+    Xs: np.ndarray,
+    Xt: np.ndarray,
     rng: np.random.RandomState,
     factors: np.ndarray = GAMMA_FACTORS,
 ) -> np.ndarray:
     """The bandwidths to choose from: given ones, or multiples of the median heuristic."""
     if gamma is None:
-        return median_heuristic_gamma(X, "rbf", rng) * factors
+        return median_heuristic_gamma(pooled_sample([Xs, Xt], 1000, rng), "rbf", rng) * factors
     return np.atleast_1d(np.asarray(gamma, dtype=float))
 
 

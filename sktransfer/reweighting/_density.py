@@ -8,13 +8,13 @@ import numpy as np
 from sklearn.neighbors import NearestNeighbors
 
 from .._compat import Interval, StrOptions
-from .._kernels import log_mean_gaussian, median_heuristic_gamma
+from .._kernels import log_mean_gaussian, median_heuristic_gamma, pooled_sample
 from ._base import BaseWeighter
 
 __all__ = ["KDEWeighter", "NearestNeighborWeighter"]
 
 
-def _bandwidth(rule: float | str, X: np.ndarray, pooled: np.ndarray, rng) -> float:
+def _bandwidth(rule: float | str, X: np.ndarray, blocks: list[np.ndarray], rng) -> float:
     """Gaussian bandwidth: a number, scikit-learn's Scott/Silverman rules, or the median heuristic."""
     n, d = X.shape
     if rule == "scott":
@@ -24,8 +24,9 @@ def _bandwidth(rule: float | str, X: np.ndarray, pooled: np.ndarray, rng) -> flo
     if rule == "median":
         # Scott's rate n^(-1/(d+4)) on the scale of the data: the median
         # distance, sqrt(median ||x - y||^2 / 2) per unit of the kernel's h.
-        scale = np.sqrt(0.5 / median_heuristic_gamma(pooled, "rbf", rng))
-        return float(scale * pooled.shape[0] ** (-1.0 / (d + 4)))
+        sample = pooled_sample(blocks, 1000, rng)
+        scale = np.sqrt(0.5 / median_heuristic_gamma(sample, "rbf", rng))
+        return float(scale * sum(len(b) for b in blocks) ** (-1.0 / (d + 4)))
     return float(rule)
 
 
@@ -122,11 +123,10 @@ class KDEWeighter(BaseWeighter):
         self.random_state = random_state
 
     def _fit(self, Xs: np.ndarray, Xt: np.ndarray, rng: np.random.RandomState) -> np.ndarray:
-        pooled = np.vstack([Xs, Xt])
-        self.bandwidth_source_ = _bandwidth(self.bandwidth, Xs, pooled, rng)
+        self.bandwidth_source_ = _bandwidth(self.bandwidth, Xs, [Xs, Xt], rng)
         self.bandwidth_target_ = (
             self.bandwidth_source_ if self.bandwidth == "median"
-            else _bandwidth(self.bandwidth, Xt, pooled, rng)
+            else _bandwidth(self.bandwidth, Xt, [Xs, Xt], rng)
         )
         self.X_source_, self.X_target_ = Xs.copy(), Xt.copy()
         loo = Xs.shape[0] > 1

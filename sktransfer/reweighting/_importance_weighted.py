@@ -10,7 +10,7 @@ from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, clone
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils import get_tags
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from .._compat import HasMethods, _fit_context, validate_data
 from .._delegation import delegate
@@ -180,7 +180,7 @@ class ImportanceWeightedEstimator(DomainAwareMixin, BaseEstimator):
             raise ValueError(
                 "ImportanceWeightedEstimator requires y to be passed, but the target y is None."
             )
-        y = np.asarray(y)
+        y = column_or_1d(y, warn=True)  # one target per row, as the label mask needs
         domains = self._check_domains(X, y, sample_domain)
         estimator = clone(self._template())
         check_takes_sample_weight(estimator, self)

@@ -167,7 +167,7 @@ class KLIEP(BaseWeighter):
     def _fit(self, Xs: np.ndarray, Xt: np.ndarray, rng: np.random.RandomState) -> np.ndarray:
         check_candidates(self.gamma, "gamma", "KLIEP")
         self.gammas_ = gamma_candidates(
-            self.gamma, np.vstack([Xs, Xt]), rng, KLIEP_GAMMA_FACTORS
+            self.gamma, Xs, Xt, rng, KLIEP_GAMMA_FACTORS
         )
         n_folds = min(self.cv, Xt.shape[0])
         self.cv_scores_ = np.zeros(self.gammas_.shape[0])

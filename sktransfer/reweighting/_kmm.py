@@ -17,6 +17,7 @@ from .._kernels import (
     kernel_blocks,
     kernel_row_means,
     median_heuristic_gamma,
+    pooled_sample,
 )
 from ._base import BaseWeighter
 from ._qp import solve_kmm_qp
@@ -176,7 +177,7 @@ class KMM(BaseWeighter):
         n_s = Xs.shape[0]
         self.gamma_ = (
             self.gamma if self.gamma is not None
-            else median_heuristic_gamma(np.vstack([Xs, Xt]), self.kernel, rng)
+            else median_heuristic_gamma(pooled_sample([Xs, Xt], 1000, rng), self.kernel, rng)
         )
         self.approximation_ = (
             ("exact" if n_s <= MAX_EXACT_SOURCE else "nystroem")
@@ -194,7 +195,7 @@ class KMM(BaseWeighter):
             )
         else:
             nystroem = NystroemMap.draw(
-                np.vstack([Xs, Xt]), self.n_landmarks, self.kernel, self.gamma_, rng
+                [Xs, Xt], self.n_landmarks, self.kernel, self.gamma_, rng
             )
             Phi_s = nystroem.transform(Xs)
             kappa = n_s * (Phi_s @ nystroem.transform(Xt).mean(axis=0))

@@ -66,7 +66,7 @@ class _LeastSquaresRatio(BaseWeighter):
         who = type(self).__name__
         check_candidates(self.gamma, "gamma", who)
         check_candidates(self.reg, "reg", who)
-        self.gammas_ = gamma_candidates(self.gamma, np.vstack([Xs, Xt]), rng)
+        self.gammas_ = gamma_candidates(self.gamma, Xs, Xt, rng)
         self.regs_ = REGS if self.reg is None else np.atleast_1d(
             np.asarray(self.reg, dtype=float)
         )
