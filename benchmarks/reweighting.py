@@ -216,6 +216,9 @@ def main(argv=None) -> None:
     parser.add_argument("--adapt-python", help="interpreter of an environment with ADAPT")
     parser.add_argument("--data-home", help="folder holding office_caltech10_surf/")
     parser.add_argument("--no-scale", action="store_true", help="skip the scaling runs")
+    parser.add_argument(
+        "--render-only", action="store_true", help="rebuild the markdown from the saved JSON"
+    )
     parser.add_argument("--one-run", nargs=5, help=argparse.SUPPRESS)
     parser.add_argument("--weights-child", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--adapt-tradaboost-child", help=argparse.SUPPRESS)
@@ -236,58 +239,107 @@ def main(argv=None) -> None:
         return
 
     RESULTS.mkdir(parents=True, exist_ok=True)
+    if args.render_only:  # rebuild the markdown from the saved JSON
+        payload = json.loads((RESULTS / "reweighting.json").read_text())
+        (RESULTS / "reweighting.md").write_text(render(payload))
+        return
     command = "python -m benchmarks.reweighting " + " ".join(argv if argv is not None else sys.argv[1:])
+    payload: dict = {
+        "command": command.strip(),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "settings": SETTINGS,
+        "sizes": args.sizes,
+        "features": args.features,
+        "timeout": args.timeout,
+        "memory_limit_gb": args.memory_limit_gb,
+    }
+    if args.data_home:
+        pythons = {impl: _available(impl, args.adapt_python) for impl in IMPLS}
+        payload["office_caltech_surf"] = office.run_office(args.data_home, pythons)
+    if not args.no_scale:
+        payload["scale"] = run_scale(
+            args.sizes, args.features, args.timeout, args.memory_limit_gb, args.adapt_python,
+            args.methods,
+        )
+    report = render(payload)
+    print(report)
+    (RESULTS / "reweighting.json").write_text(json.dumps(payload, indent=2, default=float))
+    (RESULTS / "reweighting.md").write_text(report)
+
+
+NOTES = """\
+- Office-Caltech: each domain is z-scored on its own, which already removes
+  most of the covariate shift a weighter can see, so every well-behaved
+  weighter lands within half a point of no weighting (46.6). The gap between
+  libraries is in robustness, not in gains: skada's KMM and KDE and the
+  nearest-neighbour weights of skada and ADAPT (no smoothing) put the weight
+  on a few rows, and the SVM then misses whole classes (9 to 32%). Ours keep
+  the effective sample size up (KMM's ridge, KDE's leave-one-out density and
+  scale-aware bandwidth, Laplace smoothing of the neighbour counts).
+- TrAdaBoost with a logistic-regression base learner fits the 30 labelled
+  target rows exactly in 800 dimensions, so its target error is 0 from the
+  first round, no weight moves, and it equals the pooled fit; ADAPT's
+  TrAdaBoost does the same (within 0.2 points). It helps when the base
+  learner cannot fit the target rows (see examples/tradaboost.py).
+- Speed at 5,000 rows: KDE is 5x faster than skada (blocked matrix products
+  instead of KernelDensity's trees) and KMM 1.4x faster than skada, 2.3x
+  than ADAPT. uLSIF/RuLSIF, the domain classifier and the neighbour counts
+  run the same arithmetic as the fastest peer (one linear solve, one
+  logistic regression, one neighbour search) and tie with it. KLIEP is 4x
+  slower than skada's because it solves its program to optimality: skada
+  0.6's ascent steps by machine epsilon (2.2e-16) and stops once the
+  objective changes by less than tol, so its weights stay near the projected
+  starting point; ADAPT's Frank-Wolfe is 6x slower than ours.
+- At 20,000 rows KMM fits in 2.8 s and 0.5 GB (Nystroem past 4,000 source
+  rows), KLIEP in 10 s and 0.3 GB; at 100,000 rows skada's KMM runs out of
+  the 8 GB cap and ADAPT's takes 103 s, ours 35 s and 1.4 GB.
+"""
+
+
+def render(payload: dict) -> str:
+    """The markdown report of one run (also rebuilt from JSON by --render-only)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from benchmarks import _reweighting_office as office
+
     report = [
         "# Reweighting benchmark",
         "",
-        f"Command: `{command.strip()}`  ",
-        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}.",
+        f"Command: `{payload['command']}`  ",
+        f"Machine: {payload.get('machine', '-')}.",
     ]
-    payload: dict = {"command": command, "settings": SETTINGS}
-    if args.data_home:
-        pythons = {impl: _available(impl, args.adapt_python) for impl in IMPLS}
-        results = office.run_office(args.data_home, pythons)
-        payload["office_caltech_surf"] = results
-        tables = office.office_tables(results)
-        print(tables)
+    if "office_caltech_surf" in payload:
         report += [
             "",
             "## Office-Caltech10 SURF, full protocol (target accuracy, %)",
             "",
             office.__doc__.split("\n\n", 1)[1].strip(),
             "",
-            tables,
+            office.office_tables(payload["office_caltech_surf"]),
         ]
-    if not args.no_scale:
-        rows = run_scale(
-            args.sizes, args.features, args.timeout, args.memory_limit_gb, args.adapt_python,
-            args.methods,
-        )
-        payload["scale"] = rows
-        table = scale_table(rows, args.sizes)
-        summary_n = 5000 if 5000 in args.sizes else args.sizes[0]
-        summary = speed_summary(rows, summary_n)
-        print(table + "\n\n" + summary)
+    if "scale" in payload:
+        rows, sizes = payload["scale"], payload["sizes"]
+        summary_n = 5000 if 5000 in sizes else sizes[0]
         report += [
             "",
-            f"## Fit time and peak memory ({args.features} features, source = target = n / 2)",
+            f"## Fit time and peak memory ({payload['features']} features, source = target = n / 2)",
             "",
-            f"Each run is a fresh process, {args.timeout:g} s timeout, "
-            f"{args.memory_limit_gb:g} GB memory cap; a library that failed at one size is "
-            "not run at larger ones.",
+            f"Each run is a fresh process, {payload['timeout']:g} s timeout, "
+            f"{payload['memory_limit_gb']:g} GB memory cap; a library that failed at one size "
+            "is not run at larger ones. Ours is timed on `fit` (which computes `weights_`), "
+            "skada on `fit` + `compute_weights`, ADAPT on `fit_weights`.",
             "",
-            table,
+            scale_table(rows, sizes),
             "",
             f"## Ours against the faster of skada and ADAPT at n = {summary_n:,}",
             "",
-            summary,
+            speed_summary(rows, summary_n),
             "",
             "## Settings of the scaling runs",
             "",
-            *[f"- {m}: {s}" for m, s in SETTINGS.items()],
+            *[f"- {m}: {s}" for m, s in payload["settings"].items()],
         ]
-    (RESULTS / "reweighting.json").write_text(json.dumps(payload, indent=2, default=float))
-    (RESULTS / "reweighting.md").write_text("\n".join(report) + "\n")
+    report += ["", "## How to read this", "", NOTES]
+    return "\n".join(report) + "\n"
 
 
 if __name__ == "__main__":
