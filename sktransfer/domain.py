@@ -555,6 +555,33 @@ def _take(X: Any, rows: np.ndarray) -> Any:
     return np.asarray(X)[rows]
 
 
+def labelled_rows_for_score(owner: str, X: Any, y: ArrayLike, *arrays: Any) -> tuple:
+    """``X``, ``y`` and per-row ``arrays`` without the rows whose label is masked.
+
+    A masked row cannot be scored, and counting it as an error would make
+    ``GridSearchCV``'s default score silently wrong, so every ``score`` of the
+    library drops them. ``None`` (and scalars) in ``arrays`` pass through.
+
+    Raises
+    ------
+    ValueError
+        If every label is masked.
+    """
+    y = np.asarray(y)
+    keep = ~unlabelled_mask(y)
+    if not keep.any():
+        raise ValueError(
+            f"{owner}.score needs labelled rows, but every label in y is masked "
+            "(-1 or NaN). Score with the true target labels, or use a "
+            "domain-adaptation scorer that needs no target labels."
+        )
+    if keep.all():
+        return (X, y, *arrays)
+    rows = np.flatnonzero(keep)
+    kept = [a if a is None or np.ndim(a) == 0 else np.asarray(a)[keep] for a in arrays]
+    return (_take(X, rows), y[keep], *kept)
+
+
 def split_domains(
     X: Any,
     y: ArrayLike | None = None,

@@ -29,7 +29,7 @@ from sklearn.utils.validation import check_is_fitted, check_memory, has_fit_para
 
 from ._compat import _fit_context
 from .base import accepts_sample_domain
-from .domain import Domains, check_domains, unlabelled_mask
+from .domain import Domains, check_domains, labelled_rows_for_score
 
 __all__ = ["DAPipeline", "make_da_pipeline"]
 
@@ -512,19 +512,9 @@ class DAPipeline(Pipeline):
         """
         args: tuple = ()
         if y is not None:
-            keep = ~unlabelled_mask(y)
-            if not keep.any():
-                raise ValueError(
-                    "DAPipeline.score needs labelled rows, but every label in y is "
-                    "masked (-1 or NaN). Score with the true target labels, or use a "
-                    "domain-adaptation scorer that needs no target labels."
-                )
-            if not keep.all():
-                X, y = _take_rows(X, keep), np.asarray(y)[keep]
-                if sample_weight is not None:
-                    sample_weight = np.asarray(sample_weight)[keep]
-                if sample_domain is not None and np.ndim(sample_domain) > 0:
-                    sample_domain = np.asarray(sample_domain)[keep]
+            X, y, sample_weight, sample_domain = labelled_rows_for_score(
+                "DAPipeline", X, y, sample_weight, sample_domain
+            )
             args = (y,)
         if sample_weight is not None:
             params = {**params, "sample_weight": sample_weight}

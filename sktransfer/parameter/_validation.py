@@ -8,7 +8,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.utils.validation import check_consistent_length, column_or_1d
 
-from ..domain import unlabelled_mask
+from ..domain import labelled_rows_for_score
 
 
 def check_y(owner: Any, X: np.ndarray, y: ArrayLike | None) -> np.ndarray:
@@ -48,19 +48,5 @@ def check_weights(owner: Any, sample_weight: ArrayLike | None, n_samples: int) -
 def labelled_rows(
     owner: Any, X: Any, y: ArrayLike, sample_weight: ArrayLike | None
 ) -> tuple[Any, np.ndarray, np.ndarray | None]:
-    """The rows of ``X, y, sample_weight`` whose label is not masked, for ``score``.
-
-    As in ``DAPipeline.score``: a masked row cannot be scored, and counting it
-    as an error would make ``GridSearchCV``'s default score silently wrong.
-    """
-    y = np.asarray(y)
-    keep = ~unlabelled_mask(y)
-    if not keep.any():
-        raise ValueError(
-            f"{type(owner).__name__}.score needs labelled rows, but every label in y is "
-            "masked (-1 or NaN). Score with the true target labels."
-        )
-    if keep.all():
-        return X, y, sample_weight
-    X = X.iloc[keep] if hasattr(X, "iloc") else np.asarray(X)[keep]
-    return X, y[keep], None if sample_weight is None else np.asarray(sample_weight)[keep]
+    """The rows of ``X, y, sample_weight`` whose label is not masked, for ``score``."""
+    return labelled_rows_for_score(type(owner).__name__, X, y, sample_weight)

@@ -15,6 +15,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 from .._compat import HasMethods, _fit_context, validate_data
 from .._delegation import delegate
 from ..base import DomainAwareMixin, check_takes_sample_weight
+from ..domain import labelled_rows_for_score
 from ..exceptions import DegenerateWeightsWarning
 from ._base import effective_sample_size
 from ._discriminative import DiscriminativeWeighter
@@ -217,14 +218,14 @@ class ImportanceWeightedEstimator(DomainAwareMixin, BaseEstimator):
     )
 
     def score(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> float:
-        """The estimator's own score (accuracy or R^2) on ``X``, ``y``.
+        """The estimator's own score (accuracy or R^2) on the rows whose label is known.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
             Rows to score (target rows, usually).
         y : array-like of shape (n_samples,)
-            Their true labels.
+            Their true labels; masked rows (``-1`` or ``NaN``) are left out.
         sample_weight : array-like of shape (n_samples,), default=None
             Weights of the rows.
 
@@ -233,6 +234,9 @@ class ImportanceWeightedEstimator(DomainAwareMixin, BaseEstimator):
         score : float
             Accuracy for a classifier, R^2 for a regressor.
         """
+        X, y, sample_weight = labelled_rows_for_score(
+            "ImportanceWeightedEstimator", X, y, sample_weight
+        )
         return self.estimator_.score(self._validate_X(X), y, sample_weight=sample_weight)
 
     @property

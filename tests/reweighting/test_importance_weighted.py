@@ -123,3 +123,13 @@ def test_y_is_required():
     X, _, sd = make_domain_shift(n_samples=20, random_state=7)
     with pytest.raises(ValueError, match="requires y"):
         ImportanceWeightedEstimator().fit(X, None, sample_domain=sd)
+
+
+def test_score_leaves_masked_rows_out():
+    """As DAPipeline.score: a masked label cannot be scored."""
+    X, y, sd = make_domain_shift(n_samples=40, random_state=8)
+    model = ImportanceWeightedEstimator(LogisticRegression(), KMM()).fit(X, y, sample_domain=sd)
+    source = sd > 0
+    assert model.score(X, y) == pytest.approx(model.score(X[source], y[source]))
+    with pytest.raises(ValueError, match="needs labelled rows"):
+        model.score(X[~source], y[~source])
