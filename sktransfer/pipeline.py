@@ -28,6 +28,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, check_memory, has_fit_parameter
 
 from ._compat import _fit_context
+from ._sample_weights import check_importance_weights, warn_if_concentrated
 from .base import accepts_sample_domain
 from .domain import Domains, check_domains, labelled_rows_for_score
 
@@ -354,6 +355,9 @@ class DAPipeline(Pipeline):
                     "sample_weight in fit, so the weights would be lost. Use an "
                     "estimator that takes sample_weight."
                 )
+            weights = check_importance_weights(weights, "DAPipeline")
+            if "sample_domain" not in kwargs:  # the weights of the training rows only
+                warn_if_concentrated(weights, "DAPipeline")
             kwargs["sample_weight"] = weights
         self.sample_weight_ = weights
         return Xt, y, kwargs

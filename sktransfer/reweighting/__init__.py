@@ -6,7 +6,7 @@ a step of :func:`~sktransfer.make_da_pipeline` (the weights reach the final
 estimator as ``sample_weight``) or through :class:`ImportanceWeightedEstimator`.
 """
 
-from ._base import effective_sample_size
+from .._sample_weights import effective_sample_size
 from ._density import KDEWeighter, NearestNeighborWeighter
 from ._discriminative import DiscriminativeWeighter
 from ._importance_weighted import ImportanceWeightedEstimator

@@ -9,39 +9,11 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from .._compat import _fit_context
+from .._sample_weights import effective_sample_size
 from ..base import DomainAwareMixin
 from ..domain import _as_sample_domain
 
-__all__ = ["BaseWeighter", "effective_sample_size"]
-
-
-def effective_sample_size(weights: ArrayLike) -> float:
-    """Kish's effective sample size ``(sum w)^2 / sum w^2`` of non-negative weights.
-
-    It is the number of equally weighted rows that would give an average the
-    same variance; far below the number of rows, a few rows carry the fit.
-
-    Parameters
-    ----------
-    weights : array-like of shape (n_samples,)
-        Non-negative weights.
-
-    Returns
-    -------
-    n_eff : float
-        Between 1 and ``n_samples`` (0 when every weight is 0).
-
-    Examples
-    --------
-    >>> from sktransfer.reweighting import effective_sample_size
-    >>> effective_sample_size([1.0, 1.0, 1.0, 1.0])
-    4.0
-    >>> effective_sample_size([4.0, 0.0, 0.0, 0.0])
-    1.0
-    """
-    w = np.asarray(weights, dtype=float)
-    squares = float(np.sum(w**2))
-    return float(np.sum(w)) ** 2 / squares if squares > 0 else 0.0
+__all__ = ["BaseWeighter"]
 
 
 def _rows(X: np.ndarray, mask: np.ndarray) -> np.ndarray:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import warnings
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -14,60 +13,12 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from .._compat import HasMethods, _fit_context, validate_data
 from .._delegation import delegate
+from .._sample_weights import check_importance_weights, warn_if_concentrated
 from ..base import DomainAwareMixin, check_takes_sample_weight
 from ..domain import labelled_rows_for_score
-from ..exceptions import DegenerateWeightsWarning
-from ._base import effective_sample_size
 from ._discriminative import DiscriminativeWeighter
 
-__all__ = ["ImportanceWeightedEstimator", "check_weights"]
-
-#: Below this share of the rows, the effective sample size triggers a warning.
-MIN_EFFECTIVE_SHARE = 0.05
-
-
-def check_weights(weights: ArrayLike, n_rows: int, owner: str) -> np.ndarray:
-    """Validate importance weights: finite, non-negative, not all zero.
-
-    Parameters
-    ----------
-    weights : array-like of shape (n_rows,)
-        The weights.
-    n_rows : int
-        Number of rows they must cover.
-    owner : str
-        Named in error messages.
-
-    Returns
-    -------
-    weights : ndarray of shape (n_rows,), dtype float64
-        The validated weights.
-
-    Raises
-    ------
-    ValueError
-        If the weights have the wrong shape, are not finite, are negative, or
-        are all zero.
-    """
-    w = np.asarray(weights, dtype=float)
-    if w.shape != (n_rows,):
-        raise ValueError(f"{owner} needs one weight per training row ({n_rows}); got shape {w.shape}.")
-    if not np.all(np.isfinite(w)):
-        raise ValueError(f"{owner}: the weighter returned non-finite weights (NaN or inf).")
-    if np.any(w < 0):
-        raise ValueError(
-            f"{owner}: the weighter returned negative weights (min {w.min():.3g}); "
-            "importance weights must be >= 0."
-        )
-    if not np.any(w > 0):
-        raise ValueError(
-            f"{owner}: every weight of the labelled source rows is 0, so there is "
-            "nothing to train on. The weighter sees no overlap between source and "
-            "target: check the domains, or use a smoother weighter (larger "
-            "bandwidth, DiscriminativeWeighter with clip > 0)."
-        )
-    return w
-
+__all__ = ["ImportanceWeightedEstimator"]
 
 class ImportanceWeightedEstimator(DomainAwareMixin, BaseEstimator):
     """Fit any estimator on source rows weighted by a density-ratio estimate.
@@ -191,16 +142,9 @@ class ImportanceWeightedEstimator(DomainAwareMixin, BaseEstimator):
         if all_weights is None:
             all_weights = self.weighter_.compute_weights(X, sample_domain=domains.sample_domain)
         train = domains.source & domains.labelled
-        self.weights_ = check_weights(np.asarray(all_weights)[train], int(train.sum()), "ImportanceWeightedEstimator")
-        self.effective_sample_size_ = effective_sample_size(self.weights_)
-        if self.effective_sample_size_ < MIN_EFFECTIVE_SHARE * train.sum():
-            warnings.warn(
-                f"The importance weights are concentrated on a few rows: the effective "
-                f"sample size is {self.effective_sample_size_:.1f} of {int(train.sum())} "
-                "labelled source rows. Consider a smoother weighter.",
-                DegenerateWeightsWarning,
-                stacklevel=2,
-            )
+        owner = "ImportanceWeightedEstimator"
+        self.weights_ = check_importance_weights(np.asarray(all_weights)[train], owner)
+        self.effective_sample_size_ = warn_if_concentrated(self.weights_, owner)
         self.estimator_ = estimator.fit(X[train], y[train], sample_weight=self.weights_)
         return self
 

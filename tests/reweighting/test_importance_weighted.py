@@ -133,3 +133,25 @@ def test_score_leaves_masked_rows_out():
     assert model.score(X, y) == pytest.approx(model.score(X[source], y[source]))
     with pytest.raises(ValueError, match="needs labelled rows"):
         model.score(X[~source], y[~source])
+
+
+@pytest.mark.parametrize(
+    "value, match",
+    [(0.0, "every weight of the labelled source rows is 0"), (-1.0, "negative weights")],
+)
+def test_pipeline_refuses_bad_weights_too(value, match):
+    from sktransfer import make_da_pipeline
+
+    X, y, sd = make_domain_shift(n_samples=30, random_state=9)
+    pipe = make_da_pipeline(_FixedWeighter(value), LogisticRegression())
+    with pytest.raises(ValueError, match=f"DAPipeline: .*{match}"):
+        pipe.fit(X, y, sample_domain=sd)
+
+
+def test_pipeline_warns_on_concentrated_weights():
+    from sktransfer import make_da_pipeline
+
+    X, y, sd = make_domain_shift(n_samples=100, random_state=10)
+    spiky = _FixedWeighter(lambda X: (np.arange(len(X)) % 50 == 0) * 100.0 + 1e-6)
+    with pytest.warns(DegenerateWeightsWarning, match="DAPipeline: .*effective sample size"):
+        make_da_pipeline(spiky, DecisionTreeClassifier(random_state=0)).fit(X, y, sample_domain=sd)

@@ -1,0 +1,79 @@
+"""Importance weights as the estimators receive them: validation and concentration."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from .exceptions import DegenerateWeightsWarning
+
+#: Below this share of the rows, the effective sample size triggers a warning.
+MIN_EFFECTIVE_SHARE = 0.05
+
+
+def effective_sample_size(weights: ArrayLike) -> float:
+    """Kish's effective sample size ``(sum w)^2 / sum w^2`` of non-negative weights.
+
+    It is the number of equally weighted rows that would give an average the
+    same variance; far below the number of rows, a few rows carry the fit.
+
+    Parameters
+    ----------
+    weights : array-like of shape (n_samples,)
+        Non-negative weights.
+
+    Returns
+    -------
+    n_eff : float
+        Between 1 and ``n_samples`` (0 when every weight is 0).
+
+    Examples
+    --------
+    >>> from sktransfer.reweighting import effective_sample_size
+    >>> effective_sample_size([1.0, 1.0, 1.0, 1.0])
+    4.0
+    >>> effective_sample_size([4.0, 0.0, 0.0, 0.0])
+    1.0
+    """
+    w = np.asarray(weights, dtype=float)
+    squares = float(np.sum(w**2))
+    return float(np.sum(w)) ** 2 / squares if squares > 0 else 0.0
+
+
+def check_importance_weights(weights: ArrayLike, owner: str) -> np.ndarray:
+    """Validate importance weights: finite, non-negative, not all zero.
+
+    Raises a ``ValueError`` naming ``owner`` otherwise; returns float64 weights.
+    """
+    w = np.asarray(weights, dtype=float)
+    if not np.all(np.isfinite(w)):
+        raise ValueError(f"{owner}: the weighter returned non-finite weights (NaN or inf).")
+    if np.any(w < 0):
+        raise ValueError(
+            f"{owner}: the weighter returned negative weights (min {w.min():.3g}); "
+            "importance weights must be >= 0."
+        )
+    if not np.any(w > 0):
+        raise ValueError(
+            f"{owner}: every weight of the labelled source rows is 0, so there is "
+            "nothing to train on. The weighter sees no overlap between source and "
+            "target: check the domains, or use a smoother weighter (larger "
+            "bandwidth, DiscriminativeWeighter with clip > 0)."
+        )
+    return w
+
+
+def warn_if_concentrated(weights: np.ndarray, owner: str) -> float:
+    """Warn when a few rows carry the weights; return the effective sample size."""
+    n_eff = effective_sample_size(weights)
+    if n_eff < MIN_EFFECTIVE_SHARE * weights.shape[0]:
+        warnings.warn(
+            f"{owner}: the importance weights are concentrated on a few rows: the "
+            f"effective sample size is {n_eff:.1f} of {weights.shape[0]} training "
+            "rows. Consider a smoother weighter.",
+            DegenerateWeightsWarning,
+            stacklevel=3,
+        )
+    return n_eff
