@@ -20,7 +20,7 @@ _BLOCK_ENTRIES = 2**22
 _MEDIAN_ROWS = 1000
 
 #: Kernels whose bandwidth the median heuristic sets, with the distance it uses.
-_DISTANCE_OF = {"rbf": ("sqeuclidean", 1.0), "laplacian": ("manhattan", 1.0)}
+_DISTANCE_OF = {"rbf": "sqeuclidean", "laplacian": "manhattan"}
 
 
 def median_heuristic_gamma(
@@ -55,7 +55,7 @@ def median_heuristic_gamma(
     >>> median_heuristic_gamma(np.array([[0.0], [1.0], [3.0]]))
     0.25
     """
-    metric, _ = _DISTANCE_OF[kernel]
+    metric = _DISTANCE_OF[kernel]
     if X.shape[0] > _MEDIAN_ROWS:
         rng = check_random_state(random_state)
         X = X[rng.choice(X.shape[0], _MEDIAN_ROWS, replace=False)]

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 
 from ._compat import _fit_context, validate_data
 from .domain import Domains, check_domains, prediction_domains
@@ -106,8 +106,6 @@ def accepts_sample_weight(estimator: Any) -> bool:
     accepts : bool
         True when ``fit`` has a ``sample_weight`` parameter.
     """
-    from sklearn.utils.validation import has_fit_parameter
-
     return has_fit_parameter(estimator, "sample_weight")
 
 

@@ -25,11 +25,11 @@ from sklearn.utils.metadata_routing import (
     process_routing,
 )
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted, check_memory, has_fit_parameter
+from sklearn.utils.validation import check_is_fitted, check_memory
 
 from ._compat import _fit_context
 from ._sample_weights import check_importance_weights, warn_if_concentrated
-from .base import accepts_sample_domain
+from .base import accepts_sample_domain, accepts_sample_weight
 from .domain import Domains, check_domains, labelled_rows_for_score
 
 __all__ = ["DAPipeline", "make_da_pipeline"]
@@ -347,7 +347,7 @@ class DAPipeline(Pipeline):
             Xt, y = _take_rows(Xt, keep), np.asarray(y)[keep]
             weights = None if weights is None else weights[keep]
         if weights is not None:
-            if not has_fit_parameter(final, "sample_weight"):
+            if not accepts_sample_weight(final):
                 weighters = [n for n, s in self.steps[:-1] if _is_weighter(s)]
                 raise TypeError(
                     f"The weighter step(s) {weighters} produce sample weights, but the "

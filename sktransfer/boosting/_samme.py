@@ -9,7 +9,6 @@ from numpy.typing import ArrayLike
 from scipy.special import softmax
 from sklearn.utils.validation import check_is_fitted
 
-from .._compat import validate_data
 from ._weights import vote_start
 
 
@@ -24,7 +23,7 @@ class SammeVoteMixin:
     def _round_predictions(self, X: ArrayLike) -> np.ndarray:
         """Class index predicted by each round, shape (n_estimators, n_samples)."""
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        X = self._validate_rows(X, reset=False)
         return np.array([learner.predict(X) for learner in self.estimators_]).astype(np.intp)
 
     def _vote(self, predictions: np.ndarray, n_rounds: int) -> np.ndarray:

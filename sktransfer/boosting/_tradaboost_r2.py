@@ -11,7 +11,7 @@ from sklearn.base import RegressorMixin
 from sklearn.tree import DecisionTreeRegressor
 from sklearn.utils.validation import check_is_fitted
 
-from .._compat import StrOptions, _fit_context, validate_data
+from .._compat import StrOptions, _fit_context
 from ._base import _BaseTransferBoosting, uniform_weights
 from ._weights import adjusted_errors, boost, source_beta, vote_start, weighted_median
 
@@ -220,7 +220,7 @@ class TrAdaBoostRegressor(RegressorMixin, _BaseTransferBoosting):
             Predictions after rounds ``1 .. n``; the last equals :meth:`predict`.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        X = self._validate_rows(X, reset=False)
         predictions = np.array([learner.predict(X) for learner in self.estimators_])
         for n in range(1, len(self.estimators_) + 1):
             start = vote_start(n)
@@ -242,7 +242,7 @@ class TrAdaBoostRegressor(RegressorMixin, _BaseTransferBoosting):
             Predicted targets.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        X = self._validate_rows(X, reset=False)
         start = vote_start(len(self.estimators_))
         predictions = np.array([learner.predict(X) for learner in self.estimators_[start:]])
         return weighted_median(predictions, self.estimator_weights_[start:])

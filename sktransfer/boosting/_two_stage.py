@@ -11,7 +11,7 @@ from sklearn.model_selection import KFold
 from sklearn.tree import DecisionTreeRegressor
 from sklearn.utils.validation import check_is_fitted
 
-from .._compat import Interval, StrOptions, _fit_context, validate_data
+from .._compat import Interval, StrOptions, _fit_context
 from ._base import _BaseTransferBoosting, uniform_weights
 from ._tradaboost_r2 import r2_alpha, regression_loss
 from ._weights import (
@@ -276,7 +276,7 @@ class TwoStageTrAdaBoostRegressor(RegressorMixin, _BaseTransferBoosting):
             Predicted targets.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        X = self._validate_rows(X, reset=False)
         return _median(Boosted(self.estimators_, self.estimator_weights_, None, None), X)
 
 

@@ -13,7 +13,7 @@ from sklearn.linear_model import Ridge
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils.validation import check_is_fitted
 
-from .._compat import HasMethods, Interval, _fit_context, validate_data
+from .._compat import HasMethods, Interval, _fit_context
 from ..base import DomainAwareMixin, check_takes_sample_weight
 from ..domain import Domains
 from ._validation import check_weights, check_y, labelled_rows
@@ -130,7 +130,7 @@ class _BaseRegularTransfer(DomainAwareMixin, BaseEstimator):
             Fitted estimator.
         """
         who = type(self).__name__
-        X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
+        X = self._validate_rows(X, reset=True)
         y = check_y(self, X, y)
         domains = self._check_domains(X, y, sample_domain)
         self._check_labels(y[domains.labelled])
@@ -292,5 +292,5 @@ class RegularTransferRegressor(RegressorMixin, _BaseRegularTransfer):
             ``X @ coef_ + intercept_``.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        X = self._validate_rows(X, reset=False)
         return X @ self.coef_ + self.intercept_

@@ -16,7 +16,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
-from .._compat import HasMethods, Interval, validate_data
+from .._compat import HasMethods, Interval
 from ._penalised_logistic import penalised_logistic_loss
 from ._regular_transfer import _BaseRegularTransfer
 
@@ -215,7 +215,7 @@ class RegularTransferClassifier(ClassifierMixin, _BaseRegularTransfer):
             For two classes, the score of ``classes_[1]``.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        X = self._validate_rows(X, reset=False)
         scores = X @ self.coef_.T + self.intercept_
         return scores[:, 0] if scores.shape[1] == 1 else scores
 

@@ -11,7 +11,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.utils import get_tags
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from .._compat import HasMethods, _fit_context, validate_data
+from .._compat import HasMethods, _fit_context
 from .._delegation import delegate
 from .._sample_weights import check_importance_weights, warn_if_concentrated
 from ..base import DomainAwareMixin, check_takes_sample_weight
@@ -19,6 +19,7 @@ from ..domain import labelled_rows_for_score
 from ._discriminative import DiscriminativeWeighter
 
 __all__ = ["ImportanceWeightedEstimator"]
+
 
 class ImportanceWeightedEstimator(DomainAwareMixin, BaseEstimator):
     """Fit any estimator on source rows weighted by a density-ratio estimate.
@@ -127,7 +128,7 @@ class ImportanceWeightedEstimator(DomainAwareMixin, BaseEstimator):
         self : object
             Fitted estimator.
         """
-        X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
+        X = self._validate_rows(X, reset=True)
         if y is None:
             raise ValueError(
                 "ImportanceWeightedEstimator requires y to be passed, but the target y is None."
@@ -150,7 +151,7 @@ class ImportanceWeightedEstimator(DomainAwareMixin, BaseEstimator):
 
     def _validate_X(self, X: ArrayLike) -> np.ndarray:
         check_is_fitted(self)
-        return validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        return self._validate_rows(X, reset=False)
 
     predict = delegate("ImportanceWeightedEstimator", "predict", "the weighted estimator")
     predict_proba = delegate("ImportanceWeightedEstimator", "predict_proba", "the weighted estimator")
