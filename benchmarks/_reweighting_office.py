@@ -121,22 +121,34 @@ def weights_child(impl: str, data_home: str) -> None:
 
 
 # --------------------------------------------------------------------------- classifiers
-def _svm_accuracy(Xs, ys, Xt, yt, weights=None) -> float:
-    """The linear SVM of benchmarks/alignment: C by 2-fold CV on source, then refit."""
-    from sklearn.model_selection import GridSearchCV, StratifiedKFold
-    from sklearn.svm import SVC
+class _SourceSVM:
+    """The linear SVM of benchmarks/alignment on one task's source rows.
 
-    K = Xs @ Xs.T
-    search = GridSearchCV(
-        SVC(kernel="precomputed"), {"C": C_GRID}, cv=StratifiedKFold(2, shuffle=True, random_state=0)
-    ).fit(K, ys)
-    if weights is None:
-        model = search.best_estimator_
-    else:
-        w = np.asarray(weights, float)
-        w = w * (len(w) / w.sum())
-        model = SVC(kernel="precomputed", C=search.best_params_["C"]).fit(K, ys, sample_weight=w)
-    return 100 * float(np.mean(model.predict(Xt @ Xs.T) == yt))
+    C is chosen once per task, by 2-fold CV on the unweighted source rows;
+    every weighter's weights then refit the SVM at that C, on the same kernels.
+    """
+
+    def __init__(self, Xs, ys, Xt, yt):
+        from sklearn.model_selection import GridSearchCV, StratifiedKFold
+        from sklearn.svm import SVC
+
+        self.K, self.K_target, self.ys, self.yt = Xs @ Xs.T, Xt @ Xs.T, ys, yt
+        self.search = GridSearchCV(
+            SVC(kernel="precomputed"), {"C": C_GRID}, cv=StratifiedKFold(2, shuffle=True, random_state=0)
+        ).fit(self.K, ys)
+
+    def accuracy(self, weights=None) -> float:
+        """Target accuracy unweighted, or refit at the chosen C with ``weights`` (mean 1)."""
+        from sklearn.svm import SVC
+
+        if weights is None:
+            model = self.search.best_estimator_
+        else:
+            w = np.asarray(weights, float)
+            w = w * (len(w) / w.sum())
+            C = self.search.best_params_["C"]
+            model = SVC(kernel="precomputed", C=C).fit(self.K, self.ys, sample_weight=w)
+        return 100 * float(np.mean(model.predict(self.K_target) == self.yt))
 
 
 def _few_labelled(Xs, ys, Xt, yt, seed):
@@ -215,12 +227,13 @@ def run_office(data_home: str, pythons: dict[str, str | None]) -> dict:
         weights[impl] = json.loads(proc.stdout.strip().splitlines()[-1])
     results: dict = {"NA": {}, "weighted": {}, "few": {}}
     for task, (Xs, ys), (Xt, yt) in _tasks(data_home):
-        results["NA"][task] = _svm_accuracy(Xs, ys, Xt, yt)
+        svm = _SourceSVM(Xs, ys, Xt, yt)
+        results["NA"][task] = svm.accuracy()
         for impl, by_method in weights.items():
             for method, per_task in by_method.items():
                 entry = per_task.get(task, {})
                 cell = {"error": entry["error"]} if "error" in entry else {
-                    "svm": _svm_accuracy(Xs, ys, Xt, yt, entry["weights"]), "fit_s": entry["fit_s"],
+                    "svm": svm.accuracy(entry["weights"]), "fit_s": entry["fit_s"],
                 }
                 results["weighted"].setdefault(impl, {}).setdefault(method, {})[task] = cell
         results["few"][task] = {"ours": tradaboost_scores(Xs, ys, Xt, yt, None)}

@@ -39,6 +39,8 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 METHODS = ("KMM", "KLIEP", "ULSIF", "RULSIF", "Discriminative", "KDE", "NearestNeighbor")
 IMPLS = ("ours", "skada", "adapt")
+#: (library, method) pairs without an equivalent weighter.
+NO_EQUIVALENT = {("skada", "ULSIF"), ("skada", "RULSIF"), ("adapt", "KDE")}
 
 SETTINGS = {
     "KMM": "rbf kernel, gamma = median heuristic, B = 1000, eps = (sqrt(n_s) - 1) / sqrt(n_s); "
@@ -81,7 +83,7 @@ def _estimator(impl: str, method: str, gammas: list[float], Xt: np.ndarray):
             "KDE": lambda: skada.DensityReweightAdapter(KernelDensity(bandwidth="scott")),
             "NearestNeighbor": lambda: skada.NearestNeighborReweightAdapter(),
         }
-        return factory[method]() if method in factory else None
+        return factory[method]()
     import adapt.instance_based as ib
     from sklearn.linear_model import LogisticRegression
 
@@ -94,7 +96,7 @@ def _estimator(impl: str, method: str, gammas: list[float], Xt: np.ndarray):
         "Discriminative": lambda: ib.IWC(classifier=LogisticRegression(), **common),
         "NearestNeighbor": lambda: ib.NearestNeighborsWeighting(n_neighbors=5, **common),
     }
-    return factory[method]() if method in factory else None
+    return factory[method]()
 
 
 def _one_run(impl: str, method: str, n: int, d: int, gammas: list[float]) -> None:
@@ -142,27 +144,30 @@ def run_scale(sizes, d, timeout, memory_limit_gb, adapt_python, methods) -> list
     from sktransfer.reweighting._centres import KLIEP_GAMMA_FACTORS
 
     pythons = {impl: _available(impl, adapt_python) for impl in IMPLS}
+    # The same candidates for every library and method, computed once per size.
+    gammas_at = {
+        n: (median_heuristic_gamma(synthetic_domains(n, d)[0]) * KLIEP_GAMMA_FACTORS).tolist()
+        for n in sizes
+    }
     rows = []
     for method in methods:
         for impl in IMPLS:
             failed_at = None
             for n in sizes:
-                X, _ = synthetic_domains(n, d)
-                gammas = (median_heuristic_gamma(X) * KLIEP_GAMMA_FACTORS).tolist()
                 row = {"method": method, "impl": impl, "n": n, "d": d}
                 if pythons[impl] is None:
                     row["status"] = "not installed"
+                elif (impl, method) in NO_EQUIVALENT:
+                    row["status"] = "no equivalent"
                 elif failed_at is not None:
                     row["status"] = f"skipped (failed at n={failed_at:,})"
                 else:
                     cmd = python_cmd(
                         "benchmarks.reweighting", "--one-run", impl, method, n, d,
-                        json.dumps(gammas), python=pythons[impl],
+                        json.dumps(gammas_at[n]), python=pythons[impl],
                     )
                     row.update(run_child(cmd, timeout, memory_limit_gb))
-                    if row["status"].startswith("failed: KeyError") or "NoneType" in row["status"]:
-                        row["status"] = "no equivalent"
-                    elif row["status"] != "ok":
+                    if row["status"] != "ok":
                         failed_at = n
                 rows.append(row)
                 print(f"{method} {impl} n={n}: {row['status']}", file=sys.stderr, flush=True)
