@@ -18,7 +18,7 @@ Usage::
     python -m benchmarks.reweighting --data-home ../shared/data --no-scale
 
 Settings are matched across libraries where their APIs allow (stated in the
-output): the same kernel bandwidth (the median heuristic of
+output): the same kernel bandwidth (from the median heuristic of
 ``sktransfer._kernels``), the same KLIEP candidates and folds, the same
 number of centres, a logistic-regression domain classifier, Scott's KDE
 bandwidth. Where a library has no equivalent the cell says so.
@@ -43,11 +43,12 @@ IMPLS = ("ours", "skada", "adapt")
 NO_EQUIVALENT = {("skada", "ULSIF"), ("skada", "RULSIF"), ("adapt", "KDE")}
 
 SETTINGS = {
-    "KMM": "rbf kernel, gamma = median heuristic, B = 1000, eps = (sqrt(n_s) - 1) / sqrt(n_s); "
+    "KMM": "rbf kernel, gamma = 1 / (2 m) with m the median squared distance (sigma = the "
+           "median distance, the middle KLIEP candidate), B = 1000, eps = (sqrt(n_s) - 1) / sqrt(n_s); "
            "ours adds its default ridge reg = 1 and goes Nystroem (1000 landmarks) past 4000 "
            "source rows, ADAPT solves blocks of 1000 rows (its max_size)",
     "KLIEP": "5 gamma candidates (our default grid), 5-fold likelihood CV, 100 centres",
-    "ULSIF": "gamma = median heuristic, lambda = 1, 100 centres, no CV",
+    "ULSIF": "gamma as for KMM, lambda = 1, 100 centres, no CV",
     "RULSIF": "as ULSIF, alpha = 0.1",
     "Discriminative": "LogisticRegression() domain classifier",
     "KDE": "Gaussian kernel, Scott's bandwidth",
@@ -58,7 +59,7 @@ SETTINGS = {
 # --------------------------------------------------------------------------- child
 def _estimator(impl: str, method: str, gammas: list[float], Xt: np.ndarray):
     """The weighter of one library, with the matched settings."""
-    g = gammas[2]  # the middle candidate is the plain median heuristic
+    g = gammas[2]  # the middle candidate: sigma = the median distance, gamma = 1 / (2 m)
     if impl == "ours":
         from sktransfer import reweighting as rw
 
