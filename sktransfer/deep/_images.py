@@ -1,0 +1,230 @@
+"""Image inputs: what users pass (paths, PIL images, arrays, tensors) to uint8 batches.
+
+Everything is streamed: a batch of items is decoded, resized and cropped to the
+backbone's input size as uint8 (4x smaller than float32), and only then moved
+to the device, where it is normalised. A folder of 100k images is never held
+decoded in memory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from ._backbones import ImageConfig
+
+_JPEG_MAGIC = b"\xff\xd8\xff"
+
+
+class ImageReadError(ValueError):
+    """An image file or item that cannot be decoded; names the item."""
+
+
+def _is_pil(obj: Any) -> bool:
+    return type(obj).__module__.startswith("PIL.") and hasattr(obj, "convert")
+
+
+def _kind(obj: Any) -> str:
+    if isinstance(obj, (str, os.PathLike)):
+        return "path"
+    if _is_pil(obj):
+        return "pil"
+    if isinstance(obj, np.ndarray):
+        return "array"
+    if type(obj).__module__.startswith("torch") and hasattr(obj, "numpy"):
+        return "array"
+    return type(obj).__name__
+
+
+class ImageItems:
+    """A sequence of images of one kind, decoded one item (or one batch) at a time.
+
+    Parameters
+    ----------
+    items : sequence
+        Paths, PIL images, or HxW[xC] arrays (one per item), or one NxHxWxC array.
+    kind : {"path", "pil", "array"}
+    """
+
+    def __init__(self, items: Sequence, kind: str):
+        self.items = items
+        self.kind = kind
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def describe(self, i: int) -> str:
+        return f"file {os.fspath(self.items[i])!r}" if self.kind == "path" else f"image at row {i}"
+
+    def content_key(self, i: int) -> bytes:
+        """A hash of the item's content (file bytes, pixels), not of its name."""
+        h = hashlib.blake2b(digest_size=20)
+        item = self.items[i]
+        if self.kind == "path":
+            try:
+                with open(item, "rb") as f:
+                    for chunk in iter(lambda: f.read(1 << 20), b""):
+                        h.update(chunk)
+            except OSError as exc:
+                raise ImageReadError(f"Cannot read {self.describe(i)}: {exc}") from exc
+        elif self.kind == "pil":
+            h.update(f"{item.mode}{item.size}".encode())
+            h.update(item.tobytes())
+        else:
+            arr = np.ascontiguousarray(item)
+            h.update(f"{arr.dtype}{arr.shape}".encode())
+            h.update(arr.tobytes())
+        return h.digest()
+
+    def read_bytes(self, i: int) -> bytes:
+        with open(self.items[i], "rb") as f:
+            return f.read()
+
+    def is_jpeg(self, i: int) -> bool:
+        if self.kind != "path":
+            return False
+        with open(self.items[i], "rb") as f:
+            return f.read(3) == _JPEG_MAGIC
+
+    def load(self, i: int, config: ImageConfig) -> np.ndarray:
+        """Item ``i`` resized and centre-cropped to ``config.size``, as HxWx3 uint8."""
+        try:
+            image = self._pil(i, config)
+            return pil_resize_crop(image, config)
+        except ImageReadError:
+            raise
+        except Exception as exc:  # PIL raises many kinds for corrupt files
+            raise ImageReadError(f"Cannot decode {self.describe(i)}: {type(exc).__name__}: {exc}") from exc
+
+    def _pil(self, i: int, config: ImageConfig) -> Any:
+        from PIL import Image
+
+        item = self.items[i]
+        if self.kind == "path":
+            image = Image.open(item)
+            if image.format == "JPEG":
+                # Let libjpeg decode at 1/2, 1/4 or 1/8 scale when the target is that much smaller.
+                image.draft("RGB", (config.resize, config.resize))
+            return image.convert("RGB")
+        if self.kind == "pil":
+            return item.convert("RGB")
+        return Image.fromarray(to_uint8_hwc(np.asarray(item), self.describe(i))).convert("RGB")
+
+
+def to_uint8_hwc(arr: np.ndarray, what: str) -> np.ndarray:
+    """One image as HxWx{1,3,4} uint8; floats are read as values in [0, 1]."""
+    if arr.ndim == 3 and arr.shape[0] in (1, 3) and arr.shape[-1] not in (1, 3, 4):
+        arr = np.moveaxis(arr, 0, -1)  # CHW (a tensor row) → HWC
+    if arr.ndim == 3 and arr.shape[-1] == 1:
+        arr = arr[..., 0]
+    if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[-1] not in (3, 4)):
+        raise ImageReadError(f"{what} has shape {arr.shape}; expected HxW, HxWx3 or HxWx4.")
+    if arr.dtype == np.uint8:
+        return arr
+    if arr.dtype.kind == "f":
+        if arr.size and (np.nanmin(arr) < 0 or np.nanmax(arr) > 1):
+            raise ImageReadError(
+                f"{what} is a float image with values outside [0, 1]; pass uint8 pixels (0-255) "
+                "or floats scaled to [0, 1]."
+            )
+        return np.round(np.nan_to_num(arr) * 255).astype(np.uint8)
+    raise ImageReadError(f"{what} has dtype {arr.dtype}; expected uint8 or float in [0, 1].")
+
+
+def pil_resize_crop(image: Any, config: ImageConfig) -> np.ndarray:
+    """Resize the shorter side to ``config.resize`` and centre-crop ``config.size``."""
+    from PIL import Image
+
+    w, h = image.size
+    th, tw = config.size
+    if (h, w) != (th, tw):
+        scale = config.resize / min(w, h)
+        nw, nh = max(tw, round(w * scale)), max(th, round(h * scale))
+        resample = Image.Resampling.BICUBIC if config.interpolation == "bicubic" else Image.Resampling.BILINEAR
+        image = image.resize((nw, nh), resample=resample)
+        left, top = (nw - tw) // 2, (nh - th) // 2
+        image = image.crop((left, top, left + tw, top + th))
+    return np.array(image, dtype=np.uint8)  # a writable copy: torch.from_numpy warns on read-only arrays
+
+
+def check_images(X: Any, *, owner: str) -> tuple[ImageItems, np.ndarray | None]:
+    """Classify ``X``; returns the items and, for one NxHxWxC uint8 array, that array.
+
+    Raises a clear error for empty input, mixed kinds and unsupported types.
+    """
+    if hasattr(X, "to_numpy") and not hasattr(X, "numpy"):  # pandas Series / one-column frame
+        X = X.to_numpy()
+        if X.ndim == 2 and X.shape[1] == 1:
+            X = X[:, 0]
+    if type(X).__module__.startswith("torch") and hasattr(X, "numpy"):
+        X = X.detach().cpu().numpy()
+        if X.ndim == 4 and X.shape[1] in (1, 3, 4):
+            X = np.moveaxis(X, 1, -1)  # NCHW tensor → NHWC
+    if isinstance(X, (str, os.PathLike)) or _is_pil(X):
+        raise TypeError(f"{owner} expects a sequence of images; wrap a single image in a list: [image].")
+    if isinstance(X, np.ndarray) and X.dtype.kind in "uif":
+        if X.ndim == 3:
+            X = X[..., None]
+        if X.ndim != 4 or X.shape[-1] not in (1, 3, 4):
+            raise ValueError(
+                f"{owner} got an array of shape {X.shape}; expected N images as NxHxW or NxHxWxC "
+                "(C = 1, 3 or 4), or NxCxHxW as a torch tensor."
+            )
+        if len(X) == 0:
+            raise ValueError(f"{owner} got 0 images; at least 1 is required.")
+        if X.shape[-1] == 4:
+            X = X[..., :3]
+        if X.dtype != np.uint8:
+            X = to_uint8_hwc(X.reshape(-1, *X.shape[2:]), "the image array").reshape(X.shape[:3] + (-1,))
+        if X.shape[-1] == 1:
+            X = np.repeat(X, 3, axis=-1)
+        return ImageItems(X, "array"), X
+    try:
+        items = list(X)
+    except TypeError:
+        raise TypeError(
+            f"{owner} expects image paths, PIL images, uint8 arrays (NxHxWxC) or tensors (NxCxHxW); "
+            f"got {type(X).__name__}."
+        ) from None
+    if not items:
+        raise ValueError(f"{owner} got 0 images; at least 1 is required.")
+    kinds = {_kind(item) for item in items}
+    if len(kinds) > 1:
+        raise TypeError(f"{owner} got mixed input types {sorted(kinds)}; pass images of one kind.")
+    kind = kinds.pop()
+    if kind not in ("path", "pil", "array"):
+        raise TypeError(
+            f"{owner} cannot read items of type {kind}; pass image paths, PIL images or arrays."
+        )
+    return ImageItems(items, kind), None
+
+
+def decode_jpeg_batch(datas: list[bytes], config: ImageConfig, device: Any) -> Any:
+    """Decode JPEG bytes on ``device`` (nvjpeg on CUDA), resize and crop there: NxHxWx3 uint8.
+
+    The same function runs on the CPU (``device="cpu"``), which is how it is tested
+    without a GPU.
+    """
+    import torch
+    from torchvision.io import ImageReadMode, decode_jpeg
+
+    tensors = [torch.frombuffer(bytearray(d), dtype=torch.uint8) for d in datas]
+    images = decode_jpeg(tensors, mode=ImageReadMode.RGB, device=device)
+    return torch.stack([tensor_resize_crop(img, config) for img in images]).permute(0, 2, 3, 1)
+
+
+def tensor_resize_crop(image: Any, config: ImageConfig) -> Any:
+    """The torch twin of :func:`pil_resize_crop` for a CxHxW uint8 tensor on any device."""
+    from torchvision.transforms.v2 import InterpolationMode
+    from torchvision.transforms.v2 import functional as F
+
+    th, tw = config.size
+    if tuple(image.shape[-2:]) != (th, tw):
+        mode = InterpolationMode.BICUBIC if config.interpolation == "bicubic" else InterpolationMode.BILINEAR
+        image = F.resize(image, config.resize, interpolation=mode, antialias=True)
+        image = F.center_crop(image, [th, tw])
+    return image
