@@ -31,7 +31,7 @@ def _public_objects():
     seen = {}
     for info in pkgutil.walk_packages(sktransfer.__path__, "sktransfer."):
         parts = info.name.split(".")
-        if any(p.startswith("_") for p in parts) or parts[1] == "deep":
+        if any(p.startswith("_") for p in parts):
             continue
         module = importlib.import_module(info.name)
         for name in getattr(module, "__all__", []):

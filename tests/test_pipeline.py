@@ -270,7 +270,7 @@ def test_pipeline_refuses_all_masked_labels(data):
 def test_import_has_no_side_effects():
     code = (
         "import sklearn, sys; before = dict(sklearn.get_config());"
-        "import sktransfer, sktransfer.alignment, sktransfer.datasets, sktransfer.pipeline;"
+        "import sktransfer, sktransfer.alignment, sktransfer.datasets, sktransfer.pipeline, sktransfer.deep;"
         "assert sklearn.get_config() == before, 'config changed';"
         "assert 'torch' not in sys.modules, 'torch imported'"
     )

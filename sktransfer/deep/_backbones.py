@@ -131,12 +131,7 @@ def resolve_backbone(spec: Any, weights: str, modality: str, *, owner: str) -> B
     """Load ``spec`` (shared, read-only, through a small LRU cache for string specs)."""
     torch = import_torch(owner)
     if isinstance(spec, torch.nn.Module):
-        from ._image_backbones import ModuleBackbone
-        from ._text_backbones import check_text_module
-
-        if modality == "text":
-            return check_text_module(spec, owner=owner)
-        return ModuleBackbone(spec, name=type(spec).__name__.lower(), source=f"module:{id(spec)}")
+        return _module_backbone(spec, modality, owner=owner)
     if not isinstance(spec, (str, os.PathLike)):
         raise TypeError(f"{owner}: backbone must be a str spec, a path or a torch.nn.Module, got {type(spec).__name__}.")
     key = (os.fspath(spec), weights, modality)
@@ -145,6 +140,37 @@ def resolve_backbone(spec: Any, weights: str, modality: str, *, owner: str) -> B
             _cache.move_to_end(key)
             return _cache[key]
     backbone = _load(os.fspath(spec), weights, modality, owner=owner)
+    with _cache_lock:
+        _cache[key] = backbone
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    return backbone
+
+
+def _module_backbone(spec: Any, modality: str, *, owner: str) -> Backbone:
+    """A user module, deep-copied once so that freezing and moving it never touch the user's object.
+
+    The copy is cached with the original (identity checked, so a recycled ``id``
+    cannot return a stale copy); after changing the module's weights in place,
+    call :func:`clear_backbone_cache`.
+    """
+    import copy
+
+    from ._image_backbones import ModuleBackbone
+    from ._text_backbones import check_text_module
+
+    key = ("module", id(spec), modality)
+    with _cache_lock:
+        hit = _cache.get(key)
+        if hit is not None and hit.original is spec:
+            _cache.move_to_end(key)
+            return hit
+    module = copy.deepcopy(spec)
+    if modality == "text":
+        backbone = check_text_module(module, owner=owner)
+    else:
+        backbone = ModuleBackbone(module, name=type(spec).__name__.lower(), source="module")
+    backbone.original = spec
     with _cache_lock:
         _cache[key] = backbone
         while len(_cache) > _CACHE_SIZE:

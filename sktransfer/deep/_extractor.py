@@ -33,8 +33,34 @@ class SkippedItemsWarning(SktransferWarning):
 class DeepFeatureExtractor(TransformerMixin, BaseEstimator):
     """Base class of the frozen-backbone feature extractors (not used directly).
 
-    Subclasses set ``modality`` and implement ``_check_input``, ``_content_keys``,
-    ``_batches``, ``_prepare`` and ``_probe_input``.
+    It holds what images and text share: backbone resolution, layer choice, the
+    per-item cache and the runtime. Subclasses set ``modality`` and implement
+    ``_check_input``, ``_content_keys``, ``_batches``, ``_prepare``,
+    ``_probe_input`` and ``_preprocess_config``.
+
+    Attributes
+    ----------
+    n_features_out_ : int
+        Length of each feature vector.
+    layer_name_ : str
+        Name of the layer read (``"pooled"`` for ``layer=-1``).
+    backbone_name_ : str
+        Short backbone name, the prefix of the feature names.
+    device_ : str
+        Device resolved at fit.
+    preprocess_config_ : dict
+        Preprocessing used (image size and normalisation, or text length).
+
+    See Also
+    --------
+    ImageFeatureExtractor : Frozen image backbones.
+    TextFeatureExtractor : Frozen text encoders.
+
+    Examples
+    --------
+    >>> from sktransfer.deep import DeepFeatureExtractor, ImageFeatureExtractor
+    >>> isinstance(ImageFeatureExtractor(), DeepFeatureExtractor)
+    True
     """
 
     modality = "image"
@@ -51,6 +77,9 @@ class DeepFeatureExtractor(TransformerMixin, BaseEstimator):
         "cache": "no_validation",  # None, a folder or a joblib.Memory; checked in cache_folder
         "progress": ["boolean"],
     }
+
+    def __init__(self) -> None:
+        """Subclasses list their parameters explicitly, as scikit-learn requires."""
 
     # -- the sklearn surface ------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)

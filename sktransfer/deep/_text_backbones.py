@@ -104,6 +104,8 @@ def load_hf(name_or_path: str, weights: str, modality: str, *, owner: str) -> HF
             f"{owner}: Hugging Face backbones are read as text encoders; {spec!r} cannot be used for "
             "images. Use 'timm:NAME' or 'torchvision:NAME' for images."
         )
+    bars = transformers.utils.logging.is_progress_bar_enabled()
+    transformers.utils.logging.disable_progress_bar()  # no "Loading weights" bar on every load
     try:
         tokenizer = transformers.AutoTokenizer.from_pretrained(name_or_path)
         if weights == "random":
@@ -115,6 +117,9 @@ def load_hf(name_or_path: str, weights: str, modality: str, *, owner: str) -> HF
         how = f"python -c \"import transformers as t; t.AutoModel.from_pretrained('{name_or_path}'); " \
               f"t.AutoTokenizer.from_pretrained('{name_or_path}')\""
         raise missing_weights_error(spec, how, exc) from exc
+    finally:
+        if bars:
+            transformers.utils.logging.enable_progress_bar()
     if weights not in ("pretrained", "random"):
         load_state_dict_file(module, weights, spec=spec)
     st_pool, normalize, st_max = ("mean", False, None)
@@ -150,5 +155,5 @@ def check_text_module(module: Any, *, owner: str) -> HFTextBackbone:
     tokenizer = transformers.AutoTokenizer.from_pretrained(path)
     max_length = min(int(getattr(tokenizer, "model_max_length", 512) or 512), 512)
     st_pool, normalize, st_max = _sentence_transformers_config(path) if os.path.isdir(path) else ("mean", False, None)
-    return HFTextBackbone(module, tokenizer, type(module).__name__.lower(), f"module:{id(module)}",
+    return HFTextBackbone(module, tokenizer, type(module).__name__.lower(), "module",
                           max_length=st_max or max_length, st_pooling=st_pool, normalize=normalize)
