@@ -165,10 +165,64 @@ class BatchRunner:
             logger.info("%s: out of memory; batch size lowered to %d", self.owner, self.batch_size)
 
 
+def prefetch(iterable: Iterable[Any], depth: int = 2) -> Iterator[Any]:
+    """Iterate ``iterable`` in a background thread, ``depth`` items ahead.
+
+    On a GPU, the host work of the next batch (slicing, pinning, collating)
+    then overlaps the forward pass of this one; torch releases the GIL while it
+    waits for the device. Exceptions reach the consumer; stopping early stops
+    the thread.
+    """
+    import queue
+    import threading
+
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    done = object()
+
+    def produce() -> None:
+        try:
+            for item in iterable:
+                while not stop.is_set():
+                    try:
+                        q.put((item, None), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            q.put((done, None))
+        except BaseException as exc:  # handed to the consumer
+            q.put((done, exc))
+
+    thread = threading.Thread(target=produce, name="sktransfer-prefetch", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item, exc = q.get()
+            if exc is not None:
+                raise exc
+            if item is done:
+                return
+            yield item
+    finally:
+        stop.set()
+        while thread.is_alive():  # unblock a producer waiting on a full queue
+            try:
+                q.get_nowait()
+            except queue.Empty:
+                thread.join(timeout=0.05)
+
+
 def run_batches(
     runner: BatchRunner, batches: Iterable[tuple[np.ndarray, Any]], total: int, *, progress: bool, desc: str
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Yield ``(row_indices, features)`` per loaded batch, with a tqdm bar if asked."""
+    """Yield ``(row_indices, features)`` per loaded batch, with a tqdm bar if asked.
+
+    On CUDA the batches are prepared one ahead in a background thread.
+    """
+    if runner.runtime.is_cuda:
+        batches = prefetch(batches)
     bar = None
     if progress:
         from tqdm.auto import tqdm
