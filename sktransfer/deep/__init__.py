@@ -1,4 +1,4 @@
-"""Deep transfer: frozen pretrained backbones as scikit-learn transformers.
+"""Deep transfer: frozen pretrained backbones as scikit-learn transformers, and fine-tuning.
 
 Importing this package does not import PyTorch; the first ``fit`` does, and
 without the ``[torch]`` extra it raises an ImportError saying what to install.
@@ -6,11 +6,14 @@ without the ``[torch]`` extra it raises an ImportError saying what to install.
 
 from ._backbones import clear_backbone_cache
 from ._extractor import DeepFeatureExtractor, SkippedItemsWarning
+from ._finetune_estimators import FineTuneClassifier, FineTuneRegressor
 from ._image_extractor import ImageFeatureExtractor
 from ._text_extractor import TextFeatureExtractor
 
 __all__ = [
     "DeepFeatureExtractor",
+    "FineTuneClassifier",
+    "FineTuneRegressor",
     "ImageFeatureExtractor",
     "SkippedItemsWarning",
     "TextFeatureExtractor",

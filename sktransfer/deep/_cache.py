@@ -53,14 +53,18 @@ class EmbeddingCache:
         hexkey = key.hex()
         return self.root / hexkey[:2] / f"{hexkey}.npy"
 
-    def get(self, key: bytes) -> np.ndarray | None:
-        """The stored vector for ``key``, or None (a missing or unreadable file is a miss)."""
+    def get(self, key: bytes | None) -> np.ndarray | None:
+        """The stored vector for ``key``, or None (a missing or unreadable file, or no key, is a miss)."""
+        if key is None:  # an item that could not be read, hence hashed
+            return None
         try:
             return np.load(self._path(key), allow_pickle=False)
         except (OSError, ValueError):
             return None
 
-    def put(self, key: bytes, vector: np.ndarray) -> None:
+    def put(self, key: bytes | None, vector: np.ndarray) -> None:
+        if key is None:
+            return
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
@@ -73,7 +77,7 @@ class EmbeddingCache:
                 os.unlink(tmp)
             raise
 
-    def lookup(self, keys: list[bytes]) -> tuple[dict[int, np.ndarray], list[int]]:
+    def lookup(self, keys: list[bytes | None]) -> tuple[dict[int, np.ndarray], list[int]]:
         """Split rows into hits (row → vector) and misses (rows to compute)."""
         hits, misses = {}, []
         for i, key in enumerate(keys):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections import OrderedDict
 from typing import Any
 
@@ -155,7 +156,9 @@ def load_module_file(path: str, modality: str, *, owner: str) -> Backbone:
     """A file from ``torch.save(model)`` or TorchScript. Unpickling runs code: trusted files only."""
     torch = import_torch(owner)
     try:
-        obj = torch.jit.load(path, map_location="cpu")
+        with warnings.catch_warnings():  # torch>=2.9 deprecates TorchScript; still read such files
+            warnings.simplefilter("ignore", FutureWarning)
+            obj = torch.jit.load(path, map_location="cpu")
     except (RuntimeError, ValueError):
         obj = torch.load(path, map_location="cpu", weights_only=False)
     if not isinstance(obj, torch.nn.Module):

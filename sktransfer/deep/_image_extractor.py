@@ -13,7 +13,7 @@ from .._compat import Interval, StrOptions
 from ._backbones import DEFAULT_IMAGE_BACKBONE, Backbone
 from ._extractor import DeepFeatureExtractor
 from ._image_loader import iter_image_batches
-from ._images import check_images
+from ._images import ImageReadError, check_images
 from ._pooling import IMAGE_POOLINGS
 from ._runtime import Runtime, resolve_batch_size
 
@@ -148,12 +148,21 @@ class ImageFeatureExtractor(DeepFeatureExtractor):
     def _check_input(self, X: Any) -> Any:
         items, array = check_images(X, owner=type(self).__name__)
         # Only arrays already at the input size skip decoding; the rest are resized by
-        # the same PIL code as files, so an image gives the same features whatever its kind.
+        # the same PIL code as files, so an image gives the same features whatever its kind
+        # (up to libjpeg's reduced-scale decoding of JPEG files over twice the target size).
         items.array = array
         return items
 
-    def _content_keys(self, items: Any) -> list[bytes]:
-        return [items.content_key(i) for i in range(len(items))]
+    def _content_keys(self, items: Any) -> list[bytes | None]:
+        keys = []
+        for i in range(len(items)):
+            try:
+                keys.append(items.content_key(i))
+            except ImageReadError:
+                if self.on_error == "raise":
+                    raise
+                keys.append(None)  # unreadable: a cache miss, then skipped (NaN) by the loader
+        return keys
 
     def _workers(self, runtime: Runtime) -> int:
         if self.num_workers != "auto":

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -213,7 +214,11 @@ def decode_jpeg_batch(datas: list[bytes], config: ImageConfig, device: Any) -> A
     from torchvision.io import ImageReadMode, decode_jpeg
 
     tensors = [torch.frombuffer(bytearray(d), dtype=torch.uint8) for d in datas]
-    images = decode_jpeg(tensors, mode=ImageReadMode.RGB, device=device)
+    with warnings.catch_warnings():
+        # torchvision 0.29 deprecates its decoders in favour of TorchCodec, which
+        # is not a dependency (yet); decode_jpeg still works and is what nvjpeg offers.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        images = decode_jpeg(tensors, mode=ImageReadMode.RGB, device=device)
     return torch.stack([tensor_resize_crop(img, config) for img in images]).permute(0, 2, 3, 1)
 
 
@@ -223,8 +228,13 @@ def tensor_resize_crop(image: Any, config: ImageConfig) -> Any:
     from torchvision.transforms.v2 import functional as F
 
     th, tw = config.size
-    if tuple(image.shape[-2:]) != (th, tw):
+    h, w = image.shape[-2:]
+    if (h, w) != (th, tw):
+        # The sizes and offsets of pil_resize_crop: F.resize truncates the longer side
+        # and F.center_crop rounds odd margins up, a pixel away from the PIL path.
+        scale = config.resize / min(w, h)
+        nw, nh = max(tw, round(w * scale)), max(th, round(h * scale))
         mode = InterpolationMode.BICUBIC if config.interpolation == "bicubic" else InterpolationMode.BILINEAR
-        image = F.resize(image, config.resize, interpolation=mode, antialias=True)
-        image = F.center_crop(image, [th, tw])
+        image = F.resize(image, [nh, nw], interpolation=mode, antialias=True)
+        image = F.crop(image, (nh - th) // 2, (nw - tw) // 2, th, tw)
     return image

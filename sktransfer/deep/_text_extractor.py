@@ -152,4 +152,10 @@ class TextFeatureExtractor(DeepFeatureExtractor):
         return backbone.tokenize(["a"], self.max_length)
 
     def _preprocess_config(self, backbone: Backbone) -> dict:
+        limit = getattr(getattr(backbone.module, "config", None), "max_position_embeddings", None)
+        if self.max_length is not None and limit is not None and self.max_length > limit:
+            raise ValueError(
+                f"{type(self).__name__}: max_length={self.max_length} is longer than {backbone.name} can read "
+                f"({limit} positions); use max_length <= {limit} or None (the model's own, {backbone.max_length})."
+            )
         return {"max_length": self.max_length or backbone.max_length}

@@ -1,0 +1,394 @@
+"""``FineTuneClassifier`` / ``FineTuneRegressor``: a pretrained backbone plus a new head, trained."""
+
+from __future__ import annotations
+
+import copy
+import logging
+import time
+from numbers import Integral, Real
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.model_selection import train_test_split
+from sklearn.utils.validation import check_is_fitted
+
+from .._compat import Interval, StrOptions, validate_data
+from ._augment import default_image_augmentation
+from ._backbones import DEFAULT_IMAGE_BACKBONE, resolve_backbone
+from ._blocks import parameter_blocks, trainable_block_indices
+from ._finetune_data import TrainingData, decode_images, iterate
+from ._heads import build_head, make_net
+from ._runtime import PRECISIONS, BatchRunner, resolve_runtime
+from ._torch import import_torch
+from ._training import L2SP, EarlyStopping, Loop, make_optimizer
+
+logger = logging.getLogger(__name__)
+
+
+def backbone_modality(spec: Any) -> str | None:
+    """``"image"``, ``"text"`` or None (feature inputs) for a backbone spec, without loading it."""
+    if spec is None:
+        return None
+    if isinstance(spec, str):
+        if spec.startswith("hf:") or "minilm" in spec.lower():
+            return "text"
+        import os
+
+        if os.path.isdir(spec):
+            return "text"
+        return "image"
+    return "text" if hasattr(spec, "config") and hasattr(spec.config, "_name_or_path") else "image"
+
+
+class _BaseFineTune(BaseEstimator):
+    """Shared fit/predict machinery of the fine-tuning estimators (see FineTuneClassifier)."""
+
+    _parameter_constraints: dict = {
+        "backbone": "no_validation",
+        "layer": [Integral, str],
+        "pooling": [str],
+        "head": [StrOptions({"linear"}), tuple, list],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "n_trainable_blocks": [Interval(Integral, 0, None, closed="left"), StrOptions({"all"})],
+        "gradual_unfreezing": ["boolean"],
+        "head_epochs": [Interval(Integral, 0, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "lr_decay": [Interval(Real, 0, 1, closed="right")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "warmup_fraction": [Interval(Real, 0, 1, closed="left")],
+        "grad_clip": [None, Interval(Real, 0, None, closed="neither")],
+        "regularization": [None, StrOptions({"l2sp"})],
+        "l2sp_alpha": [Interval(Real, 0, None, closed="left")],
+        "l2sp_beta": [Interval(Real, 0, None, closed="left")],
+        "augment": ["boolean", callable],
+        "noise_std": [Interval(Real, 0, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "weights": [str],
+        "device": [str],
+        "precision": [StrOptions(set(PRECISIONS))],
+        "max_length": [None, Interval(Integral, 1, None, closed="left")],
+        "cache": "no_validation",
+        "warm_start": ["boolean"],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "progress": ["boolean"],
+    }
+
+    def __init__(self, backbone=DEFAULT_IMAGE_BACKBONE, *, layer=-1, pooling="auto", head="linear", dropout=0.0,
+                 n_trainable_blocks=0, gradual_unfreezing=False, head_epochs=1, max_epochs=10, batch_size=32,
+                 lr=1e-3, lr_decay=0.5, weight_decay=0.01, warmup_fraction=0.1, grad_clip=1.0,
+                 regularization=None, l2sp_alpha=0.01, l2sp_beta=0.01, augment=False, noise_std=0.0,
+                 early_stopping=False, validation_fraction=0.1, n_iter_no_change=3, weights="pretrained",
+                 device="auto", precision="auto", max_length=None, cache=None, warm_start=False,
+                 random_state=None, verbose=0, progress=False):
+        self.backbone = backbone
+        self.layer = layer
+        self.pooling = pooling
+        self.head = head
+        self.dropout = dropout
+        self.n_trainable_blocks = n_trainable_blocks
+        self.gradual_unfreezing = gradual_unfreezing
+        self.head_epochs = head_epochs
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.lr_decay = lr_decay
+        self.weight_decay = weight_decay
+        self.warmup_fraction = warmup_fraction
+        self.grad_clip = grad_clip
+        self.regularization = regularization
+        self.l2sp_alpha = l2sp_alpha
+        self.l2sp_beta = l2sp_beta
+        self.augment = augment
+        self.noise_std = noise_std
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.weights = weights
+        self.device = device
+        self.precision = precision
+        self.max_length = max_length
+        self.cache = cache
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.verbose = verbose
+        self.progress = progress
+
+    # -- pieces ---------------------------------------------------------------------
+    def _owner(self) -> str:
+        return type(self).__name__
+
+    def _frozen_fast_path(self) -> bool:
+        """A frozen backbone without image augmentation: embeddings once, head only."""
+        return self.backbone is not None and self.n_trainable_blocks == 0 and not self.augment
+
+    def _extractor(self) -> Any:
+        from ._image_extractor import ImageFeatureExtractor
+        from ._text_extractor import TextFeatureExtractor
+
+        common = dict(layer=self.layer, pooling=self.pooling, weights=self.weights, device=self.device,
+                      precision=self.precision, batch_size=max(self.batch_size, 64), cache=self.cache,
+                      progress=self.progress)
+        if backbone_modality(self.backbone) == "text":
+            return TextFeatureExtractor(self.backbone, max_length=self.max_length, **common)
+        return ImageFeatureExtractor(self.backbone, **common)
+
+    def _training_data(self, X: Any, *, reset: bool) -> TrainingData:
+        owner = self._owner()
+        if self.backbone is None:
+            X = validate_data(self, X, dtype=np.float32, reset=reset)
+            return TrainingData("features", X)
+        modality = backbone_modality(self.backbone)
+        if modality == "text" and not _all_str(X):
+            raise ValueError(f"{owner}: backbone {self.backbone!r} is a text model, but X does not hold texts; "
+                             "use an image backbone (e.g. 'efficientnet_lite0') for images.")
+        if modality == "image" and _all_str(X) and not _all_files(X):
+            raise ValueError(f"{owner}: backbone {self.backbone!r} is an image model, but X holds strings that are "
+                             "not image files; use a text backbone (e.g. 'all-MiniLM-L6-v2') for texts.")
+        extractor = self.extractor_ if hasattr(self, "extractor_") and not reset else self._extractor().fit(X)
+        if reset:
+            self.extractor_ = extractor
+        if self._frozen_fast_path():
+            return TrainingData("features", extractor.transform(X))
+        backbone = self.net_.adapter if hasattr(self, "net_") and not reset else None
+        if modality == "text":
+            return TrainingData("texts", extractor._check_input(X), extractor, backbone)
+        return TrainingData("images", X, extractor, backbone)
+
+    def _new_net(self, n_in: int | None, n_out: int) -> Any:
+        owner = self._owner()
+        adapter, index = None, None
+        if self.backbone is not None and not self._frozen_fast_path():
+            shared = resolve_backbone(self.backbone, self.weights, backbone_modality(self.backbone), owner=owner)
+            adapter = copy.deepcopy(shared)  # training must never touch the shared, cached model
+            adapter.__dict__.pop("_compiled", None)
+            index = adapter.layer_index(self.layer, owner=owner)
+            n_in = self.extractor_.n_features_out_
+        head = build_head(self.head, n_in, n_out, dropout=self.dropout, owner=owner)
+        return make_net(adapter, head, index, self.pooling)
+
+    def _param_groups(self, net: Any) -> tuple[list[dict], list[list[Any]]]:
+        """Head at ``lr``; trainable block ``r`` from the top at ``lr * lr_decay**r``."""
+        groups = [{"params": list(net.head.parameters()), "lr": self.lr, "name": "head"}]
+        blocks: list[list[Any]] = []
+        if net.adapter is not None:
+            named = dict(net.adapter.module.named_parameters())
+            all_blocks = parameter_blocks(net.adapter)
+            for p in net.adapter.module.parameters():
+                p.requires_grad_(False)
+            trainable = trainable_block_indices(len(all_blocks), self.n_trainable_blocks)
+            for depth, i in enumerate(reversed(trainable), start=1):
+                params = [named[n] for n in all_blocks[i]]
+                blocks.append(params)
+                groups.append({"params": params, "lr": self.lr * self.lr_decay ** depth, "name": f"block{i}",
+                               "weight_decay": 0.0 if self.regularization == "l2sp" else self.weight_decay})
+        return groups, blocks  # blocks: top first
+
+    # -- the fit --------------------------------------------------------------------
+    def _fit(self, X: Any, y: np.ndarray, *, partial: bool) -> Any:
+        torch = import_torch(self._owner())
+        rng = np.random.RandomState(self.random_state) if not isinstance(self.random_state, np.random.RandomState) \
+            else self.random_state
+        seed = int(rng.randint(0, 2**31 - 1))
+        fresh = not (hasattr(self, "net_") and (self.warm_start or partial))
+        runtime = resolve_runtime(self.device, self.precision, False, owner=self._owner())
+        devices = [runtime.device.index or 0] if runtime.is_cuda else []
+        with torch.random.fork_rng(devices=devices):  # seeded without touching the caller's RNG state
+            torch.manual_seed(seed)
+            data = self._training_data(X, reset=fresh)
+            targets = self._encode_targets(y, fit=fresh)
+            if fresh:
+                self.net_ = self._new_net(data.inputs.shape[1] if data.kind == "features" else None,
+                                          self._n_outputs())
+                self.history_ = []
+            net = self.net_.to(runtime.device)
+            if data.kind == "images":
+                data.backbone = net.adapter
+                data.inputs = decode_images(self.extractor_, X, net.adapter)
+            elif data.kind == "texts":
+                data.backbone = net.adapter
+            self._train(net, data, targets, runtime, rng, partial=partial)
+        return self
+
+    def _train(self, net: Any, data: TrainingData, targets: np.ndarray, runtime: Any,
+               rng: np.random.RandomState, *, partial: bool) -> None:
+        groups, blocks = self._param_groups(net)
+        rows = np.arange(len(data))
+        train_rows, val_rows = rows, None
+        if self.early_stopping and not partial:
+            train_rows, val_rows = self._validation_split(rows, targets, rng)
+        augment = None
+        if self.augment and data.kind == "images":
+            augment = self.augment if callable(self.augment) else default_image_augmentation(
+                net.adapter.config.size)
+        penalty = None
+        if self.regularization == "l2sp" and blocks:
+            trainable = {f"{i}.{j}": p for i, ps in enumerate(blocks) for j, p in enumerate(ps)}
+            penalty = L2SP(trainable, net.head.parameters(), self.l2sp_alpha, self.l2sp_beta)
+        loop = Loop(net, self._loss_fn(runtime), runtime, grad_clip=self.grad_clip, penalty=penalty)
+        epochs = 1 if partial else self.max_epochs
+        steps = epochs * max(1, int(np.ceil(len(train_rows) / self.batch_size)))
+        optimizer, scheduler = make_optimizer(groups, weight_decay=self.weight_decay, total_steps=steps,
+                                              warmup_fraction=0.0 if partial else self.warmup_fraction)
+        if partial:
+            scheduler = _Constant()
+        stopper = EarlyStopping(self.n_iter_no_change) if val_rows is not None else None
+        net.train()
+        for epoch in range(epochs):
+            n_open = self._unfrozen(epoch, len(blocks), partial)
+            for depth, params in enumerate(blocks):
+                for p in params:
+                    p.requires_grad_(depth < n_open)
+            start = time.perf_counter()
+            batches = iterate(data, targets, train_rows, self.batch_size, runtime, train=True, rng=rng,
+                              augment=augment, noise_std=self.noise_std)
+            loss = loop.train_epoch(batches, optimizer, scheduler)
+            record = {"epoch": len(self.history_), "train_loss": loss, "n_trainable_blocks": n_open,
+                      "lr": optimizer.param_groups[0]["lr"]}
+            stop = False
+            if val_rows is not None:
+                val_loss, out = loop.evaluate(iterate(data, targets, val_rows, self.batch_size, runtime, train=False))
+                record.update(val_loss=val_loss, val_score=self._score_outputs(out, targets[val_rows]))
+                stop = stopper.update(len(self.history_), val_loss, net)
+            record["seconds"] = time.perf_counter() - start
+            self.history_.append(record)
+            if self.verbose:
+                logger.info("%s epoch %d: %s", self._owner(), record["epoch"], record)
+            if stop:
+                break
+        for params in blocks:
+            for p in params:
+                p.requires_grad_(False)
+        net.eval()
+        if stopper is not None:
+            stopper.restore(net)
+            self.best_epoch_ = stopper.best_epoch
+        self.n_epochs_ = len(self.history_)
+
+    def _unfrozen(self, epoch: int, n_blocks: int, partial: bool) -> int:
+        """How many trainable blocks (from the top) train at ``epoch``."""
+        if partial:
+            return n_blocks
+        if n_blocks and epoch < self.head_epochs:
+            return 0  # phase one: the new head alone
+        if self.gradual_unfreezing:
+            return min(n_blocks, epoch - (self.head_epochs if n_blocks else 0) + 1)
+        return n_blocks
+
+    def _validation_split(self, rows: np.ndarray, targets: np.ndarray, rng: np.random.RandomState):
+        stratify = targets if is_classifier_like(self) and np.bincount(targets).min() >= 2 else None
+        try:
+            return train_test_split(rows, test_size=self.validation_fraction, stratify=stratify,
+                                    random_state=rng.randint(0, 2**31 - 1))
+        except ValueError:  # too few rows per class for a stratified split
+            return train_test_split(rows, test_size=self.validation_fraction, random_state=rng.randint(0, 2**31 - 1))
+
+    # -- prediction -----------------------------------------------------------------
+    def _outputs(self, X: Any) -> np.ndarray:
+        check_is_fitted(self)
+        torch = import_torch(self._owner())
+        runtime = resolve_runtime(self.device, self.precision, False, owner=self._owner())
+        net = self.net_.to(runtime.device).eval()
+        if self.backbone is None:
+            X = validate_data(self, X, dtype=np.float32, reset=False)
+        elif self._frozen_fast_path():
+            X = self.extractor_.transform(X)
+        if self.backbone is None or self._frozen_fast_path():
+            runner = BatchRunner(lambda b: net(b.to(runtime.device)), runtime, 1024, owner=self._owner())
+            return runner(torch.as_tensor(np.asarray(X, dtype=np.float32)))
+        ext, adapter = self.extractor_, net.adapter
+        items = ext._check_input(X)
+        runner = BatchRunner(lambda b: net.head(adapter.features(ext._prepare(b, adapter, runtime), net.layer,
+                                                                 net.pooling)), runtime, self.batch_size * 2,
+                             owner=self._owner())
+        out = None
+        for rows, batch in ext._batches(items, np.arange(len(items)), adapter, runtime, []):
+            res = runner(batch)
+            out = np.empty((len(items), res.shape[1]), np.float32) if out is None else out
+            out[rows] = res
+        return out
+
+    def plot_history(self, ax: Any = None) -> Any:
+        """Plot training (and validation) loss per epoch, and the validation score if recorded.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, default=None
+            Where to draw; a new figure when None.
+
+        Returns
+        -------
+        ax : matplotlib Axes
+            The axes drawn on.
+        """
+        check_is_fitted(self)
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(5, 3.5))
+        epochs = [r["epoch"] for r in self.history_]
+        ax.plot(epochs, [r["train_loss"] for r in self.history_], label="train loss")
+        if "val_loss" in self.history_[0]:
+            ax.plot(epochs, [r["val_loss"] for r in self.history_], label="validation loss")
+            twin = ax.twinx()
+            twin.plot(epochs, [r["val_score"] for r in self.history_], "g--", label="validation score")
+            twin.set_ylabel("validation score")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("loss")
+        ax.legend(loc="upper right")
+        return ax
+
+    # -- pickling: weights travel as a state dict, the model is rebuilt on load -----------
+    def __getstate__(self) -> dict:
+        state = dict(super().__getstate__())
+        net = state.pop("net_", None)
+        if net is not None:
+            state["_net_state"] = {k: v.detach().cpu() for k, v in net.state_dict().items()}
+            state["_net_shape"] = (getattr(net.head[-1], "in_features", None), net.head[-1].out_features,
+                                   _head_in(net))
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        net_state = state.pop("_net_state", None)
+        shape = state.pop("_net_shape", None)
+        super().__setstate__(state)
+        if net_state is not None:
+            self.net_ = self._new_net(shape[2], shape[1])
+            self.net_.load_state_dict(net_state)
+            self.net_.eval()
+
+
+class _Constant:
+    def step(self) -> None:
+        """No schedule: partial_fit keeps the learning rates as they are."""
+
+
+def _head_in(net: Any) -> int:
+    first = [m for m in net.head if hasattr(m, "in_features")][0]
+    return first.in_features
+
+
+def _all_str(X: Any) -> bool:
+    import os
+
+    if isinstance(X, np.ndarray) and X.dtype.kind in "uifb":
+        return False
+    try:
+        return len(X) > 0 and all(isinstance(x, (str, os.PathLike)) for x in X)
+    except TypeError:
+        return False
+
+
+def _all_files(X: Any) -> bool:
+    import os
+
+    return all(os.path.isfile(os.fspath(x)) for x in list(X)[:20])
+
+
+def is_classifier_like(est: Any) -> bool:
+    return hasattr(est, "classes_")

@@ -1,0 +1,405 @@
+"""The public fine-tuning estimators: a classifier and a regressor over one base."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from sklearn.base import ClassifierMixin, RegressorMixin
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.multiclass import type_of_target
+from sklearn.utils.validation import column_or_1d
+
+from .._compat import StrOptions, _fit_context
+from ._finetune import _BaseFineTune
+from ._torch import import_torch
+
+_DOC_PARAMS = """
+    Parameters
+    ----------
+    backbone : str, path, torch.nn.Module or None, default="efficientnet_lite0"
+        Any spec of the backbone registry (see :class:`ImageFeatureExtractor`
+        and :class:`TextFeatureExtractor`); None trains the head alone on
+        feature inputs (a 2-D array).
+    layer : int or str, default=-1
+        The backbone layer the head reads (``-1``: its pooled output).
+    pooling : str, default="auto"
+        How that layer is pooled (see the extractors).
+    head : "linear" or tuple of int, default="linear"
+        The new head: one linear layer, or hidden sizes of an MLP (ReLU).
+    dropout : float, default=0.0
+        Dropout before each linear layer of the head.
+    n_trainable_blocks : int or "all", default=0
+        How many backbone blocks, counted from the output, are fine-tuned: 0
+        is a frozen feature extractor plus a head, "all" a full fine-tune. Blocks
+        are timm's parameter groups (``group_matcher``) or the backbone's layers.
+    gradual_unfreezing : bool, default=False
+        After the head epochs, unfreeze one more block per epoch, top first
+        (ULMFiT).
+    head_epochs : int, default=1
+        With trainable blocks, the first epochs train the new head alone.
+    max_epochs : int, default=10
+        Epochs in all (head epochs included).
+    batch_size : int, default=32
+        Rows per training step.
+    lr : float, default=1e-3
+        Learning rate of the head.
+    lr_decay : float, default=0.5
+        Discriminative learning rates: block ``r`` from the top trains at
+        ``lr * lr_decay**r``.
+    weight_decay : float, default=0.01
+        AdamW's decoupled weight decay (0 on the backbone with L2-SP).
+    warmup_fraction : float, default=0.1
+        Share of the steps with a linear warm-up; cosine decay follows.
+    grad_clip : float or None, default=1.0
+        Maximum gradient norm.
+    regularization : None or "l2sp", default=None
+        ``"l2sp"`` pulls fine-tuned weights toward the pretrained ones (Li et
+        al. 2018) instead of toward zero.
+    l2sp_alpha, l2sp_beta : float, default=0.01
+        L2-SP strengths on the backbone (toward the start) and on the head.
+    augment : bool or callable, default=False
+        Image augmentation per training batch: True uses a random resized crop,
+        a horizontal flip and a colour jitter (torchvision v2); a callable is
+        applied to each CxHxW uint8 image.
+    class_weight : dict, "balanced" or None, default=None
+        Classifier only: weights of the classes in the loss.
+    noise_std : float, default=0.0
+        Gaussian noise added to feature inputs while training, in units of each
+        feature's batch standard deviation.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the rows (stratified for
+        classifiers), stop after ``n_iter_no_change`` epochs without a better
+        validation loss and restore the best epoch's weights.
+    validation_fraction : float, default=0.1
+        Share of the rows held out for early stopping.
+    n_iter_no_change : int, default=3
+        Patience of early stopping, in epochs.
+    weights, device, precision, max_length, cache
+        As in the extractors. With a frozen backbone and no augmentation the
+        embeddings are computed once, through the extractor's ``cache``, and
+        only the head trains.
+    warm_start : bool, default=False
+        ``fit`` continues from the current weights instead of starting anew.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the head's initialisation, the shuffling, the split and the
+        augmentation (the global torch RNG is restored afterwards).
+    verbose : int, default=0
+        Log one line per epoch.
+    progress : bool, default=False
+        Progress bars while embedding.
+"""
+
+_DOC_ATTRS = """
+    Attributes
+    ----------
+    net_ : torch.nn.Module
+        The trained network (backbone copy and head).
+    extractor_ : DeepFeatureExtractor or None
+        The fitted extractor that reads inputs (None for feature inputs).
+    history_ : list of dict
+        Per epoch: ``train_loss``, ``n_trainable_blocks``, ``lr``, ``seconds``
+        and, with early stopping, ``val_loss`` and ``val_score``.
+    n_epochs_ : int
+        Epochs run.
+    best_epoch_ : int
+        With early stopping, the epoch whose weights were restored."""
+
+
+class FineTuneClassifier(ClassifierMixin, _BaseFineTune):
+    __doc__ = """Fine-tune a pretrained backbone with a new classification head.
+
+    The recipe of transfer learning as one estimator: put a new head on a
+    pretrained backbone, train the head, then unfreeze the top blocks and
+    fine-tune them with smaller learning rates.
+""" + _DOC_PARAMS + _DOC_ATTRS + """
+    classes_ : ndarray of shape (n_classes,)
+        The class labels.
+
+    See Also
+    --------
+    FineTuneRegressor : The same for regression.
+    ImageFeatureExtractor : Frozen features for any scikit-learn model.
+
+    References
+    ----------
+    .. [1] Howard, J. and Ruder, S. (2018). Universal language model fine-tuning
+       for text classification. ACL.
+    .. [2] Li, X., Grandvalet, Y. and Davoine, F. (2018). Explicit inductive bias
+       for transfer learning with convolutional networks. ICML.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sktransfer.deep import FineTuneClassifier
+    >>> X = np.random.default_rng(0).normal(size=(40, 5)).astype("float32")
+    >>> y = (X[:, 0] > 0).astype(int)
+    >>> clf = FineTuneClassifier(backbone=None, max_epochs=30, lr=0.05, random_state=0).fit(X, y)
+    >>> clf.score(X, y) > 0.9
+    True
+    """
+
+    _parameter_constraints: dict = {
+        **_BaseFineTune._parameter_constraints,
+        "class_weight": [None, dict, StrOptions({"balanced"})],
+    }
+
+    def __init__(self, backbone="efficientnet_lite0", *, layer=-1, pooling="auto", head="linear", dropout=0.0,
+                 n_trainable_blocks=0, gradual_unfreezing=False, head_epochs=1, max_epochs=10, batch_size=32,
+                 lr=1e-3, lr_decay=0.5, weight_decay=0.01, warmup_fraction=0.1, grad_clip=1.0,
+                 regularization=None, l2sp_alpha=0.01, l2sp_beta=0.01, class_weight=None, augment=False,
+                 noise_std=0.0, early_stopping=False, validation_fraction=0.1, n_iter_no_change=3,
+                 weights="pretrained", device="auto", precision="auto", max_length=None, cache=None,
+                 warm_start=False, random_state=None, verbose=0, progress=False):
+        super().__init__(
+            backbone, layer=layer, pooling=pooling, head=head, dropout=dropout,
+            n_trainable_blocks=n_trainable_blocks, gradual_unfreezing=gradual_unfreezing, head_epochs=head_epochs,
+            max_epochs=max_epochs, batch_size=batch_size, lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+            warmup_fraction=warmup_fraction, grad_clip=grad_clip, regularization=regularization,
+            l2sp_alpha=l2sp_alpha, l2sp_beta=l2sp_beta, augment=augment, noise_std=noise_std,
+            early_stopping=early_stopping, validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change, weights=weights, device=device, precision=precision,
+            max_length=max_length, cache=cache, warm_start=warm_start, random_state=random_state,
+            verbose=verbose, progress=progress)
+        self.class_weight = class_weight
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = self.backbone is None
+        tags.input_tags.string = self.backbone is not None
+        return tags
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X: Any, y: Any) -> FineTuneClassifier:
+        """Train on ``X`` (images, texts or features) and labels ``y``.
+
+        Parameters
+        ----------
+        X : sequence of inputs or array-like of shape (n_samples, n_features)
+            Inputs of the backbone's kind, or features when ``backbone=None``.
+        y : array-like of shape (n_samples,)
+            Class labels.
+
+        Returns
+        -------
+        self : object
+            The fitted classifier.
+        """
+        return self._fit(X, self._check_y(y), partial=False)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X: Any, y: Any, classes: Any = None) -> FineTuneClassifier:
+        """One epoch on ``X, y``, continuing from the current weights.
+
+        Parameters
+        ----------
+        X : sequence of inputs or array-like
+            As in :meth:`fit`.
+        y : array-like of shape (n_samples,)
+            Labels; each must be in ``classes`` (given at the first call).
+        classes : array-like, default=None
+            All classes, required at the first call.
+
+        Returns
+        -------
+        self : object
+            The updated classifier.
+        """
+        y = self._check_y(y)
+        if not hasattr(self, "classes_"):
+            if classes is None:
+                raise ValueError(f"{type(self).__name__}.partial_fit needs classes= at its first call.")
+            self._classes_given = np.unique(np.asarray(classes))
+        else:
+            unseen = np.setdiff1d(np.unique(y), self.classes_)
+            if len(unseen):
+                raise ValueError(f"{type(self).__name__}.partial_fit got labels {unseen.tolist()} that are not "
+                                 f"among the classes {self.classes_.tolist()} seen at the first call.")
+        return self._fit(X, y, partial=True)
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities (softmax of the head's outputs).
+
+        Parameters
+        ----------
+        X : sequence of inputs or array-like
+            As in :meth:`fit`.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probabilities, columns in the order of ``classes_``.
+        """
+        logits = self._outputs(X).astype(np.float64)
+        logits -= logits.max(axis=1, keepdims=True)
+        p = np.exp(logits)
+        return p / p.sum(axis=1, keepdims=True)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Most probable class of each row.
+
+        Parameters
+        ----------
+        X : sequence of inputs or array-like
+            As in :meth:`fit`.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Predicted labels.
+        """
+        return self.classes_[np.argmax(self._outputs(X), axis=1)]
+
+    # -- hooks of the base --------------------------------------------------------------
+    def _check_y(self, y: Any) -> np.ndarray:
+        y = column_or_1d(np.asarray(y), warn=True)
+        kind = type_of_target(y, input_name="y")
+        if kind not in ("binary", "multiclass"):
+            raise ValueError(f"{type(self).__name__} needs class labels; got a target of type {kind!r}.")
+        return y
+
+    def _encode_targets(self, y: np.ndarray, *, fit: bool) -> np.ndarray:
+        if fit:
+            self.classes_ = getattr(self, "_classes_given", None)
+            if self.classes_ is None:
+                self.classes_ = np.unique(y)
+            self.__dict__.pop("_classes_given", None)
+            if len(self.classes_) < 2:
+                raise ValueError(f"{type(self).__name__} needs at least 2 classes; got {self.classes_.tolist()}.")
+        encoded = np.searchsorted(self.classes_, y).astype(np.int64)
+        if fit:
+            self.class_weight_ = None if self.class_weight is None else compute_class_weight(
+                self.class_weight, classes=np.arange(len(self.classes_)), y=encoded).astype(np.float32)
+        return encoded
+
+    def _n_outputs(self) -> int:
+        return len(self.classes_)
+
+    def _loss_fn(self, runtime: Any) -> Any:
+        torch = import_torch(type(self).__name__)
+        weight = getattr(self, "class_weight_", None)
+        if weight is not None:
+            weight = torch.as_tensor(weight, dtype=torch.float32, device=runtime.device)
+        return torch.nn.CrossEntropyLoss(weight=weight)
+
+    def _score_outputs(self, out: np.ndarray, targets: np.ndarray) -> float:
+        return float(np.mean(np.argmax(out, axis=1) == targets))
+
+
+class FineTuneRegressor(RegressorMixin, _BaseFineTune):
+    __doc__ = """Fine-tune a pretrained backbone with a new regression head.
+
+    Targets are standardised for training (mean 0, variance 1 per output) and
+    predictions mapped back; the loss is the mean squared error.
+""" + _DOC_PARAMS + _DOC_ATTRS + """
+
+    See Also
+    --------
+    FineTuneClassifier : The same for classification.
+
+    References
+    ----------
+    .. [1] Yosinski, J., Clune, J., Bengio, Y. and Lipson, H. (2014). How
+       transferable are features in deep neural networks? NeurIPS.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sktransfer.deep import FineTuneRegressor
+    >>> X = np.random.default_rng(0).normal(size=(40, 3)).astype("float32")
+    >>> y = X @ [1.0, -2.0, 0.5]
+    >>> reg = FineTuneRegressor(backbone=None, max_epochs=60, lr=0.05, random_state=0).fit(X, y)
+    >>> reg.score(X, y) > 0.9
+    True
+    """
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = self.backbone is None
+        tags.input_tags.string = self.backbone is not None
+        return tags
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X: Any, y: Any) -> FineTuneRegressor:
+        """Train on ``X`` and numeric targets ``y``.
+
+        Parameters
+        ----------
+        X : sequence of inputs or array-like of shape (n_samples, n_features)
+            Inputs of the backbone's kind, or features when ``backbone=None``.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Numeric targets.
+
+        Returns
+        -------
+        self : object
+            The fitted regressor.
+        """
+        return self._fit(X, self._check_y(y), partial=False)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X: Any, y: Any) -> FineTuneRegressor:
+        """One epoch on ``X, y``, continuing from the current weights.
+
+        Parameters
+        ----------
+        X : sequence of inputs or array-like
+            As in :meth:`fit`.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Numeric targets.
+
+        Returns
+        -------
+        self : object
+            The updated regressor.
+        """
+        return self._fit(X, self._check_y(y), partial=True)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predicted targets.
+
+        Parameters
+        ----------
+        X : sequence of inputs or array-like
+            As in :meth:`fit`.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            Predictions on the scale of the training targets.
+        """
+        out = self._outputs(X).astype(np.float64) * self.y_scale_ + self.y_mean_
+        return out[:, 0] if self.n_outputs_ == 1 and not self._y_2d else out
+
+    def _check_y(self, y: Any) -> np.ndarray:
+        y = np.asarray(y)
+        if y.dtype.kind not in "uifb":
+            try:
+                y = y.astype(np.float64)
+            except (TypeError, ValueError):
+                raise ValueError(f"{type(self).__name__} needs numeric targets; got values such as "
+                                 f"{y.ravel()[:3].tolist()}. Use FineTuneClassifier for labels.") from None
+        if not np.all(np.isfinite(y)):
+            raise ValueError(f"{type(self).__name__} got NaN or infinite targets.")
+        return y.astype(np.float64)
+
+    def _encode_targets(self, y: np.ndarray, *, fit: bool) -> np.ndarray:
+        y2 = y.reshape(len(y), -1)
+        if fit:
+            self._y_2d = y.ndim == 2
+            self.n_outputs_ = y2.shape[1]
+            self.y_mean_ = y2.mean(axis=0)
+            self.y_scale_ = np.where(y2.std(axis=0) > 0, y2.std(axis=0), 1.0)
+        return ((y2 - self.y_mean_) / self.y_scale_).astype(np.float32)
+
+    def _n_outputs(self) -> int:
+        return self.n_outputs_
+
+    def _loss_fn(self, runtime: Any) -> Any:
+        return import_torch(type(self).__name__).nn.MSELoss()
+
+    def _score_outputs(self, out: np.ndarray, targets: np.ndarray) -> float:
+        resid = ((out - targets) ** 2).sum()
+        total = ((targets - targets.mean(axis=0)) ** 2).sum()
+        return float(1 - resid / total) if total > 0 else 0.0
+

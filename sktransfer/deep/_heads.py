@@ -1,0 +1,55 @@
+"""New heads put on a backbone's pooled output, and the network they form with it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ._torch import import_torch
+
+
+def build_head(spec: str | Sequence[int], n_in: int, n_out: int, *, dropout: float, owner: str) -> Any:
+    """``"linear"``, or hidden sizes such as ``(256,)`` for Linear-ReLU-Dropout blocks, then Linear."""
+    torch = import_torch(owner)
+    nn = torch.nn
+    if isinstance(spec, str):
+        if spec != "linear":
+            raise ValueError(f"{owner}: head must be 'linear' or a tuple of hidden sizes, got {spec!r}.")
+        hidden: list[int] = []
+    else:
+        hidden = list(spec)
+        if not all(isinstance(h, int) and h > 0 for h in hidden):
+            raise ValueError(f"{owner}: head hidden sizes must be positive ints, got {spec!r}.")
+    layers: list[Any] = [nn.Dropout(dropout)] if dropout and not hidden else []
+    width = n_in
+    for h in hidden:
+        layers += [nn.Linear(width, h), nn.ReLU(), nn.Dropout(dropout)]
+        width = h
+    layers.append(nn.Linear(width, n_out))
+    return nn.Sequential(*layers)
+
+
+def make_net(adapter: Any, head: Any, layer: int, pooling: str) -> Any:
+    """``head(backbone features)``; with ``adapter=None`` the inputs already are features."""
+    torch = import_torch("fine-tuning")
+
+    class FineTuneNet(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.body = adapter.module if adapter is not None else torch.nn.Identity()
+            self.head = head
+            self.adapter, self.layer, self.pooling = adapter, layer, pooling
+
+        def forward(self, x: Any) -> Any:
+            if self.adapter is not None:
+                x = self.adapter.features(x, self.layer, self.pooling)
+            return self.head(x.float())
+
+        def train(self, mode: bool = True) -> Any:
+            # The backbone stays in eval mode: BatchNorm keeps its pretraining
+            # statistics and frozen blocks (weights and buffers) never change.
+            super().train(mode)
+            self.body.eval()
+            return self
+
+    return FineTuneNet()

