@@ -104,9 +104,20 @@ class Backbone:
     def to(self, device: Any, channels_last: bool = False) -> Backbone:
         torch = import_torch(self.name)
         self.module.to(device)
-        if channels_last and self.modality == "image":
-            self.module.to(memory_format=torch.channels_last)
+        if self.modality == "image":
+            self.module.to(memory_format=torch.channels_last if channels_last else torch.contiguous_format)
         return self
+
+    def normalisation(self, device: Any) -> tuple[Any, Any]:
+        """``255 * mean`` and ``255 * std`` as 1x3x1x1 tensors on ``device``, made once per device."""
+        torch = import_torch(self.name)
+        cache = self.__dict__.setdefault("_normalisation", {})
+        key = str(device)
+        if key not in cache:
+            cfg = self.config
+            cache[key] = (torch.tensor(cfg.mean, device=device).view(1, 3, 1, 1) * 255,
+                          torch.tensor(cfg.std, device=device).view(1, 3, 1, 1) * 255)
+        return cache[key]
 
     def _final(self, x: Any) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError

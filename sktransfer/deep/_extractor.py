@@ -186,25 +186,29 @@ class DeepFeatureExtractor(TransformerMixin, BaseEstimator):
         return resolve_runtime(self.device, self.precision, getattr(self, "channels_last", False),
                                owner=type(self).__name__)
 
-    def _runner(self, backbone: Backbone, runtime: Runtime, index: int) -> BatchRunner:
+    def _runner(self, backbone: Backbone, runtime: Runtime, index: int, *, compiled: bool | None = None) -> BatchRunner:
         torch = import_torch(type(self).__name__)
         backbone.to(runtime.device, runtime.channels_last)
+        prepare, pooling = type(self)._prepare, self.pooling
 
         def forward(batch: Any) -> Any:
-            return backbone.features(self._prepare(batch, backbone, runtime), index, self.pooling)
+            return backbone.features(prepare(batch, backbone, runtime), index, pooling)
 
-        if self.compile:
-            compiled = getattr(backbone, "_compiled", {})
-            key = (index, self.pooling, runtime.device.type)
-            if key not in compiled:
-                compiled[key] = torch.compile(forward)
-                backbone._compiled = compiled
-            forward = compiled[key]
+        if self.compile if compiled is None else compiled:
+            # One compiled graph per way of running this backbone, shared by the
+            # estimators that run it that way (the closure holds no estimator).
+            cache = backbone.__dict__.setdefault("_compiled", {})
+            key = (type(self).__name__, index, pooling, str(runtime.device), str(runtime.dtype),
+                   runtime.channels_last)
+            if key not in cache:
+                cache[key] = torch.compile(forward)
+            forward = cache[key]
         batch_size = resolve_batch_size(self.batch_size, runtime, self.modality)
         return BatchRunner(forward, runtime, batch_size, owner=type(self).__name__)
 
     def _run(self, backbone: Backbone, runtime: Runtime, batch: Any, index: int) -> np.ndarray:
-        return self._runner(backbone, runtime, index)(batch)
+        """One uncompiled pass (fit's probe: compiling for a batch of one would be wasted)."""
+        return self._runner(backbone, runtime, index, compiled=False)(batch)
 
     def _cache_config(self, backbone: Backbone, runtime: Runtime, index: int) -> str:
         """Everything but the item that changes a feature vector."""
@@ -223,7 +227,9 @@ class DeepFeatureExtractor(TransformerMixin, BaseEstimator):
         """Yield ``(rows, host batch)``; unreadable items go to ``skipped`` when ``on_error='skip'``."""
         raise NotImplementedError
 
-    def _prepare(self, batch: Any, backbone: Backbone, runtime: Runtime) -> Any:  # pragma: no cover
+    @staticmethod
+    def _prepare(batch: Any, backbone: Backbone, runtime: Runtime) -> Any:  # pragma: no cover - abstract
+        """A host batch → model inputs on the device (a static method: compiled graphs hold no estimator)."""
         raise NotImplementedError
 
     def _probe_input(self, backbone: Backbone) -> Any:  # pragma: no cover - abstract

@@ -62,7 +62,7 @@ class ImageFeatureExtractor(DeepFeatureExtractor):
         ``torch.compile`` the forward pass (worth it for large inputs on a GPU).
     num_workers : int or "auto", default="auto"
         DataLoader workers decoding files or PIL images (``"auto"``: up to 8 on
-        CUDA, 1 on the CPU; 0 decodes in this process).
+        CUDA; on the CPU a quarter of the cores, 1 to 4; 0 decodes in this process).
     cache : None, str, path or joblib.Memory, default=None
         Folder of the per-item embedding cache, keyed by each item's content and
         by backbone weights, layer, pooling, preprocessing and precision: CV folds
@@ -168,7 +168,10 @@ class ImageFeatureExtractor(DeepFeatureExtractor):
         if self.num_workers != "auto":
             return int(self.num_workers)
         cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-        return min(8, cpus) if runtime.is_cuda else min(1, cpus - 1)
+        if runtime.is_cuda:
+            return min(8, cpus)
+        # On the CPU the model's own threads want the cores; decoding gets a few.
+        return 0 if cpus < 2 else max(1, min(4, cpus // 4))
 
     def _batches(self, items: Any, rows: np.ndarray, backbone: Backbone, runtime: Runtime,
                  skipped: list[str]) -> Iterator[tuple[np.ndarray, Any]]:
@@ -179,14 +182,13 @@ class ImageFeatureExtractor(DeepFeatureExtractor):
             num_workers=self._workers(runtime) if array is None else 0, device=runtime.device,
             on_error=self.on_error, skipped=skipped, array=array)
 
-    def _prepare(self, batch: Any, backbone: Backbone, runtime: Runtime) -> Any:
+    @staticmethod
+    def _prepare(batch: Any, backbone: Backbone, runtime: Runtime) -> Any:
         """uint8 NxHxWx3 at the input size (host or device) → normalised float NCHW on the device."""
         import torch
 
-        cfg = backbone.config
         x = batch.to(runtime.device, non_blocking=True).permute(0, 3, 1, 2)
-        mean = torch.tensor(cfg.mean, device=x.device).view(1, 3, 1, 1) * 255
-        std = torch.tensor(cfg.std, device=x.device).view(1, 3, 1, 1) * 255
+        mean, std = backbone.normalisation(x.device)
         x = (x.float() - mean) / std
         return x.contiguous(memory_format=torch.channels_last if runtime.channels_last else torch.contiguous_format)
 

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ._backbones import ImageConfig
-from ._images import ImageItems, ImageReadError, decode_jpeg_batch
+from ._images import JPEG_MAGIC, ImageItems, ImageReadError, decode_jpeg_batch
 
 
 class _Decoded:
@@ -24,8 +24,11 @@ class _Decoded:
     def __getitem__(self, j: int) -> tuple[int, str, Any]:
         row = int(self.rows[j])
         try:
-            if self.raw_jpeg and self.items.is_jpeg(row):
-                return row, "jpeg", self.items.read_bytes(row)
+            if self.raw_jpeg:  # read once: JPEG bytes go to nvjpeg, anything else is decoded here
+                data = self.items.read_bytes(row)
+                if data[:3] == JPEG_MAGIC:
+                    return row, "jpeg", data
+                return row, "pixels", self.items.load(row, self.config, data=data)
             return row, "pixels", self.items.load(row, self.config)
         except (ImageReadError, OSError) as exc:
             # Reported from the main process: a worker's exception would arrive wrapped in its traceback.
@@ -34,6 +37,29 @@ class _Decoded:
 
 def _collate(samples: list) -> list:
     return samples
+
+
+# Pinned host buffers cycled by the array path: the batch in the forward pass,
+# two queued by the prefetch thread and the one being filled.
+_RING = 4
+
+
+def _array_batches(array: np.ndarray, rows: np.ndarray, batch_size: int, cuda: bool) -> Iterator[tuple]:
+    """Slices of an NxHxWx3 uint8 array: views on the CPU; on CUDA one copy into a ring of pinned buffers."""
+    import torch
+
+    ring = [torch.empty((batch_size, *array.shape[1:]), dtype=torch.uint8).pin_memory()
+            for _ in range(min(_RING, -(-len(rows) // batch_size)))] if cuda else []
+    for k, start in enumerate(range(0, len(rows), batch_size)):
+        chunk = rows[start:start + batch_size]
+        contiguous = chunk[-1] - chunk[0] + 1 == len(chunk)
+        src = array[chunk[0]:chunk[-1] + 1] if contiguous else array[chunk]
+        if cuda:
+            buf = ring[k % len(ring)][:len(chunk)]
+            buf.numpy()[...] = src
+            yield chunk, buf
+        else:
+            yield chunk, torch.from_numpy(src if src.flags.writeable and src.flags.c_contiguous else np.array(src))
 
 
 def iter_image_batches(items: ImageItems, rows: np.ndarray, config: ImageConfig, *, batch_size: int,
@@ -48,10 +74,7 @@ def iter_image_batches(items: ImageItems, rows: np.ndarray, config: ImageConfig,
 
     cuda = device.type == "cuda"
     if array is not None:
-        for start in range(0, len(rows), batch_size):
-            chunk = rows[start:start + batch_size]
-            batch = torch.from_numpy(np.ascontiguousarray(array[chunk]))
-            yield chunk, batch.pin_memory() if cuda else batch
+        yield from _array_batches(array, rows, batch_size, cuda)
         return
     raw_jpeg = cuda and items.kind == "path"
     dataset = _Decoded(items, rows, config, on_error, raw_jpeg)

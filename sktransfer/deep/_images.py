@@ -18,7 +18,7 @@ import numpy as np
 
 from ._backbones import ImageConfig
 
-_JPEG_MAGIC = b"\xff\xd8\xff"
+JPEG_MAGIC = b"\xff\xd8\xff"
 
 
 class ImageReadError(ValueError):
@@ -85,28 +85,27 @@ class ImageItems:
         with open(self.items[i], "rb") as f:
             return f.read()
 
-    def is_jpeg(self, i: int) -> bool:
-        if self.kind != "path":
-            return False
-        with open(self.items[i], "rb") as f:
-            return f.read(3) == _JPEG_MAGIC
+    def load(self, i: int, config: ImageConfig, *, data: bytes | None = None) -> np.ndarray:
+        """Item ``i`` resized and centre-cropped to ``config.size``, as HxWx3 uint8.
 
-    def load(self, i: int, config: ImageConfig) -> np.ndarray:
-        """Item ``i`` resized and centre-cropped to ``config.size``, as HxWx3 uint8."""
+        ``data``, the bytes of a file item already read, saves reading it again.
+        """
         try:
-            image = self._pil(i, config)
+            image = self._pil(i, config, data)
             return pil_resize_crop(image, config)
         except ImageReadError:
             raise
         except Exception as exc:  # PIL raises many kinds for corrupt files
             raise ImageReadError(f"Cannot decode {self.describe(i)}: {type(exc).__name__}: {exc}") from exc
 
-    def _pil(self, i: int, config: ImageConfig) -> Any:
+    def _pil(self, i: int, config: ImageConfig, data: bytes | None = None) -> Any:
+        import io
+
         from PIL import Image
 
         item = self.items[i]
         if self.kind == "path":
-            image = Image.open(item)
+            image = Image.open(io.BytesIO(data) if data is not None else item)
             if image.format == "JPEG":
                 # Let libjpeg decode at 1/2, 1/4 or 1/8 scale when the target is that much smaller.
                 image.draft("RGB", (config.resize, config.resize))
@@ -219,7 +218,14 @@ def decode_jpeg_batch(datas: list[bytes], config: ImageConfig, device: Any) -> A
         # is not a dependency (yet); decode_jpeg still works and is what nvjpeg offers.
         warnings.simplefilter("ignore", DeprecationWarning)
         images = decode_jpeg(tensors, mode=ImageReadMode.RGB, device=device)
-    return torch.stack([tensor_resize_crop(img, config) for img in images]).permute(0, 2, 3, 1)
+    # Resize images of one size together (a folder is often all one size).
+    out = torch.empty((len(images), 3, *config.size), dtype=torch.uint8, device=images[0].device)
+    by_shape: dict[tuple, list[int]] = {}
+    for j, img in enumerate(images):
+        by_shape.setdefault(tuple(img.shape), []).append(j)
+    for idx in by_shape.values():
+        out[idx] = tensor_resize_crop(torch.stack([images[j] for j in idx]), config)
+    return out.permute(0, 2, 3, 1)
 
 
 def tensor_resize_crop(image: Any, config: ImageConfig) -> Any:

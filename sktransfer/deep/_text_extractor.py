@@ -145,7 +145,8 @@ class TextFeatureExtractor(DeepFeatureExtractor):
             enc = backbone.tokenize([items[r] for r in chunk], self.max_length)
             yield chunk, {k: v.pin_memory() for k, v in enc.items()} if runtime.is_cuda else enc
 
-    def _prepare(self, batch: dict, backbone: Backbone, runtime: Runtime) -> dict:
+    @staticmethod
+    def _prepare(batch: dict, backbone: Backbone, runtime: Runtime) -> dict:
         return {k: v.to(runtime.device, non_blocking=True) for k, v in batch.items()}
 
     def _probe_input(self, backbone: Backbone) -> dict:

@@ -238,3 +238,16 @@ def test_device_decode_batch_falls_back_to_the_cpu_decoder_for_a_corrupt_jpeg(tm
     for j, row in enumerate([0, 1, 3]):
         diff = np.abs(assembled[j].astype(float) - items.load(row, config).astype(float))
         assert diff.mean() < 0.5
+
+
+def test_array_batches_slice_views_and_gather_scattered_rows():
+    """Contiguous rows are served as views (no copy); scattered rows (cache misses) are gathered."""
+    from sktransfer.deep._image_loader import _array_batches
+
+    array = np.arange(6 * 2 * 2 * 3, dtype=np.uint8).reshape(6, 2, 2, 3)
+    got = list(_array_batches(array, np.arange(6), 4, cuda=False))
+    assert [list(r) for r, _ in got] == [[0, 1, 2, 3], [4, 5]]
+    assert np.shares_memory(got[0][1].numpy(), array)
+    rows = np.array([0, 2, 5])
+    (r, batch), = _array_batches(array, rows, 4, cuda=False)
+    np.testing.assert_array_equal(batch.numpy(), array[rows])
