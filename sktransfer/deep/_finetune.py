@@ -11,15 +11,16 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.model_selection import train_test_split
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_consistent_length
 
 from .._compat import Interval, StrOptions, validate_data
 from ._augment import default_image_augmentation
 from ._backbones import DEFAULT_IMAGE_BACKBONE, resolve_backbone
 from ._blocks import parameter_blocks, trainable_block_indices
-from ._finetune_data import TrainingData, decode_images, iterate
+from ._finetune_data import TrainingData, all_files, all_str, decode_images, iterate
+from ._finetune_predict import FineTunePredictMixin
 from ._heads import build_head, make_net
-from ._runtime import PRECISIONS, BatchRunner, resolve_runtime
+from ._runtime import PRECISIONS, resolve_runtime
 from ._torch import import_torch
 from ._training import L2SP, EarlyStopping, Loop, make_optimizer
 
@@ -41,7 +42,7 @@ def backbone_modality(spec: Any) -> str | None:
     return "text" if hasattr(spec, "config") and hasattr(spec.config, "_name_or_path") else "image"
 
 
-class _BaseFineTune(BaseEstimator):
+class _BaseFineTune(FineTunePredictMixin, BaseEstimator):
     """Shared fit/predict machinery of the fine-tuning estimators (see FineTuneClassifier)."""
 
     _parameter_constraints: dict = {
@@ -127,6 +128,10 @@ class _BaseFineTune(BaseEstimator):
         """A frozen backbone without image augmentation: embeddings once, head only."""
         return self.backbone is not None and self.n_trainable_blocks == 0 and not self.augment
 
+    def _head_only(self) -> bool:
+        """Whether the network is the head alone (feature inputs, or the frozen fast path)."""
+        return self.backbone is None or self._frozen_fast_path()
+
     def _extractor(self) -> Any:
         from ._image_extractor import ImageFeatureExtractor
         from ._text_extractor import TextFeatureExtractor
@@ -144,10 +149,10 @@ class _BaseFineTune(BaseEstimator):
             X = validate_data(self, X, dtype=np.float32, reset=reset)
             return TrainingData("features", X)
         modality = backbone_modality(self.backbone)
-        if modality == "text" and not _all_str(X):
+        if modality == "text" and not all_str(X):
             raise ValueError(f"{owner}: backbone {self.backbone!r} is a text model, but X does not hold texts; "
                              "use an image backbone (e.g. 'efficientnet_lite0') for images.")
-        if modality == "image" and _all_str(X) and not _all_files(X):
+        if modality == "image" and all_str(X) and not all_files(X):
             raise ValueError(f"{owner}: backbone {self.backbone!r} is an image model, but X holds strings that are "
                              "not image files; use a text backbone (e.g. 'all-MiniLM-L6-v2') for texts.")
         extractor = self.extractor_ if hasattr(self, "extractor_") and not reset else self._extractor().fit(X)
@@ -160,11 +165,15 @@ class _BaseFineTune(BaseEstimator):
             return TrainingData("texts", extractor._check_input(X), extractor, backbone)
         return TrainingData("images", X, extractor, backbone)
 
-    def _new_net(self, n_in: int | None, n_out: int) -> Any:
+    def _new_net(self, n_in: int | None, n_out: int, *, with_backbone: bool | None = None,
+                 weights: str | None = None) -> Any:
         owner = self._owner()
         adapter, index = None, None
-        if self.backbone is not None and not self._frozen_fast_path():
-            shared = resolve_backbone(self.backbone, self.weights, backbone_modality(self.backbone), owner=owner)
+        if with_backbone is None:
+            with_backbone = not self._head_only()
+        if with_backbone:
+            shared = resolve_backbone(self.backbone, weights or self.weights, backbone_modality(self.backbone),
+                                      owner=owner)
             adapter = copy.deepcopy(shared)  # training must never touch the shared, cached model
             adapter.__dict__.pop("_compiled", None)
             index = adapter.layer_index(self.layer, owner=owner)
@@ -174,7 +183,9 @@ class _BaseFineTune(BaseEstimator):
 
     def _param_groups(self, net: Any) -> tuple[list[dict], list[list[Any]]]:
         """Head at ``lr``; trainable block ``r`` from the top at ``lr * lr_decay**r``."""
-        groups = [{"params": list(net.head.parameters()), "lr": self.lr, "name": "head"}]
+        # Under L2-SP the head's only penalty is l2sp_beta (Li et al.), not weight decay as well.
+        groups = [{"params": list(net.head.parameters()), "lr": self.lr, "name": "head",
+                   "weight_decay": 0.0 if self.regularization == "l2sp" else self.weight_decay}]
         blocks: list[list[Any]] = []
         if net.adapter is not None:
             named = dict(net.adapter.module.named_parameters())
@@ -192,15 +203,31 @@ class _BaseFineTune(BaseEstimator):
     # -- the fit --------------------------------------------------------------------
     def _fit(self, X: Any, y: np.ndarray, *, partial: bool) -> Any:
         torch = import_torch(self._owner())
+        check_consistent_length(X, y)
         rng = np.random.RandomState(self.random_state) if not isinstance(self.random_state, np.random.RandomState) \
             else self.random_state
         seed = int(rng.randint(0, 2**31 - 1))
         fresh = not (hasattr(self, "net_") and (self.warm_start or partial))
+        if not fresh and (self.net_.adapter is None) != self._head_only():
+            raise ValueError(
+                f"{self._owner()}: {'partial_fit' if partial else 'warm_start=True'} continues the fitted network, "
+                f"which {'is the head alone' if self.net_.adapter is None else 'runs the backbone'}, but the "
+                f"current settings need {'the head alone' if self._head_only() else 'the backbone in it'} (a "
+                "frozen backbone without augmentation trains the head on precomputed embeddings). Keep "
+                "n_trainable_blocks and augment as they were, or set warm_start=False to start anew."
+            )
+        if self.n_trainable_blocks != 0 and self.backbone is not None and self.layer not in (-1, "pooled"):
+            raise ValueError(
+                f"{self._owner()}: n_trainable_blocks={self.n_trainable_blocks!r} with layer={self.layer!r}: "
+                "blocks are counted from the backbone's output, and those above an inner layer would get no "
+                "gradient. Fine-tune with layer=-1, or read an inner layer with n_trainable_blocks=0."
+            )
         runtime = resolve_runtime(self.device, self.precision, False, owner=self._owner())
         devices = [runtime.device.index or 0] if runtime.is_cuda else []
         with torch.random.fork_rng(devices=devices):  # seeded without touching the caller's RNG state
-            torch.manual_seed(seed)
             data = self._training_data(X, reset=fresh)
+            # Seeded once the backbone is loaded: a first load (random init) must not shift the head's init.
+            torch.manual_seed(seed)
             targets = self._encode_targets(y, fit=fresh)
             if fresh:
                 self.net_ = self._new_net(data.inputs.shape[1] if data.kind == "features" else None,
@@ -226,10 +253,7 @@ class _BaseFineTune(BaseEstimator):
         if self.augment and data.kind == "images":
             augment = self.augment if callable(self.augment) else default_image_augmentation(
                 net.adapter.config.size)
-        penalty = None
-        if self.regularization == "l2sp" and blocks:
-            trainable = {f"{i}.{j}": p for i, ps in enumerate(blocks) for j, p in enumerate(ps)}
-            penalty = L2SP(trainable, net.head.parameters(), self.l2sp_alpha, self.l2sp_beta)
+        penalty = self._l2sp(net, blocks) if self.regularization == "l2sp" else None
         loop = Loop(net, self._loss_fn(runtime), runtime, grad_clip=self.grad_clip, penalty=penalty)
         epochs = 1 if partial else self.max_epochs
         steps = epochs * max(1, int(np.ceil(len(train_rows) / self.batch_size)))
@@ -259,7 +283,7 @@ class _BaseFineTune(BaseEstimator):
             self.history_.append(record)
             if self.verbose:
                 logger.info("%s epoch %d: %s", self._owner(), record["epoch"], record)
-            if stop:
+            if loop.end_epoch(record) or stop:
                 break
         for params in blocks:
             for p in params:
@@ -268,7 +292,21 @@ class _BaseFineTune(BaseEstimator):
         if stopper is not None:
             stopper.restore(net)
             self.best_epoch_ = stopper.best_epoch
+        else:  # the weights are no longer those of an earlier fit's best epoch
+            self.__dict__.pop("best_epoch_", None)
         self.n_epochs_ = len(self.history_)
+
+    def _l2sp(self, net: Any, blocks: list[list[Any]]) -> L2SP:
+        """L2-SP toward the pretrained weights (the shared model), also across warm starts and partial fits."""
+        trainable, start = {}, {}
+        if blocks:
+            ids = {id(p) for params in blocks for p in params}
+            trainable = {n: p for n, p in net.adapter.module.named_parameters() if id(p) in ids}
+            shared = resolve_backbone(self.backbone, self.weights, backbone_modality(self.backbone),
+                                      owner=self._owner())
+            pretrained = dict(shared.module.named_parameters())
+            start = {n: pretrained[n] for n in trainable}
+        return L2SP(trainable, net.head.parameters(), self.l2sp_alpha, self.l2sp_beta, start=start)
 
     def _unfrozen(self, epoch: int, n_blocks: int, partial: bool) -> int:
         """How many trainable blocks (from the top) train at ``epoch``."""
@@ -281,114 +319,13 @@ class _BaseFineTune(BaseEstimator):
         return n_blocks
 
     def _validation_split(self, rows: np.ndarray, targets: np.ndarray, rng: np.random.RandomState):
-        stratify = targets if is_classifier_like(self) and np.bincount(targets).min() >= 2 else None
+        stratify = targets if hasattr(self, "classes_") and np.bincount(targets).min() >= 2 else None
         try:
             return train_test_split(rows, test_size=self.validation_fraction, stratify=stratify,
                                     random_state=rng.randint(0, 2**31 - 1))
         except ValueError:  # too few rows per class for a stratified split
             return train_test_split(rows, test_size=self.validation_fraction, random_state=rng.randint(0, 2**31 - 1))
 
-    # -- prediction -----------------------------------------------------------------
-    def _outputs(self, X: Any) -> np.ndarray:
-        check_is_fitted(self)
-        torch = import_torch(self._owner())
-        runtime = resolve_runtime(self.device, self.precision, False, owner=self._owner())
-        net = self.net_.to(runtime.device).eval()
-        if self.backbone is None:
-            X = validate_data(self, X, dtype=np.float32, reset=False)
-        elif self._frozen_fast_path():
-            X = self.extractor_.transform(X)
-        if self.backbone is None or self._frozen_fast_path():
-            runner = BatchRunner(lambda b: net(b.to(runtime.device)), runtime, 1024, owner=self._owner())
-            return runner(torch.as_tensor(np.asarray(X, dtype=np.float32)))
-        ext, adapter = self.extractor_, net.adapter
-        items = ext._check_input(X)
-        runner = BatchRunner(lambda b: net.head(adapter.features(ext._prepare(b, adapter, runtime), net.layer,
-                                                                 net.pooling)), runtime, self.batch_size * 2,
-                             owner=self._owner())
-        out = None
-        for rows, batch in ext._batches(items, np.arange(len(items)), adapter, runtime, []):
-            res = runner(batch)
-            out = np.empty((len(items), res.shape[1]), np.float32) if out is None else out
-            out[rows] = res
-        return out
-
-    def plot_history(self, ax: Any = None) -> Any:
-        """Plot training (and validation) loss per epoch, and the validation score if recorded.
-
-        Parameters
-        ----------
-        ax : matplotlib Axes, default=None
-            Where to draw; a new figure when None.
-
-        Returns
-        -------
-        ax : matplotlib Axes
-            The axes drawn on.
-        """
-        check_is_fitted(self)
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            _, ax = plt.subplots(figsize=(5, 3.5))
-        epochs = [r["epoch"] for r in self.history_]
-        ax.plot(epochs, [r["train_loss"] for r in self.history_], label="train loss")
-        if "val_loss" in self.history_[0]:
-            ax.plot(epochs, [r["val_loss"] for r in self.history_], label="validation loss")
-            twin = ax.twinx()
-            twin.plot(epochs, [r["val_score"] for r in self.history_], "g--", label="validation score")
-            twin.set_ylabel("validation score")
-        ax.set_xlabel("epoch")
-        ax.set_ylabel("loss")
-        ax.legend(loc="upper right")
-        return ax
-
-    # -- pickling: weights travel as a state dict, the model is rebuilt on load -----------
-    def __getstate__(self) -> dict:
-        state = dict(super().__getstate__())
-        net = state.pop("net_", None)
-        if net is not None:
-            state["_net_state"] = {k: v.detach().cpu() for k, v in net.state_dict().items()}
-            state["_net_shape"] = (getattr(net.head[-1], "in_features", None), net.head[-1].out_features,
-                                   _head_in(net))
-        return state
-
-    def __setstate__(self, state: dict) -> None:
-        net_state = state.pop("_net_state", None)
-        shape = state.pop("_net_shape", None)
-        super().__setstate__(state)
-        if net_state is not None:
-            self.net_ = self._new_net(shape[2], shape[1])
-            self.net_.load_state_dict(net_state)
-            self.net_.eval()
-
-
 class _Constant:
     def step(self) -> None:
         """No schedule: partial_fit keeps the learning rates as they are."""
-
-
-def _head_in(net: Any) -> int:
-    first = [m for m in net.head if hasattr(m, "in_features")][0]
-    return first.in_features
-
-
-def _all_str(X: Any) -> bool:
-    import os
-
-    if isinstance(X, np.ndarray) and X.dtype.kind in "uifb":
-        return False
-    try:
-        return len(X) > 0 and all(isinstance(x, (str, os.PathLike)) for x in X)
-    except TypeError:
-        return False
-
-
-def _all_files(X: Any) -> bool:
-    import os
-
-    return all(os.path.isfile(os.fspath(x)) for x in list(X)[:20])
-
-
-def is_classifier_like(est: Any) -> bool:
-    return hasattr(est, "classes_")

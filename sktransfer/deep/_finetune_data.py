@@ -8,6 +8,7 @@ backbone's input size, decoded once, augmented per batch on the device) and
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -56,8 +57,8 @@ def iterate(data: TrainingData, targets: Any, rows: np.ndarray, batch_size: int,
     order = rows[rng.permutation(len(rows))] if rng is not None else rows
     for start in range(0, len(order), batch_size):
         chunk = order[start:start + batch_size]
-        if train and len(chunk) < 2 and len(order) > 1:
-            continue  # a single-row batch breaks batch statistics of the noise and some heads
+        if train and len(chunk) == 1 and batch_size > 1 and len(order) > 1:
+            continue  # a lone last row would give a batch without a batch standard deviation for the noise
         x = data.batch(chunk, runtime, train=train, augment=augment, noise_std=noise_std)
         yield x, torch.as_tensor(targets[chunk]).to(runtime.device)
 
@@ -77,3 +78,20 @@ def decode_images(extractor: Any, X: Any, backbone: Backbone) -> Any:
     if skipped:
         raise ValueError(f"Cannot train on unreadable images: {skipped[:5]}")
     return out
+
+
+def all_str(X: Any) -> bool:
+    if isinstance(X, np.ndarray) and X.dtype.kind in "uifb":
+        return False
+    try:
+        return len(X) > 0 and all(isinstance(x, (str, os.PathLike)) for x in X)
+    except TypeError:
+        return False
+
+
+def all_files(X: Any) -> bool:
+    return all(os.path.isfile(os.fspath(x)) for x in list(X)[:20])
+
+
+def is_classifier_like(est: Any) -> bool:
+    return hasattr(est, "classes_")

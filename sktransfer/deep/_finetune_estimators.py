@@ -57,13 +57,12 @@ _DOC_PARAMS = """
         ``"l2sp"`` pulls fine-tuned weights toward the pretrained ones (Li et
         al. 2018) instead of toward zero.
     l2sp_alpha, l2sp_beta : float, default=0.01
-        L2-SP strengths on the backbone (toward the start) and on the head.
-    augment : bool or callable, default=False
+        L2-SP strengths on the backbone (toward the pretrained weights) and on
+        the head.
+{class_weight}    augment : bool or callable, default=False
         Image augmentation per training batch: True uses a random resized crop,
         a horizontal flip and a colour jitter (torchvision v2); a callable is
         applied to each CxHxW uint8 image.
-    class_weight : dict, "balanced" or None, default=None
-        Classifier only: weights of the classes in the loss.
     noise_std : float, default=0.0
         Gaussian noise added to feature inputs while training, in units of each
         feature's batch standard deviation.
@@ -75,10 +74,18 @@ _DOC_PARAMS = """
         Share of the rows held out for early stopping.
     n_iter_no_change : int, default=3
         Patience of early stopping, in epochs.
-    weights, device, precision, max_length, cache
-        As in the extractors. With a frozen backbone and no augmentation the
-        embeddings are computed once, through the extractor's ``cache``, and
-        only the head trains.
+    weights : str, default="pretrained"
+        ``"pretrained"``, ``"random"`` or a state-dict file, as in the extractors.
+    device : str, default="auto"
+        ``"auto"`` picks CUDA, then MPS, then the CPU; an absent device raises.
+    precision : {"auto", "fp32", "bf16", "fp16"}, default="auto"
+        Autocast dtype; ``"auto"`` is bf16 on GPUs that have it, fp32 on the CPU.
+    max_length : int or None, default=None
+        Text backbones: tokens kept per text (None: the model's own).
+    cache : None, str, path or joblib.Memory, default=None
+        The extractor's per-item embedding cache. With a frozen backbone and no
+        augmentation the embeddings are computed once, through it, and only the
+        head trains.
     warm_start : bool, default=False
         ``fit`` continues from the current weights instead of starting anew.
     random_state : int, RandomState instance or None, default=None
@@ -88,6 +95,11 @@ _DOC_PARAMS = """
         Log one line per epoch.
     progress : bool, default=False
         Progress bars while embedding.
+"""
+
+_DOC_CLASS_WEIGHT = """    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes in the loss: a dict keyed by label (missing
+        labels weigh 1), or "balanced" (``compute_class_weight``).
 """
 
 _DOC_ATTRS = """
@@ -112,7 +124,7 @@ class FineTuneClassifier(ClassifierMixin, _BaseFineTune):
     The recipe of transfer learning as one estimator: put a new head on a
     pretrained backbone, train the head, then unfreeze the top blocks and
     fine-tune them with smaller learning rates.
-""" + _DOC_PARAMS + _DOC_ATTRS + """
+""" + _DOC_PARAMS.replace("{class_weight}", _DOC_CLASS_WEIGHT) + _DOC_ATTRS + """
     classes_ : ndarray of shape (n_classes,)
         The class labels.
 
@@ -120,6 +132,17 @@ class FineTuneClassifier(ClassifierMixin, _BaseFineTune):
     --------
     FineTuneRegressor : The same for regression.
     ImageFeatureExtractor : Frozen features for any scikit-learn model.
+
+    Notes
+    -----
+    The backbone always runs in eval mode, also while its blocks train:
+    BatchNorm keeps its pretraining statistics and the backbone's dropout is
+    off, so frozen blocks (weights and buffers) stay bit-identical, and small
+    target sets cannot corrupt the running statistics. Blocks are counted from
+    the backbone's output, so training blocks requires ``layer=-1``. With
+    fp16 (GPUs without bf16) the loss is scaled against gradient underflow.
+    ``partial_fit`` runs one epoch at constant learning rates with a fresh
+    optimiser per call.
 
     References
     ----------
@@ -205,16 +228,25 @@ class FineTuneClassifier(ClassifierMixin, _BaseFineTune):
         self : object
             The updated classifier.
         """
+        name = f"{type(self).__name__}.partial_fit"
         y = self._check_y(y)
-        if not hasattr(self, "classes_"):
+        first = not hasattr(self, "classes_")
+        if first:
             if classes is None:
-                raise ValueError(f"{type(self).__name__}.partial_fit needs classes= at its first call.")
-            self._classes_given = np.unique(np.asarray(classes))
+                raise ValueError(f"{name} needs classes= at its first call.")
+            if self.class_weight == "balanced":
+                raise ValueError(f"{name} cannot balance classes from one batch; pass class_weight as a dict, "
+                                 "e.g. dict(zip(classes, compute_class_weight('balanced', classes=classes, "
+                                 "y=y_all))).")
+            known = np.unique(np.asarray(classes))
         else:
-            unseen = np.setdiff1d(np.unique(y), self.classes_)
-            if len(unseen):
-                raise ValueError(f"{type(self).__name__}.partial_fit got labels {unseen.tolist()} that are not "
-                                 f"among the classes {self.classes_.tolist()} seen at the first call.")
+            known = self.classes_
+            if classes is not None and not np.array_equal(np.unique(np.asarray(classes)), known):
+                raise ValueError(f"{name} got classes={np.asarray(classes).tolist()}, not the classes "
+                                 f"{known.tolist()} it was first fitted with.")
+        self._check_known_labels(y, known, f"{name} got")
+        if first:
+            self._classes_given = known
         return self._fit(X, y, partial=True)
 
     def predict_proba(self, X: Any) -> np.ndarray:
@@ -248,15 +280,26 @@ class FineTuneClassifier(ClassifierMixin, _BaseFineTune):
         y_pred : ndarray of shape (n_samples,)
             Predicted labels.
         """
-        return self.classes_[np.argmax(self._outputs(X), axis=1)]
+        outputs = self._outputs(X)  # checks that the model is fitted, before classes_ is read
+        return self.classes_[np.argmax(outputs, axis=1)]
 
     # -- hooks of the base --------------------------------------------------------------
     def _check_y(self, y: Any) -> np.ndarray:
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None.")
         y = column_or_1d(np.asarray(y), warn=True)
         kind = type_of_target(y, input_name="y")
         if kind not in ("binary", "multiclass"):
-            raise ValueError(f"{type(self).__name__} needs class labels; got a target of type {kind!r}.")
+            unknown = "Unknown label type: " if kind == "unknown" else ""  # sklearn's wording, for its checks
+            raise ValueError(f"{type(self).__name__} needs class labels; {unknown}got a target of type {kind!r}.")
         return y
+
+    def _check_known_labels(self, y: np.ndarray, known: np.ndarray, context: str) -> None:
+        unseen = np.setdiff1d(np.unique(y), known)
+        if len(unseen):
+            raise ValueError(f"{context} labels {unseen.tolist()} that are not among the classes {known.tolist()} "
+                             "(fixed by the first fit, or by classes= at the first partial_fit; call fit with "
+                             "warm_start=False to learn new ones).")
 
     def _encode_targets(self, y: np.ndarray, *, fit: bool) -> np.ndarray:
         if fit:
@@ -265,12 +308,15 @@ class FineTuneClassifier(ClassifierMixin, _BaseFineTune):
                 self.classes_ = np.unique(y)
             self.__dict__.pop("_classes_given", None)
             if len(self.classes_) < 2:
-                raise ValueError(f"{type(self).__name__} needs at least 2 classes; got {self.classes_.tolist()}.")
-        encoded = np.searchsorted(self.classes_, y).astype(np.int64)
-        if fit:
+                n = len(self.classes_)
+                raise ValueError(f"{type(self).__name__} needs at least 2 classes; got {n} "
+                                 f"class{'' if n == 1 else 'es'}: {self.classes_.tolist()}.")
+            # Weights keyed by the user's labels (a dict, or "balanced" over y), in the order of classes_.
             self.class_weight_ = None if self.class_weight is None else compute_class_weight(
-                self.class_weight, classes=np.arange(len(self.classes_)), y=encoded).astype(np.float32)
-        return encoded
+                self.class_weight, classes=self.classes_, y=y).astype(np.float32)
+        else:
+            self._check_known_labels(y, self.classes_, f"{type(self).__name__} (warm start) got")
+        return np.searchsorted(self.classes_, y).astype(np.int64)
 
     def _n_outputs(self) -> int:
         return len(self.classes_)
@@ -291,11 +337,22 @@ class FineTuneRegressor(RegressorMixin, _BaseFineTune):
 
     Targets are standardised for training (mean 0, variance 1 per output) and
     predictions mapped back; the loss is the mean squared error.
-""" + _DOC_PARAMS + _DOC_ATTRS + """
+""" + _DOC_PARAMS.replace("{class_weight}", "") + _DOC_ATTRS + """
 
     See Also
     --------
     FineTuneClassifier : The same for classification.
+
+    Notes
+    -----
+    The backbone always runs in eval mode, also while its blocks train:
+    BatchNorm keeps its pretraining statistics and the backbone's dropout is
+    off, so frozen blocks (weights and buffers) stay bit-identical, and small
+    target sets cannot corrupt the running statistics. Blocks are counted from
+    the backbone's output, so training blocks requires ``layer=-1``. With
+    fp16 (GPUs without bf16) the loss is scaled against gradient underflow.
+    ``partial_fit`` runs one epoch at constant learning rates with a fresh
+    optimiser per call.
 
     References
     ----------
@@ -317,6 +374,7 @@ class FineTuneRegressor(RegressorMixin, _BaseFineTune):
         tags = super().__sklearn_tags__()
         tags.input_tags.two_d_array = self.backbone is None
         tags.input_tags.string = self.backbone is not None
+        tags.target_tags.multi_output = True
         return tags
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -372,6 +430,8 @@ class FineTuneRegressor(RegressorMixin, _BaseFineTune):
         return out[:, 0] if self.n_outputs_ == 1 and not self._y_2d else out
 
     def _check_y(self, y: Any) -> np.ndarray:
+        if y is None:
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None.")
         y = np.asarray(y)
         if y.dtype.kind not in "uifb":
             try:
@@ -381,10 +441,16 @@ class FineTuneRegressor(RegressorMixin, _BaseFineTune):
                                  f"{y.ravel()[:3].tolist()}. Use FineTuneClassifier for labels.") from None
         if not np.all(np.isfinite(y)):
             raise ValueError(f"{type(self).__name__} got NaN or infinite targets.")
+        if y.ndim not in (1, 2):
+            raise ValueError(f"{type(self).__name__} needs y of shape (n_samples,) or (n_samples, n_outputs); "
+                             f"got shape {y.shape}.")
         return y.astype(np.float64)
 
     def _encode_targets(self, y: np.ndarray, *, fit: bool) -> np.ndarray:
         y2 = y.reshape(len(y), -1)
+        if not fit and y2.shape[1] != self.n_outputs_:
+            raise ValueError(f"{type(self).__name__} was fitted on {self.n_outputs_} output(s), but y has "
+                             f"{y2.shape[1]}; set warm_start=False to fit anew.")
         if fit:
             self._y_2d = y.ndim == 2
             self.n_outputs_ = y2.shape[1]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from numbers import Integral
 from typing import Any
 
 from ._torch import import_torch
@@ -17,9 +18,9 @@ def build_head(spec: str | Sequence[int], n_in: int, n_out: int, *, dropout: flo
             raise ValueError(f"{owner}: head must be 'linear' or a tuple of hidden sizes, got {spec!r}.")
         hidden: list[int] = []
     else:
-        hidden = list(spec)
-        if not all(isinstance(h, int) and h > 0 for h in hidden):
+        if not all(isinstance(h, Integral) and not isinstance(h, bool) and h > 0 for h in spec):
             raise ValueError(f"{owner}: head hidden sizes must be positive ints, got {spec!r}.")
+        hidden = [int(h) for h in spec]
     layers: list[Any] = [nn.Dropout(dropout)] if dropout and not hidden else []
     width = n_in
     for h in hidden:

@@ -40,11 +40,14 @@ def make_optimizer(groups: list[dict], *, weight_decay: float, total_steps: int,
 class L2SP:
     """Li et al.'s L2-SP penalty: ``alpha/2 ||w - w0||^2`` on backbone weights, ``beta/2 ||w||^2`` on the head.
 
-    ``w0`` are the pretrained values, captured when the penalty is built.
+    ``w0`` are the pretrained values ``start`` (by name), or the current values
+    when the penalty is built if ``start`` is None.
     """
 
-    def __init__(self, backbone_params: dict[str, Any], head_params: Iterable[Any], alpha: float, beta: float):
-        self.start = {n: p.detach().clone() for n, p in backbone_params.items()}
+    def __init__(self, backbone_params: dict[str, Any], head_params: Iterable[Any], alpha: float, beta: float,
+                 start: dict[str, Any] | None = None):
+        self.start = {n: (p if start is None else start[n]).detach().to(p.device, copy=True)
+                      for n, p in backbone_params.items()}
         self.backbone_params = backbone_params
         self.head_params = list(head_params)
         self.alpha, self.beta = alpha, beta
@@ -111,23 +114,32 @@ class Loop:
     def train_epoch(self, batches: Iterable[tuple[Any, Any]], optimizer: Any, scheduler: Any) -> float:
         """One pass over ``batches`` of ``(prepared inputs, targets)``; returns the mean loss."""
         torch = import_torch("fine-tuning")
-        total, count = 0.0, 0
+        # fp16 (GPUs without bf16) needs loss scaling against gradient underflow; bf16 does not.
+        scaler = torch.amp.GradScaler(self.runtime.device.type) if self.runtime.dtype == torch.float16 else None
+        total, count = None, 0
         for inputs, targets in batches:
             with self.runtime.autocast():
                 outputs = self.model(inputs)
                 loss = self.loss_fn(outputs.float(), targets)
             full = loss + self.penalty() if self.penalty is not None else loss
             optimizer.zero_grad(set_to_none=True)
-            full.backward()
+            (scaler.scale(full) if scaler is not None else full).backward()
+            if scaler is not None:
+                scaler.unscale_(optimizer)
             if self.grad_clip:
                 torch.nn.utils.clip_grad_norm_(
                     [p for g in optimizer.param_groups for p in g["params"] if p.grad is not None], self.grad_clip)
-            optimizer.step()
+            if scaler is not None:
+                scaler.step(optimizer)
+                scaler.update()
+            else:
+                optimizer.step()
             scheduler.step()
             n = len(targets)
-            total += float(loss.detach()) * n
+            # Summed on the device: reading the loss every step would wait for the GPU every step.
+            total = loss.detach() * n if total is None else total + loss.detach() * n
             count += n
-        return total / max(count, 1)
+        return float(total) / count if count else 0.0
 
     def evaluate(self, batches: Iterable[tuple[Any, Any]]) -> tuple[float, np.ndarray]:
         """Mean loss and stacked float32 outputs over ``batches``, without gradients."""

@@ -90,3 +90,48 @@ def fresh_backbone_cache(monkeypatch):
 
     monkeypatch.setattr(_backbones, "_cache", OrderedDict())
     return _backbones
+
+
+@pytest.fixture
+def images160() -> tuple[np.ndarray, np.ndarray]:
+    """Eight 160x160 images (the tiny timm models' input size: no resize) and two balanced labels."""
+    return make_images(8, 160, 160, seed=3), np.array([0, 1] * 4)
+
+
+@pytest.fixture
+def train_recorder(monkeypatch):
+    """Swap the fine-tuning loop for one whose epoch-end hook records, per epoch, which parameters
+    could train (``requires_grad``), and, per fit, the optimiser's groups as built and the loss.
+
+    Returns a dict with ``epochs`` (list of {"body": set of names, "head": bool}), ``groups`` (list of
+    lists of {"name", "lr", "weight_decay", "params"}), ``optimizer_kwargs`` and ``loops``.
+    """
+    from dataclasses import dataclass
+
+    from sktransfer.deep import _finetune, _training
+
+    seen: dict = {"epochs": [], "groups": [], "optimizer_kwargs": [], "loops": []}
+
+    @dataclass
+    class RecordingLoop(_training.Loop):
+        def __post_init__(self) -> None:
+            self.on_epoch_end.append(self._record)
+            seen["loops"].append(self)
+
+        def _record(self, record: dict) -> bool:
+            body = dict(self.model.body.named_parameters())
+            seen["epochs"].append({"body": {n for n, p in body.items() if p.requires_grad},
+                                   "head": all(p.requires_grad for p in self.model.head.parameters()),
+                                   "record": dict(record)})
+            return False
+
+    def make_optimizer(groups, **kwargs):
+        # Read before the scheduler scales the learning rates in place.
+        seen["groups"].append([{"name": g["name"], "lr": g["lr"], "weight_decay": g.get("weight_decay"),
+                                "params": list(g["params"])} for g in groups])
+        seen["optimizer_kwargs"].append(kwargs)
+        return _training.make_optimizer(groups, **kwargs)
+
+    monkeypatch.setattr(_finetune, "Loop", RecordingLoop)
+    monkeypatch.setattr(_finetune, "make_optimizer", make_optimizer)
+    return seen
