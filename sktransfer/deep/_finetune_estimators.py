@@ -118,6 +118,20 @@ _DOC_ATTRS = """
         With early stopping, the epoch whose weights were restored."""
 
 
+_DOC_NOTES = """    Notes
+    -----
+    The backbone always runs in eval mode, also while its blocks train:
+    BatchNorm keeps its pretraining statistics and the backbone's dropout is
+    off, so frozen blocks (weights and buffers) stay bit-identical, and small
+    target sets cannot corrupt the running statistics. Blocks are counted from
+    the backbone's output, so training blocks requires ``layer=-1``. With
+    fp16 (GPUs without bf16) the loss is scaled against gradient underflow.
+    ``partial_fit`` runs one epoch at constant learning rates with a fresh
+    optimiser per call.
+
+"""
+
+
 class FineTuneClassifier(ClassifierMixin, _BaseFineTune):
     __doc__ = """Fine-tune a pretrained backbone with a new classification head.
 
@@ -133,18 +147,7 @@ class FineTuneClassifier(ClassifierMixin, _BaseFineTune):
     FineTuneRegressor : The same for regression.
     ImageFeatureExtractor : Frozen features for any scikit-learn model.
 
-    Notes
-    -----
-    The backbone always runs in eval mode, also while its blocks train:
-    BatchNorm keeps its pretraining statistics and the backbone's dropout is
-    off, so frozen blocks (weights and buffers) stay bit-identical, and small
-    target sets cannot corrupt the running statistics. Blocks are counted from
-    the backbone's output, so training blocks requires ``layer=-1``. With
-    fp16 (GPUs without bf16) the loss is scaled against gradient underflow.
-    ``partial_fit`` runs one epoch at constant learning rates with a fresh
-    optimiser per call.
-
-    References
+""" + _DOC_NOTES + """    References
     ----------
     .. [1] Howard, J. and Ruder, S. (2018). Universal language model fine-tuning
        for text classification. ACL.
@@ -343,18 +346,7 @@ class FineTuneRegressor(RegressorMixin, _BaseFineTune):
     --------
     FineTuneClassifier : The same for classification.
 
-    Notes
-    -----
-    The backbone always runs in eval mode, also while its blocks train:
-    BatchNorm keeps its pretraining statistics and the backbone's dropout is
-    off, so frozen blocks (weights and buffers) stay bit-identical, and small
-    target sets cannot corrupt the running statistics. Blocks are counted from
-    the backbone's output, so training blocks requires ``layer=-1``. With
-    fp16 (GPUs without bf16) the loss is scaled against gradient underflow.
-    ``partial_fit`` runs one epoch at constant learning rates with a fresh
-    optimiser per call.
-
-    References
+""" + _DOC_NOTES + """    References
     ----------
     .. [1] Yosinski, J., Clune, J., Bengio, Y. and Lipson, H. (2014). How
        transferable are features in deep neural networks? NeurIPS.
