@@ -8,7 +8,14 @@ from pathlib import Path
 
 import pytest
 
-EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "examples").glob("*.py"))
+# The classical examples, run as they are. Helpers (``_*.py``) are modules, and the
+# deep examples take minutes in full mode: tests/test_deep_examples.py and
+# tests/test_finetune_examples.py run those in their --quick mode.
+_DEEP = {"image_transfer.py", "text_transfer.py", "layer_search.py", "finetune_images.py", "finetune_text.py"}
+EXAMPLES = sorted(
+    p for p in (Path(__file__).resolve().parents[1] / "examples").glob("*.py")
+    if not p.name.startswith("_") and p.name not in _DEEP
+)
 
 
 def _table(out: str) -> dict[str, float]:

@@ -44,6 +44,8 @@ class DeepFeatureExtractor(TransformerMixin, BaseEstimator):
         Length of each feature vector.
     layer_name_ : str
         Name of the layer read (``"pooled"`` for ``layer=-1``).
+    layer_names_ : list of str
+        Every readable layer of the backbone, input first (valid ``layer`` names).
     backbone_name_ : str
         Short backbone name, the prefix of the feature names.
     device_ : str
@@ -109,7 +111,13 @@ class DeepFeatureExtractor(TransformerMixin, BaseEstimator):
         self.backbone_name_ = backbone.name
         self.device_ = str(runtime.device)
         self.preprocess_config_ = self._preprocess_config(backbone)
-        self.n_features_out_ = int(self._run(backbone, runtime, self._probe_input(backbone), index).shape[1])
+        self.layer_names_ = list(backbone.tap_names)
+        # The width of a (layer, pooling) is the backbone's, not the data's: probed once per backbone.
+        widths = backbone.__dict__.setdefault("_widths", {})
+        key = (index, self.pooling, str(self.preprocess_config_))
+        if key not in widths:
+            widths[key] = int(self._run(backbone, runtime, self._probe_input(backbone), index).shape[1])
+        self.n_features_out_ = widths[key]
         return self
 
     def transform(self, X: Any) -> np.ndarray:

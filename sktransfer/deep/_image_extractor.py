@@ -79,6 +79,8 @@ class ImageFeatureExtractor(DeepFeatureExtractor):
         Length of each feature vector.
     layer_name_ : str
         Name of the layer read (``"pooled"`` for ``layer=-1``).
+    layer_names_ : list of str
+        Every readable layer of the backbone, input first (valid ``layer`` names).
     backbone_name_ : str
         Short backbone name, the prefix of the feature names.
     device_ : str

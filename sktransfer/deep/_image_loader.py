@@ -67,8 +67,8 @@ def iter_image_batches(items: ImageItems, rows: np.ndarray, config: ImageConfig,
                        array: np.ndarray | None = None) -> Iterator[tuple[np.ndarray, Any]]:
     """Yield ``(rows, NxHxWx3 uint8 tensor)`` batches, host-pinned on CUDA or on the device.
 
-    ``array`` (one NxHxWxC uint8 array) is sliced without decoding; its resize, if
-    any, happens on the device. Paths of JPEG files on CUDA are decoded by nvjpeg.
+    ``array`` (one NxHxWx3 uint8 array already at the input size) is sliced
+    without decoding. Paths of JPEG files on CUDA are decoded by nvjpeg.
     """
     import torch
 

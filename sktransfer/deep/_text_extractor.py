@@ -60,6 +60,8 @@ class TextFeatureExtractor(DeepFeatureExtractor):
         Length of each embedding.
     layer_name_ : str
         Name of the layer read.
+    layer_names_ : list of str
+        Every readable layer of the backbone, input first (valid ``layer`` names).
     backbone_name_ : str
         Short model name, the prefix of the feature names.
     device_ : str
