@@ -111,7 +111,9 @@ def test_layers_after_the_one_read_do_not_run(minilm):
         for h in handles:
             h.remove()
     assert minilm.tap_names[2] == "encoder.layer.1"
-    assert calls == {"encoder.layer.1": 2, "encoder.layer.2": 0, "encoder.layer.5": 0}
+    # The transform, and fit's width probe unless an earlier fit already measured this layer.
+    assert calls["encoder.layer.1"] in (1, 2)
+    assert calls["encoder.layer.2"] == calls["encoder.layer.5"] == 0
 
 
 @pytest.mark.parametrize("layer", [8, -9])
