@@ -196,13 +196,24 @@ def clear_backbone_cache() -> None:
 
 
 def _load(spec: str, weights: str, modality: str, *, owner: str) -> Backbone:
-    from . import _image_backbones as image
-    from . import _text_backbones as text
 
     if weights not in WEIGHTS and not os.path.isfile(weights):
         raise ValueError(
             f"{owner}: weights must be 'pretrained', 'random' or the path of a state-dict file, got {weights!r}."
         )
+    if weights == "random":
+        # The same untrained model for a spec every time, whatever the caller's torch RNG state.
+        torch = import_torch(owner)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(0)
+            return _load_spec(spec, weights, modality, owner=owner)
+    return _load_spec(spec, weights, modality, owner=owner)
+
+
+def _load_spec(spec: str, weights: str, modality: str, *, owner: str) -> Backbone:
+    from . import _image_backbones as image
+    from . import _text_backbones as text
+
     family, _, name = spec.partition(":")
     if spec == DEFAULT_IMAGE_BACKBONE:
         backbone = image.load_efficientnet_lite0(weights)

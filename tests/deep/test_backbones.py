@@ -89,12 +89,16 @@ def test_string_specs_are_cached_bounded_and_clearable(fresh_backbone_cache, mon
     assert len(fresh_backbone_cache._cache) == 0
 
 
-def test_fingerprint_tells_weights_apart(fresh_backbone_cache):
+def test_fingerprint_tells_weights_apart(fresh_backbone_cache, tmp_path):
     a = resolve_backbone("timm:test_resnet", "random", "image", owner="t")
     fingerprint = a.fingerprint
     clear_backbone_cache()
-    b = resolve_backbone("timm:test_resnet", "random", "image", owner="t")  # new random weights
-    assert fingerprint != b.fingerprint and len(fingerprint) == 64
+    again = resolve_backbone("timm:test_resnet", "random", "image", owner="t")  # the same untrained model
+    assert again.fingerprint == fingerprint and len(fingerprint) == 64
+    path = tmp_path / "shifted.pth"
+    torch.save({k: v + 1 if v.is_floating_point() else v for k, v in a.module.state_dict().items()}, path)
+    b = resolve_backbone("timm:test_resnet", str(path), "image", owner="t")
+    assert b.fingerprint != fingerprint
 
 
 class _Net(torch.nn.Module):
@@ -267,3 +271,20 @@ def test_torchvision_backbone_taps_stop_early_and_pool_like_the_model(backbone_o
         expected = backbone.module(_normalise(x, backbone.config)).numpy()  # fc is replaced by Identity
     assert pooled.shape == (2, 512)
     np.testing.assert_allclose(pooled, expected, rtol=1e-4, atol=1e-5)
+
+
+def test_random_weights_are_the_same_whatever_the_global_rng():
+    """weights='random' is an explicit, reproducible untrained model, not one drawn from the caller's RNG."""
+    import torch
+
+    from sktransfer.deep import clear_backbone_cache
+    from sktransfer.deep._backbones import resolve_backbone
+
+    states = []
+    for seed in (1, 2):
+        clear_backbone_cache()
+        torch.manual_seed(seed)
+        module = resolve_backbone("timm:test_resnet", "random", "image", owner="t").module
+        states.append({k: v.clone() for k, v in module.state_dict().items()})
+    assert all(torch.equal(states[0][k], states[1][k]) for k in states[0])
+    clear_backbone_cache()
