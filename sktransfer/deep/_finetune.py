@@ -120,6 +120,12 @@ class _BaseFineTune(FineTunePredictMixin, BaseEstimator):
         self.verbose = verbose
         self.progress = progress
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = self.backbone is None  # features; otherwise images or texts
+        tags.input_tags.string = self.backbone is not None
+        return tags
+
     # -- pieces ---------------------------------------------------------------------
     def _owner(self) -> str:
         return type(self).__name__

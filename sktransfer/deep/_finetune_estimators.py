@@ -189,12 +189,6 @@ class FineTuneClassifier(ClassifierMixin, _BaseFineTune):
             verbose=verbose, progress=progress)
         self.class_weight = class_weight
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = self.backbone is None
-        tags.input_tags.string = self.backbone is not None
-        return tags
-
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: Any, y: Any) -> FineTuneClassifier:
         """Train on ``X`` (images, texts or features) and labels ``y``.
@@ -364,8 +358,6 @@ class FineTuneRegressor(RegressorMixin, _BaseFineTune):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = self.backbone is None
-        tags.input_tags.string = self.backbone is not None
         tags.target_tags.multi_output = True
         return tags
 
