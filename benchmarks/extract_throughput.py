@@ -262,7 +262,6 @@ class Runner:
     def _image(self, case: Case, n: int) -> dict:
         from sktransfer.deep import ImageFeatureExtractor
         from sktransfer.deep._backbones import resolve_backbone
-        from sktransfer.deep._runtime import resolve_batch_size
 
         backbone = resolve_backbone(case.model, case.weights, "image", owner="extract_throughput")
         cfg = backbone.config
@@ -273,13 +272,7 @@ class Runner:
             X, info = self.jpegs(n)
         ext = ImageFeatureExtractor(case.model, weights=case.weights, device=str(self.device), compile=case.compile,
                                     batch_size=self.args.batch_size)
-        dt_fit, _ = _timed(lambda: ext.fit(X[:1]), self.device)
-        runtime = ext._runtime()
-        batch = resolve_batch_size(ext.batch_size, runtime, "image")
-        # A compiled forward must see the timed batch shapes before the clock starts, even in --quick.
-        warm = _warm_n(n, batch, max(self.warm_batches, int(case.compile)))
-        dt_warm, _ = _timed(lambda: ext.transform(X[:warm]), self.device)
-        _log(f"  fit {dt_fit:.2f} s, warm-up on {warm} items {dt_warm:.2f} s (batch {batch})")
+        runtime, batch, warm, dt_fit, dt_warm = self._fit_and_warm(ext, X, n, case)
 
         naive_n = min(n, self.args.naive_n) if self.args.naive_n else n
         memo_key = (case.model, case.weights, case.input, n, naive_n)
@@ -303,11 +296,23 @@ class Runner:
                             {**info, "preprocess": ext.preprocess_config_,
                              "num_workers": ext._workers(runtime) if case.input == "jpeg" else 0})
 
+    def _fit_and_warm(self, ext: Any, X: Any, n: int, case: Case) -> tuple:
+        """Fit on one item and warm up: returns the runtime, batch size, warm-up size and both times."""
+        from sktransfer.deep._runtime import resolve_batch_size
+
+        dt_fit, _ = _timed(lambda: ext.fit(X[:1]), self.device)
+        runtime = ext._runtime()
+        batch = resolve_batch_size(ext.batch_size, runtime, ext.modality)
+        # A compiled forward must see the timed batch shapes before the clock starts, even in --quick.
+        warm = _warm_n(n, batch, max(self.warm_batches, int(case.compile)))
+        dt_warm, _ = _timed(lambda: ext.transform(X[:warm]), self.device)
+        _log(f"  fit {dt_fit:.2f} s, warm-up on {warm} items {dt_warm:.2f} s (batch {batch})")
+        return runtime, batch, warm, dt_fit, dt_warm
+
     # -- text ------------------------------------------------------------------
     def _text(self, case: Case, n: int) -> dict:
         from sktransfer.deep import TextFeatureExtractor
         from sktransfer.deep._backbones import resolve_backbone
-        from sktransfer.deep._runtime import resolve_batch_size
 
         max_length = 128
         backbone = resolve_backbone(case.model, case.weights, "text", owner="extract_throughput")
@@ -318,12 +323,7 @@ class Runner:
             raise RuntimeError(f"texts of {case.name} must have >= {max_length} tokens, got {lengths.min()}")
         ext = TextFeatureExtractor(case.model, weights=case.weights, max_length=max_length, device=str(self.device),
                                    compile=case.compile, batch_size=self.args.batch_size)
-        dt_fit, _ = _timed(lambda: ext.fit(texts[:1]), self.device)
-        runtime = ext._runtime()
-        batch = resolve_batch_size(ext.batch_size, runtime, "text")
-        warm = _warm_n(n, batch, max(self.warm_batches, int(case.compile)))
-        dt_warm, _ = _timed(lambda: ext.transform(texts[:warm]), self.device)
-        _log(f"  fit {dt_fit:.2f} s, warm-up on {warm} items {dt_warm:.2f} s (batch {batch})")
+        runtime, batch, warm, dt_fit, dt_warm = self._fit_and_warm(ext, texts, n, case)
 
         naive_n = min(n, self.args.naive_n) if self.args.naive_n else n
         model = _naive_model(backbone, self.device)

@@ -146,11 +146,21 @@ def resolve_backbone(spec: Any, weights: str, modality: str, *, owner: str) -> B
     if not isinstance(spec, (str, os.PathLike)):
         raise TypeError(f"{owner}: backbone must be a str spec, a path or a torch.nn.Module, got {type(spec).__name__}.")
     key = (os.fspath(spec), weights, modality)
+    hit = _recall(key)
+    return hit if hit is not None else _remember(key, _load(os.fspath(spec), weights, modality, owner=owner))
+
+
+def _recall(key: tuple) -> Backbone | None:
+    """The cached backbone for ``key`` (now the most recently used), or None."""
     with _cache_lock:
-        if key in _cache:
+        hit = _cache.get(key)
+        if hit is not None:
             _cache.move_to_end(key)
-            return _cache[key]
-    backbone = _load(os.fspath(spec), weights, modality, owner=owner)
+        return hit
+
+
+def _remember(key: tuple, backbone: Backbone) -> Backbone:
+    """Cache ``backbone`` under ``key``, evicting the least recently used past the bound."""
     with _cache_lock:
         _cache[key] = backbone
         while len(_cache) > _CACHE_SIZE:
@@ -171,22 +181,16 @@ def _module_backbone(spec: Any, modality: str, *, owner: str) -> Backbone:
     from ._text_backbones import check_text_module
 
     key = ("module", id(spec), modality)
-    with _cache_lock:
-        hit = _cache.get(key)
-        if hit is not None and hit.original is spec:
-            _cache.move_to_end(key)
-            return hit
+    hit = _recall(key)
+    if hit is not None and hit.original is spec:
+        return hit
     module = copy.deepcopy(spec)
     if modality == "text":
         backbone = check_text_module(module, owner=owner)
     else:
         backbone = ModuleBackbone(module, name=type(spec).__name__.lower(), source="module")
     backbone.original = spec
-    with _cache_lock:
-        _cache[key] = backbone
-        while len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
-    return backbone
+    return _remember(key, backbone)
 
 
 def clear_backbone_cache() -> None:
@@ -196,7 +200,6 @@ def clear_backbone_cache() -> None:
 
 
 def _load(spec: str, weights: str, modality: str, *, owner: str) -> Backbone:
-
     if weights not in WEIGHTS and not os.path.isfile(weights):
         raise ValueError(
             f"{owner}: weights must be 'pretrained', 'random' or the path of a state-dict file, got {weights!r}."

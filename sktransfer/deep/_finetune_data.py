@@ -67,10 +67,8 @@ def decode_images(extractor: Any, X: Any, backbone: Backbone) -> Any:
     """Every image of ``X`` decoded, resized and cropped once, as one NxHxWx3 uint8 CPU tensor."""
     import torch
 
-    from ._runtime import Runtime as _Runtime
-
     items = extractor._check_input(X)
-    host = _Runtime(torch.device("cpu"), torch.float32)
+    host = Runtime(torch.device("cpu"), torch.float32)
     skipped: list[str] = []
     out = torch.empty((len(items), *backbone.config.size, 3), dtype=torch.uint8)
     for rows, batch in extractor._batches(items, np.arange(len(items)), backbone, host, skipped):

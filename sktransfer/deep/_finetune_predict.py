@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from .._compat import validate_data
-from ._runtime import BatchRunner, resolve_runtime
+from ._runtime import BatchRunner, resolve_runtime, run_batches
 from ._torch import import_torch
 
 
@@ -33,10 +33,9 @@ class FineTunePredictMixin:
         runner = BatchRunner(lambda b: net.head(adapter.features(ext._prepare(b, adapter, runtime), net.layer,
                                                                  net.pooling)), runtime, self.batch_size * 2,
                              owner=self._owner())
-        out = None
-        for rows, batch in ext._batches(items, np.arange(len(items)), adapter, runtime, []):
-            res = runner(batch)
-            out = np.empty((len(items), res.shape[1]), np.float32) if out is None else out
+        out = np.empty((len(items), net.head[-1].out_features), np.float32)
+        batches = ext._batches(items, np.arange(len(items)), adapter, runtime, [])
+        for rows, res in run_batches(runner, batches, len(items), progress=False, desc=self._owner()):
             out[rows] = res
         return out
 

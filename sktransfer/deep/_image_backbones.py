@@ -7,6 +7,7 @@ from collections import OrderedDict
 from typing import Any
 
 from ._backbones import Backbone, ImageConfig, load_state_dict_file, missing_weights_error
+from ._pooling import pool
 from ._stop import run_until
 from ._torch import import_optional, import_torch
 
@@ -53,7 +54,7 @@ class HookedImageBackbone(Backbone):
         out = self.module(x)
         if isinstance(out, (tuple, list)):
             out = out[0]
-        return out if out.ndim == 2 else out.flatten(2).mean(-1) if out.ndim == 4 else out.mean(1)
+        return pool(out, "avg")  # a map or tokens still unpooled: averaged
 
 
 class ModuleBackbone(HookedImageBackbone):

@@ -122,13 +122,16 @@ def load_hf(name_or_path: str, weights: str, modality: str, *, owner: str) -> HF
             transformers.utils.logging.enable_progress_bar()
     if weights not in ("pretrained", "random"):
         load_state_dict_file(module, weights, spec=spec)
-    st_pool, normalize, st_max = ("mean", False, None)
-    if os.path.isdir(name_or_path):
-        st_pool, normalize, st_max = _sentence_transformers_config(name_or_path)
-    max_length = st_max or min(int(getattr(tokenizer, "model_max_length", 512) or 512), 512)
     short = os.path.basename(os.path.normpath(name_or_path))
-    return HFTextBackbone(module, tokenizer, short, f"{spec}|{weights}", max_length=max_length,
-                          st_pooling=st_pool, normalize=normalize)
+    return _hf_backbone(module, tokenizer, name_or_path, short, f"{spec}|{weights}")
+
+
+def _hf_backbone(module: Any, tokenizer: Any, path: str, name: str, source: str) -> HFTextBackbone:
+    """Wrap a loaded model and tokenizer; pooling and length follow its sentence-transformers config, if any."""
+    st_pool, normalize, st_max = _sentence_transformers_config(path)  # defaults where path has none
+    max_length = st_max or min(int(getattr(tokenizer, "model_max_length", 512) or 512), 512)
+    return HFTextBackbone(module, tokenizer, name, source, max_length=max_length, st_pooling=st_pool,
+                          normalize=normalize)
 
 
 def load_minilm(weights: str) -> HFTextBackbone:
@@ -153,7 +156,4 @@ def check_text_module(module: Any, *, owner: str) -> HFTextBackbone:
         )
     transformers = import_optional("transformers", needed_by=owner)
     tokenizer = transformers.AutoTokenizer.from_pretrained(path)
-    max_length = min(int(getattr(tokenizer, "model_max_length", 512) or 512), 512)
-    st_pool, normalize, st_max = _sentence_transformers_config(path) if os.path.isdir(path) else ("mean", False, None)
-    return HFTextBackbone(module, tokenizer, type(module).__name__.lower(), "module",
-                          max_length=st_max or max_length, st_pooling=st_pool, normalize=normalize)
+    return _hf_backbone(module, tokenizer, path, type(module).__name__.lower(), "module")

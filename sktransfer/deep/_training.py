@@ -8,7 +8,6 @@ caller record history or stop, as skorch's callbacks do.
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -159,9 +158,3 @@ class Loop:
     def end_epoch(self, record: dict) -> bool:
         """Run the hooks; any returning True stops training."""
         return any(bool(hook(record)) for hook in self.on_epoch_end)
-
-
-def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
-    start = time.perf_counter()
-    out = fn()
-    return out, time.perf_counter() - start
