@@ -1,0 +1,29 @@
+"""Choosing a model when the target has no (or few) labels.
+
+Splitters that keep every domain in every fold (:class:`DomainShuffleSplit`,
+:class:`LeaveOneDomainOut`) and scorers for ``GridSearchCV(scoring=...)``
+that need no target labels (:class:`ImportanceWeightedScorer`,
+:class:`PredictionEntropyScorer`, :class:`DeepEmbeddedValidationScorer`,
+:class:`SoftNeighborhoodDensityScorer`, :class:`CircularValidationScorer`) or
+use the few there are (:class:`SupervisedScorer`).
+"""
+
+from ._scorers import (
+    ImportanceWeightedScorer,
+    PredictionEntropyScorer,
+    SoftNeighborhoodDensityScorer,
+    SupervisedScorer,
+)
+from ._split import DomainShuffleSplit, LeaveOneDomainOut
+from ._validation_scorers import CircularValidationScorer, DeepEmbeddedValidationScorer
+
+__all__ = [
+    "CircularValidationScorer",
+    "DeepEmbeddedValidationScorer",
+    "DomainShuffleSplit",
+    "ImportanceWeightedScorer",
+    "LeaveOneDomainOut",
+    "PredictionEntropyScorer",
+    "SoftNeighborhoodDensityScorer",
+    "SupervisedScorer",
+]

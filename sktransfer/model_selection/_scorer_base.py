@@ -1,0 +1,180 @@
+"""What every domain-adaptation scorer shares: domains of the fold, predictions, routing."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+from sklearn.base import is_regressor
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.utils.metadata_routing import MetadataRequest
+
+from ..base import accepts_sample_domain
+from ..domain import Domains, _take, check_domains
+
+__all__ = ["DomainScorer", "call_with_domains", "fold_rows"]
+
+
+def call_with_domains(estimator: Any, method: str, X: Any, sample_domain: np.ndarray) -> np.ndarray:
+    """``estimator.<method>(X)``, with ``sample_domain`` when the method takes it.
+
+    Source rows must go through an adapter as source rows (CORAL maps them
+    to the target), so the scorers pass the domains along whenever they can.
+    """
+    func = getattr(estimator, method, None)
+    if func is None:
+        raise TypeError(
+            f"{type(estimator).__name__} has no {method}; this scorer needs it. Use a classifier "
+            "with predict_proba (e.g. LogisticRegression) as the final step, or another scorer."
+        )
+    if accepts_sample_domain(estimator, method):
+        return np.asarray(func(X, sample_domain=sample_domain))
+    return np.asarray(func(X))
+
+
+def fold_rows(X: Any, rows: np.ndarray) -> Any:
+    """Rows ``rows`` (integer indices) of an array, DataFrame or list."""
+    return _take(X, rows)
+
+
+class DomainScorer:
+    """Base of the scorers: validates the fold's domains, then scores.
+
+    Called ``scorer(estimator, X, y, sample_domain=None)`` by
+    ``GridSearchCV``/``cross_validate`` (``sample_domain`` only arrives with
+    metadata routing on; with it off, domains are inferred from the mask of
+    ``y``: labelled rows are source, masked rows target). Subclasses set
+    ``_needs`` and write ``_score(estimator, X, y, domains, **metadata)``
+    returning a number where higher is better.
+    """
+
+    #: What the fold must hold, among "source_labels", "target".
+    _needs: tuple[str, ...] = ("target",)
+    #: Metadata requested from the caller besides ``sample_domain``.
+    _extra_metadata: tuple[str, ...] = ()
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """The constructor's parameters, as scikit-learn's ``clone`` reads them.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            Ignored; scorers hold no nested parameters of their own.
+
+        Returns
+        -------
+        params : dict
+            Parameter names mapped to their values.
+        """
+        kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+        names = [
+            name for name, p in inspect.signature(type(self).__init__).parameters.items()
+            if name != "self" and p.kind in kinds
+        ]
+        return {name: getattr(self, name) for name in names}
+
+    def set_params(self, **params: Any) -> DomainScorer:
+        """Set constructor parameters.
+
+        Parameters
+        ----------
+        **params : dict
+            New values.
+
+        Returns
+        -------
+        self : DomainScorer
+            The scorer.
+        """
+        valid = self.get_params()
+        for name, value in params.items():
+            if name not in valid:
+                raise ValueError(f"Invalid parameter {name!r} for {type(self).__name__}; valid: {sorted(valid)}.")
+            setattr(self, name, value)
+        return self
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"
+
+    def __call__(self, estimator: Any, X: Any, y: ArrayLike | None = None,
+                 sample_domain: ArrayLike | None = None, **metadata: Any) -> float:
+        """Score a fitted ``estimator`` on a validation fold.
+
+        Parameters
+        ----------
+        estimator : estimator instance
+            Fitted on the training fold.
+        X : array-like, DataFrame or list of shape (n_samples, ...)
+            Rows of the validation fold, source and target together.
+        y : array-like of shape (n_samples,), default=None
+            Labels of the fold, masked (``-1`` or ``NaN``) on target rows.
+        sample_domain : array-like of shape (n_samples,), default=None
+            Domain of each row (> 0 source, < 0 target); inferred from the
+            mask of ``y`` when None.
+        **metadata : dict
+            Extra routed metadata (``target_labels`` for
+            :class:`SupervisedScorer`).
+
+        Returns
+        -------
+        score : float
+            Higher is better.
+        """
+        unknown = set(metadata) - set(self._extra_metadata)
+        if unknown:
+            raise TypeError(f"{type(self).__name__} got unexpected metadata {sorted(unknown)}.")
+        domains = check_domains(X, y, sample_domain, needs=(), estimator=type(self).__name__)
+        self._check_fold(domains)
+        return float(self._score(estimator, X, None if y is None else np.asarray(y), domains, **metadata))
+
+    def _check_fold(self, domains: Domains) -> None:
+        name = type(self).__name__
+        how = (
+            "domains were inferred from y: labelled rows are source, masked rows target"
+            if domains.inferred
+            else "from sample_domain"
+        )
+        if "target" in self._needs and not domains.target.any():
+            raise ValueError(
+                f"{name} scores target rows, but this validation fold has none ({how}). Split with "
+                "sktransfer.model_selection.DomainShuffleSplit, which puts target rows in every fold, "
+                "and keep the target labels masked in y (or pass sample_domain with routing on)."
+            )
+        if "source_labels" in self._needs and not (domains.source & domains.labelled).any():
+            raise ValueError(
+                f"{name} needs labelled source rows in the validation fold, but it has none ({how}). "
+                "Split with sktransfer.model_selection.DomainShuffleSplit."
+            )
+
+    def _score(self, estimator: Any, X: Any, y: np.ndarray | None, domains: Domains, **metadata: Any) -> float:
+        raise NotImplementedError
+
+    def get_metadata_routing(self) -> MetadataRequest:
+        """Request ``sample_domain`` (and the scorer's extra metadata) for scoring.
+
+        With metadata routing on, ``GridSearchCV.fit(X, y, sample_domain=sd)``
+        then slices ``sd`` per fold and hands it to the scorer.
+
+        Returns
+        -------
+        routing : MetadataRequest
+            The request.
+        """
+        request = MetadataRequest(owner=type(self).__name__)
+        for param in ("sample_domain", *self._extra_metadata):
+            request.score.add_request(param=param, alias=True)
+        return request
+
+
+def default_metric(estimator: Any):
+    """Accuracy for classifiers, R^2 for regressors."""
+    return r2_score if is_regressor(estimator) else accuracy_score
+
+
+def target_proba(estimator: Any, X: Any, domains: Domains) -> np.ndarray:
+    """Predicted class probabilities of the fold's target rows."""
+    rows = np.flatnonzero(domains.target)
+    return call_with_domains(estimator, "predict_proba", fold_rows(X, rows), domains.sample_domain[rows])

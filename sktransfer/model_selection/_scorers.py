@@ -1,0 +1,267 @@
+"""Scorers for choosing a domain-adaptation model without (or with few) target labels."""
+
+from __future__ import annotations
+
+from numbers import Real
+
+import numpy as np
+from sklearn.base import clone
+
+from ..domain import unlabelled_mask
+from ..reweighting import DiscriminativeWeighter
+from ._scorer_base import DomainScorer, call_with_domains, default_metric, fold_rows, target_proba
+
+__all__ = [
+    "ImportanceWeightedScorer",
+    "PredictionEntropyScorer",
+    "SoftNeighborhoodDensityScorer",
+    "SupervisedScorer",
+]
+
+
+def _entropy(proba: np.ndarray) -> np.ndarray:
+    p = np.clip(proba, 1e-12, 1.0)
+    return -np.sum(p * np.log(p), axis=1)
+
+
+class SupervisedScorer(DomainScorer):
+    """Score on the target rows whose labels are known: the oracle, or few-shot selection.
+
+    The labels come from ``target_labels`` (one per row of the fold, read on
+    target rows only; skada's convention: ``y`` keeps the target rows masked
+    so no estimator trains on them, and the true labels travel beside it,
+    routed to the scorer with metadata routing on) or, without it, from the
+    target rows of ``y`` that carry a label.
+
+    Parameters
+    ----------
+    metric : callable or None, default=None
+        ``metric(y_true, y_pred)``, higher is better; None is accuracy for
+        classifiers and R^2 for regressors.
+
+    Attributes
+    ----------
+    None
+
+    See Also
+    --------
+    ImportanceWeightedScorer : Source accuracy weighted toward the target.
+    sklearn.metrics.make_scorer : The plain, domain-blind scorers.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sktransfer import make_da_pipeline
+    >>> from sktransfer.alignment import CORAL
+    >>> from sktransfer.datasets import make_domain_shift
+    >>> from sktransfer.domain import mask_target_labels
+    >>> from sktransfer.model_selection import SupervisedScorer
+    >>> X, y, sd = make_domain_shift(mask_target=False, random_state=0)
+    >>> y_fit = mask_target_labels(y, sd)
+    >>> pipe = make_da_pipeline(CORAL(), LogisticRegression()).fit(X, y_fit, sample_domain=sd)
+    >>> score = SupervisedScorer()(pipe, X, y_fit, sample_domain=sd, target_labels=y)
+    >>> 0.5 < score <= 1.0
+    True
+    """
+
+    _extra_metadata = ("target_labels",)
+
+    def __init__(self, metric=None):
+        self.metric = metric
+
+    def _score(self, estimator, X, y, domains, target_labels=None):
+        rows = np.flatnonzero(domains.target)
+        if target_labels is not None:
+            labels = np.asarray(target_labels)
+            if labels.shape[0] != domains.sample_domain.shape[0]:
+                raise ValueError(
+                    f"target_labels has {labels.shape[0]} rows but the fold has "
+                    f"{domains.sample_domain.shape[0]}: pass one label per row (read on target rows)."
+                )
+            labels = labels[rows]
+        elif y is not None:
+            labels = y[rows]
+        else:
+            labels = np.empty(0)
+        known = ~unlabelled_mask(labels) if labels.size else np.zeros(0, dtype=bool)
+        if not known.any():
+            raise ValueError(
+                "SupervisedScorer found no labelled target row in this fold: pass the true target "
+                "labels as target_labels=... (with metadata routing on, GridSearchCV.fit(X, y, "
+                "sample_domain=sd, target_labels=y_true) routes them), or give a few target rows "
+                "their labels in y together with sample_domain."
+            )
+        rows = rows[known]
+        pred = call_with_domains(estimator, "predict", fold_rows(X, rows), domains.sample_domain[rows])
+        return (self.metric or default_metric(estimator))(labels[known], pred)
+
+
+class ImportanceWeightedScorer(DomainScorer):
+    """Source-row accuracy, each row weighted by its estimated target density ratio.
+
+    A weighter is fitted on the fold's source and target rows (in the input
+    space), and the estimator's metric on the labelled source rows is
+    computed with those weights: an estimate of the target metric under
+    covariate shift (Sugiyama et al. 2007, importance-weighted
+    cross-validation). Source rows are predicted as source rows, so an
+    adapter in the pipeline maps them as it did in training.
+
+    Parameters
+    ----------
+    weighter : weighter or None, default=None
+        Any :mod:`sktransfer.reweighting` weighter; None is
+        ``DiscriminativeWeighter()`` (logistic regression).
+    metric : callable or None, default=None
+        ``metric(y_true, y_pred, sample_weight=...)``, higher is better;
+        None is accuracy for classifiers and R^2 for regressors.
+
+    Attributes
+    ----------
+    None
+
+    See Also
+    --------
+    DeepEmbeddedValidationScorer : The same idea with a variance-reducing control variate.
+    sktransfer.reweighting.DiscriminativeWeighter : The default weighter.
+
+    References
+    ----------
+    Sugiyama, Krauledat and Müller, "Covariate shift adaptation by importance
+    weighted cross validation", JMLR 8, 2007.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sktransfer import make_da_pipeline
+    >>> from sktransfer.alignment import CORAL
+    >>> from sktransfer.datasets import make_domain_shift
+    >>> from sktransfer.domain import mask_target_labels
+    >>> from sktransfer.model_selection import ImportanceWeightedScorer
+    >>> X, y, sd = make_domain_shift(mask_target=False, random_state=0)
+    >>> y_fit = mask_target_labels(y, sd)
+    >>> pipe = make_da_pipeline(CORAL(), LogisticRegression()).fit(X, y_fit, sample_domain=sd)
+    >>> 0.0 <= ImportanceWeightedScorer()(pipe, X, y_fit) <= 1.0
+    True
+    """
+
+    _needs = ("target", "source_labels")
+
+    def __init__(self, weighter=None, metric=None):
+        self.weighter = weighter
+        self.metric = metric
+
+    def _score(self, estimator, X, y, domains):
+        weighter = DiscriminativeWeighter() if self.weighter is None else clone(self.weighter)
+        weighter.fit(X, y, sample_domain=domains.sample_domain)
+        rows = np.flatnonzero(domains.source & domains.labelled)
+        weights = np.asarray(weighter.weights_)[rows]
+        pred = call_with_domains(estimator, "predict", fold_rows(X, rows), domains.sample_domain[rows])
+        return (self.metric or default_metric(estimator))(y[rows], pred, sample_weight=weights)
+
+
+class PredictionEntropyScorer(DomainScorer):
+    """Negative mean entropy of the predicted class probabilities on target rows.
+
+    Confident target predictions score higher (Morerio et al. 2018 use the
+    entropy to pick the weight of a domain-adaptation loss). Cheap and often
+    informative, but a model that is confidently wrong scores well too: use
+    it to compare hyperparameters of one method rather than methods.
+
+    Attributes
+    ----------
+    None
+
+    See Also
+    --------
+    SoftNeighborhoodDensityScorer : Rewards consistent clusters, not just confidence.
+
+    References
+    ----------
+    Morerio, Cavazza and Murino, "Minimal-entropy correlation alignment for
+    unsupervised deep domain adaptation", ICLR 2018.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sktransfer import make_da_pipeline
+    >>> from sktransfer.alignment import CORAL
+    >>> from sktransfer.datasets import make_domain_shift
+    >>> from sktransfer.domain import mask_target_labels
+    >>> from sktransfer.model_selection import PredictionEntropyScorer
+    >>> X, y, sd = make_domain_shift(mask_target=False, random_state=0)
+    >>> y_fit = mask_target_labels(y, sd)
+    >>> pipe = make_da_pipeline(CORAL(), LogisticRegression()).fit(X, y_fit, sample_domain=sd)
+    >>> PredictionEntropyScorer()(pipe, X, y_fit) <= 0.0
+    True
+    """
+
+    def _score(self, estimator, X, y, domains):
+        return -float(np.mean(_entropy(target_proba(estimator, X, domains))))
+
+
+class SoftNeighborhoodDensityScorer(DomainScorer):
+    """Soft neighbourhood density (SND) of the target predictions.
+
+    Each target row's probability vector is L2-normalised; its similarities
+    to the other target rows, divided by ``temperature``, go through a
+    softmax, and the score is the mean entropy of those distributions. A
+    model whose target predictions form dense, consistent neighbourhoods
+    scores high (Saito et al. 2021); over-confident collapse onto one class
+    does not, since every neighbour then looks alike only within that class.
+
+    Parameters
+    ----------
+    temperature : float, default=0.05
+        Softmax temperature of the similarities (the paper's value).
+
+    Attributes
+    ----------
+    None
+
+    See Also
+    --------
+    PredictionEntropyScorer : Confidence alone.
+
+    References
+    ----------
+    Saito, Kim, Teterwak, Sclaroff, Darrell and Saenko, "Tune it the right
+    way: unsupervised validation of domain adaptation via soft neighborhood
+    density", ICCV 2021.
+
+    Examples
+    --------
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sktransfer import make_da_pipeline
+    >>> from sktransfer.alignment import CORAL
+    >>> from sktransfer.datasets import make_domain_shift
+    >>> from sktransfer.domain import mask_target_labels
+    >>> from sktransfer.model_selection import SoftNeighborhoodDensityScorer
+    >>> X, y, sd = make_domain_shift(mask_target=False, random_state=0)
+    >>> y_fit = mask_target_labels(y, sd)
+    >>> pipe = make_da_pipeline(CORAL(), LogisticRegression()).fit(X, y_fit, sample_domain=sd)
+    >>> SoftNeighborhoodDensityScorer()(pipe, X, y_fit) > 0.0
+    True
+    """
+
+    _block = 2048
+
+    def __init__(self, temperature: float = 0.05):
+        self.temperature = temperature
+
+    def _score(self, estimator, X, y, domains):
+        if not isinstance(self.temperature, Real) or self.temperature <= 0:
+            raise ValueError(f"temperature must be a positive number, got {self.temperature!r}.")
+        proba = target_proba(estimator, X, domains)
+        n = proba.shape[0]
+        if n < 2:
+            raise ValueError("SoftNeighborhoodDensityScorer needs at least two target rows in the fold.")
+        unit = proba / np.maximum(np.linalg.norm(proba, axis=1, keepdims=True), 1e-12)
+        total = 0.0
+        for start in range(0, n, self._block):
+            sim = unit[start:start + self._block] @ unit.T / self.temperature
+            sim[np.arange(sim.shape[0]), np.arange(start, start + sim.shape[0])] = -np.inf
+            sim -= sim.max(axis=1, keepdims=True)
+            soft = np.exp(sim)
+            soft /= soft.sum(axis=1, keepdims=True)
+            total += float(np.sum(_entropy(soft)))
+        return total / n

@@ -1,0 +1,332 @@
+"""Cross-validation splitters that respect domains.
+
+Both splitters find the domains of the rows the same way: ``sample_domain``
+when it is routed to ``split`` (metadata routing on), else ``groups`` (what
+``GridSearchCV.fit(..., groups=...)`` hands a splitter with routing off), else
+the mask of ``y`` (labelled rows are source, masked rows target).
+"""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+from sklearn.model_selection import BaseShuffleSplit
+from sklearn.utils import check_random_state
+from sklearn.utils.metadata_routing import MetadataRequest
+from sklearn.utils.validation import _num_samples
+
+from ..domain import _take, check_domains
+
+__all__ = ["DomainShuffleSplit", "LeaveOneDomainOut"]
+
+
+def _split_domains(
+    X: Any, y: ArrayLike | None, groups: ArrayLike | None, sample_domain: ArrayLike | None, owner: str
+) -> np.ndarray:
+    if sample_domain is None:
+        sample_domain = groups
+    return check_domains(X, y, sample_domain, needs=(), estimator=owner).sample_domain
+
+
+def _same_rows(X: Any, a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether the rows under masks ``a`` and ``b`` are the same rows in the same order."""
+    if X is None:
+        return True
+    if a.sum() != b.sum():
+        return False
+    rows_a, rows_b = _take(X, np.flatnonzero(a)), _take(X, np.flatnonzero(b))
+    if isinstance(rows_a, list):
+        return all(u is v or np.array_equal(np.asarray(u), np.asarray(v)) for u, v in zip(rows_a, rows_b))
+    return bool(np.array_equal(np.asarray(rows_a), np.asarray(rows_b)))
+
+
+def _split_request(owner: Any) -> MetadataRequest:
+    request = MetadataRequest(owner=type(owner).__name__)
+    request.split.add_request(param="sample_domain", alias=True)
+    return request
+
+
+class DomainShuffleSplit(BaseShuffleSplit):
+    """Shuffle-split each domain separately, so every fold keeps every domain.
+
+    Each source domain and each target domain is shuffled and cut into train
+    and validation rows on its own, with the same proportions, and the parts
+    are joined: every training fold holds source and target rows (target rows
+    unlabelled, as in ``fit``), and every validation fold holds source rows
+    with their labels and target rows, which is what the domain-adaptation
+    scorers of :mod:`sktransfer.model_selection` need. Target labels known
+    for evaluation stay out of ``y`` (masked) and reach
+    :class:`SupervisedScorer` as ``target_labels``.
+
+    Domains come from ``sample_domain`` (routed to ``split`` when metadata
+    routing is on), else from ``groups`` (pass ``groups=sample_domain`` to
+    ``GridSearchCV.fit`` or ``cross_validate`` with routing off), else from
+    the mask of ``y``.
+
+    Parameters
+    ----------
+    n_splits : int, default=5
+        Number of re-shuffles.
+    test_size : float or int, default=0.2
+        Share (float in (0, 1)) or number (int) of each domain's rows that go
+        to the validation fold.
+    train_size : float, int or None, default=None
+        Share or number of each domain's rows in the training fold; None is
+        the complement of ``test_size``.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the shuffles.
+
+    See Also
+    --------
+    LeaveOneDomainOut : Each domain in turn is the target.
+    sklearn.model_selection.ShuffleSplit : The same without domains.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sktransfer.model_selection import DomainShuffleSplit
+    >>> X = np.zeros((10, 2))
+    >>> y = np.array([0, 1, 0, 1, 0, 1, -1, -1, -1, -1])
+    >>> cv = DomainShuffleSplit(n_splits=2, test_size=0.5, random_state=0)
+    >>> for train, test in cv.split(X, y):
+    ...     print(np.sort(train), np.sort(test))
+    [3 4 5 6 7] [0 1 2 8 9]
+    [0 4 5 7 8] [1 2 3 6 9]
+    """
+
+    def __init__(
+        self,
+        n_splits: int = 5,
+        *,
+        test_size: float | int = 0.2,
+        train_size: float | int | None = None,
+        random_state: Any = None,
+    ):
+        super().__init__(
+            n_splits=n_splits, test_size=test_size, train_size=train_size, random_state=random_state
+        )
+
+    def split(self, X: Any, y: ArrayLike | None = None, groups: ArrayLike | None = None,
+              sample_domain: ArrayLike | None = None):
+        """Generate train and validation indices.
+
+        Parameters
+        ----------
+        X : array-like, DataFrame or list of shape (n_samples, ...)
+            Stacked rows; only their number is used.
+        y : array-like of shape (n_samples,), default=None
+            Labels, masked (``-1`` or ``NaN``) on unlabelled rows.
+        groups : array-like of shape (n_samples,), default=None
+            Read as ``sample_domain`` when that is not given (the way
+            scikit-learn hands a splitter per-row information with metadata
+            routing off).
+        sample_domain : array-like of shape (n_samples,), default=None
+            Domain of each row (> 0 source, < 0 target).
+
+        Yields
+        ------
+        train : ndarray
+            Indices of the training rows.
+        test : ndarray
+            Indices of the validation rows.
+        """
+        sd = _split_domains(X, y, groups, sample_domain, type(self).__name__)
+        yield from self._iter_domains(sd)
+
+    def _iter_domains(self, sample_domain: np.ndarray):
+        rng = check_random_state(self.random_state)
+        blocks = [np.flatnonzero(sample_domain == d) for d in np.unique(sample_domain)]
+        sizes = [self._sizes(len(rows)) for rows in blocks]
+        for _ in range(self.n_splits):
+            train, test = [], []
+            for rows, (n_train, n_test) in zip(blocks, sizes):
+                order = rows[rng.permutation(len(rows))]
+                test.append(order[:n_test])
+                train.append(order[n_test:n_test + n_train])
+            yield np.concatenate(train), np.concatenate(test)
+
+    def _sizes(self, n: int) -> tuple[int, int]:
+        test, train = self.test_size, self.train_size
+        n_test = int(np.ceil(test * n)) if isinstance(test, Real) and not isinstance(test, Integral) else test
+        if train is None:
+            n_train = n - n_test
+        elif isinstance(train, Real) and not isinstance(train, Integral):
+            n_train = int(np.floor(train * n))
+        else:
+            n_train = train
+        if n_test < 1 or n_train < 1 or n_test + n_train > n:
+            raise ValueError(
+                f"A domain with {n} rows cannot give {n_train} training and {n_test} validation "
+                f"rows (test_size={test!r}, train_size={train!r}); every domain needs at least one "
+                "row on each side. Lower test_size or merge the small domain."
+            )
+        return n_train, n_test
+
+    def _iter_indices(self, X: Any, y: ArrayLike | None = None, groups: ArrayLike | None = None):
+        # BaseShuffleSplit.split calls this; ours overrides split, but keep it coherent.
+        yield from self._iter_domains(_split_domains(X, y, groups, None, type(self).__name__))
+
+    def get_n_splits(self, X: Any = None, y: ArrayLike | None = None, groups: ArrayLike | None = None,
+                     sample_domain: ArrayLike | None = None) -> int:
+        """Number of splits: ``n_splits``.
+
+        Parameters
+        ----------
+        X, y, groups, sample_domain : object, default=None
+            Ignored; present for API compatibility.
+
+        Returns
+        -------
+        n_splits : int
+            ``n_splits``.
+        """
+        return self.n_splits
+
+    def get_metadata_routing(self) -> MetadataRequest:
+        """Request ``sample_domain`` for ``split`` (metadata routing on).
+
+        Returns
+        -------
+        routing : MetadataRequest
+            The request.
+        """
+        return _split_request(self)
+
+
+class LeaveOneDomainOut:
+    """Hold out one domain at a time as the target, scoring on its labels.
+
+    Expects every domain twice in the stacked data: once with its labels
+    as a source (``sample_domain = +k``) and once unlabelled as a target
+    (``-k``), which is what ``stack_domains(source=[(X1, y1), (X2, y2), ...],
+    target=[X1, X2, ...])`` builds. Split ``k`` trains on every labelled
+    domain but ``k`` plus the unlabelled copy of ``k`` (transductive, as in
+    ``fit``), and validates on the labelled copy of ``k``: its labels never
+    reach ``fit`` but score the fold. Those rows are passed to ``predict``
+    without ``sample_domain``, so they are treated as target rows, and a
+    plain scorer (``scoring=None`` or ``"accuracy"``) measures target
+    accuracy with metadata routing on or off.
+
+    Parameters
+    ----------
+    max_n_splits : int or None, default=None
+        Hold out at most this many domains (the first ones in id order);
+        None holds out every domain that appears as a target.
+
+    See Also
+    --------
+    DomainShuffleSplit : Shuffle-split each domain separately.
+    sklearn.model_selection.LeaveOneGroupOut : The same without adaptation.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sktransfer import stack_domains
+    >>> from sktransfer.model_selection import LeaveOneDomainOut
+    >>> rng = np.random.default_rng(0)
+    >>> doms = [(rng.normal(size=(3, 2)), np.array([0, 1, 0])) for _ in range(3)]
+    >>> X, y, sd = stack_domains(source=doms, target=[Xd for Xd, _ in doms])
+    >>> sd.tolist()
+    [1, 1, 1, 2, 2, 2, 3, 3, 3, -1, -1, -1, -2, -2, -2, -3, -3, -3]
+    >>> for train, test in LeaveOneDomainOut().split(X, y, sample_domain=sd):
+    ...     print(sd[train].tolist(), test.tolist())
+    [2, 2, 2, 3, 3, 3, -1, -1, -1] [0, 1, 2]
+    [1, 1, 1, 3, 3, 3, -2, -2, -2] [3, 4, 5]
+    [1, 1, 1, 2, 2, 2, -3, -3, -3] [6, 7, 8]
+    """
+
+    def __init__(self, max_n_splits: int | None = None):
+        self.max_n_splits = max_n_splits
+
+    def _held_out(self, X: Any, sample_domain: np.ndarray) -> np.ndarray:
+        sources = np.unique(sample_domain[sample_domain > 0])
+        targets = np.unique(-sample_domain[sample_domain < 0])
+        both = np.intersect1d(sources, targets)
+        copies = [k for k in both if _same_rows(X, sample_domain == k, sample_domain == -k)]
+        if len(copies) < both.size or both.size == 0 or sources.size < 2:
+            raise ValueError(
+                "LeaveOneDomainOut needs at least two labelled domains, each also given "
+                "unlabelled as a target (+k labelled, -k unlabelled). Build the rows with "
+                "stack_domains(source=[(X1, y1), (X2, y2), ...], target=[X1, X2, ...]) and pass "
+                f"its sample_domain; got source ids {sources.tolist()} and target ids "
+                f"{(-targets).tolist()}"
+                + (f", and the rows of ids {sorted(set(both.tolist()) - set(copies))} differ "
+                   "from the rows of their negatives." if len(copies) < both.size else ".")
+            )
+        if self.max_n_splits is not None:
+            if not isinstance(self.max_n_splits, Integral) or self.max_n_splits < 1:
+                raise ValueError(f"max_n_splits must be a positive int or None, got {self.max_n_splits!r}.")
+            both = both[: self.max_n_splits]
+        return both
+
+    def split(self, X: Any, y: ArrayLike | None = None, groups: ArrayLike | None = None,
+              sample_domain: ArrayLike | None = None):
+        """Generate train and validation indices, one split per held-out domain.
+
+        Parameters
+        ----------
+        X : array-like, DataFrame or list of shape (n_samples, ...)
+            Stacked rows; only their number is used.
+        y : array-like of shape (n_samples,), default=None
+            Labels, masked on the target copies.
+        groups : array-like of shape (n_samples,), default=None
+            Read as ``sample_domain`` when that is not given (metadata
+            routing off).
+        sample_domain : array-like of shape (n_samples,), default=None
+            Domain of each row: ``+k`` for the labelled copy of domain ``k``,
+            ``-k`` for its unlabelled copy.
+
+        Yields
+        ------
+        train : ndarray
+            Labelled rows of the other domains and the unlabelled copy of the
+            held-out one.
+        test : ndarray
+            The labelled copy of the held-out domain.
+        """
+        sd = _split_domains(X, y, groups, sample_domain, type(self).__name__)
+        for k in self._held_out(X, sd):
+            train = np.flatnonzero(((sd > 0) & (sd != k)) | (sd == -k))
+            yield train, np.flatnonzero(sd == k)
+
+    def get_n_splits(self, X: Any = None, y: ArrayLike | None = None, groups: ArrayLike | None = None,
+                     sample_domain: ArrayLike | None = None) -> int:
+        """Number of splits: the number of domains held out.
+
+        Parameters
+        ----------
+        X : object, default=None
+            Ignored unless ``sample_domain`` must be inferred from ``y``.
+        y : array-like of shape (n_samples,), default=None
+            Labels, used only to infer domains.
+        groups : array-like of shape (n_samples,), default=None
+            Read as ``sample_domain`` when that is not given.
+        sample_domain : array-like of shape (n_samples,), default=None
+            Domain of each row.
+
+        Returns
+        -------
+        n_splits : int
+            How many domains ``split`` holds out.
+        """
+        if sample_domain is None and groups is None and y is None:
+            raise ValueError("LeaveOneDomainOut.get_n_splits needs sample_domain (or groups) to count domains.")
+        n = _num_samples(X) if X is not None else len(sample_domain if sample_domain is not None else groups)
+        sd = _split_domains(np.empty((n, 0)), y, groups, sample_domain, type(self).__name__)
+        return len(self._held_out(None, sd))
+
+    def get_metadata_routing(self) -> MetadataRequest:
+        """Request ``sample_domain`` for ``split`` (metadata routing on).
+
+        Returns
+        -------
+        routing : MetadataRequest
+            The request.
+        """
+        return _split_request(self)
+
+    def __repr__(self) -> str:
+        return f"LeaveOneDomainOut(max_n_splits={self.max_n_splits!r})"

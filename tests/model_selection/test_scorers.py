@@ -1,0 +1,260 @@
+"""Domain-adaptation scorers: values against slow re-implementations, folds, routing, errors."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+from sklearn import config_context
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+
+from sktransfer import make_da_pipeline
+from sktransfer.alignment import CORAL
+from sktransfer.datasets import make_domain_shift
+from sktransfer.domain import mask_target_labels
+from sktransfer.model_selection import (
+    CircularValidationScorer,
+    DeepEmbeddedValidationScorer,
+    DomainShuffleSplit,
+    ImportanceWeightedScorer,
+    PredictionEntropyScorer,
+    SoftNeighborhoodDensityScorer,
+    SupervisedScorer,
+)
+
+ALL = [SupervisedScorer, ImportanceWeightedScorer, PredictionEntropyScorer,
+       SoftNeighborhoodDensityScorer, DeepEmbeddedValidationScorer, CircularValidationScorer]
+
+
+class FixedProba(ClassifierMixin, BaseEstimator):
+    """Returns the probabilities stored in column 1.. of X (column 0 is an id)."""
+
+    def fit(self, X, y=None):
+        self.classes_ = np.array([0, 1, 2])
+        return self
+
+    def predict_proba(self, X):
+        return np.asarray(X)[:, 1:]
+
+    def predict(self, X):
+        return self.classes_[self.predict_proba(X).argmax(1)]
+
+
+class FixedWeights(BaseEstimator):
+    """A weighter whose weight for a row is column 0 of X (0 on target rows)."""
+
+    def fit(self, X, y=None, sample_domain=None):
+        self.weights_ = np.where(np.asarray(sample_domain) > 0, np.asarray(X)[:, 0], 0.0)
+        return self
+
+
+def _proba_fold():
+    rng = np.random.default_rng(0)
+    proba = rng.dirichlet(np.ones(3) * 0.7, size=12)
+    X = np.column_stack([rng.uniform(0.2, 3.0, size=12), proba])
+    y = np.array([0, 1, 2, 0, 1, 2, -1, -1, -1, -1, -1, -1])
+    return X, y, proba
+
+
+def test_prediction_entropy_is_minus_the_mean_entropy_of_the_target_rows():
+    X, y, proba = _proba_fold()
+    target = proba[6:]
+    by_hand = -np.mean([-sum(p * np.log(p) for p in row) for row in target])
+    assert PredictionEntropyScorer()(FixedProba().fit(X), X, y) == pytest.approx(by_hand, rel=1e-12)
+
+
+def test_soft_neighborhood_density_matches_a_loop_implementation():
+    X, y, proba = _proba_fold()
+    target, tau = proba[6:], 0.05
+    unit = [row / np.sqrt(np.sum(row**2)) for row in target]
+    entropies = []
+    for i in range(len(unit)):
+        sims = [float(np.dot(unit[i], unit[j])) / tau for j in range(len(unit)) if j != i]
+        top = max(sims)
+        exps = [np.exp(s - top) for s in sims]
+        soft = [e / sum(exps) for e in exps]
+        entropies.append(-sum(p * np.log(p) for p in soft))
+    got = SoftNeighborhoodDensityScorer(temperature=tau)(FixedProba().fit(X), X, y)
+    assert got == pytest.approx(np.mean(entropies), rel=1e-10)
+    # blocked rows give the same value
+    blocked = SoftNeighborhoodDensityScorer(temperature=tau)
+    blocked._block = 2
+    assert blocked(FixedProba().fit(X), X, y) == pytest.approx(got, rel=1e-12)
+
+
+def test_importance_weighted_accuracy_uses_the_weighter_weights_on_labelled_source_rows():
+    X, y, proba = _proba_fold()
+    pred = proba.argmax(1)
+    w = X[:6, 0]
+    by_hand = np.sum(w * (pred[:6] == y[:6])) / np.sum(w)
+    got = ImportanceWeightedScorer(weighter=FixedWeights())(FixedProba().fit(X), X, y)
+    assert got == pytest.approx(by_hand, rel=1e-12)
+
+
+def test_deep_embedded_validation_matches_the_papers_formula_written_out():
+    X, y, proba = _proba_fold()
+    w = X[:6, 0] / X[:6, 0].mean()
+    loss = np.array([-np.log(proba[i, y[i]]) for i in range(6)])
+    weighted = w * loss
+    mean_l, mean_w = weighted.mean(), w.mean()
+    cov = sum((a - mean_l) * (b - mean_w) for a, b in zip(weighted, w)) / 5
+    var = sum((b - mean_w) ** 2 for b in w) / 5
+    eta = -cov / var
+    dev = mean_l + eta * mean_w - eta  # You et al. 2019, Algorithm 1
+    got = DeepEmbeddedValidationScorer(weighter=FixedWeights())(FixedProba().fit(X), X, y)
+    assert got == pytest.approx(-dev, rel=1e-12)
+
+
+def test_dev_reads_the_representation_the_final_step_sees():
+    X, y, sd = make_domain_shift(n_samples=60, random_state=0)
+    pipe = make_da_pipeline(CORAL(), LogisticRegression()).fit(X, y, sample_domain=sd)
+    seen = {}
+
+    class Spy(FixedWeights):
+        def fit(self, X, y=None, sample_domain=None):
+            seen["X"] = np.asarray(X)
+            return super().fit(np.ones_like(X), y, sample_domain)
+
+    DeepEmbeddedValidationScorer(weighter=Spy())(pipe, X, y, sample_domain=sd)
+    np.testing.assert_allclose(seen["X"], pipe[:-1].transform(X, sample_domain=sd))
+
+
+def test_supervised_scorer_reads_target_labels_or_labelled_target_rows():
+    X, y, sd = make_domain_shift(n_samples=60, mask_target=False, random_state=0)
+    y_fit = mask_target_labels(y, sd)
+    pipe = make_da_pipeline(CORAL(), LogisticRegression()).fit(X, y_fit, sample_domain=sd)
+    truth = np.mean(pipe.predict(X[sd < 0]) == y[sd < 0])
+    assert SupervisedScorer()(pipe, X, y_fit, sample_domain=sd, target_labels=y) == pytest.approx(truth)
+    assert SupervisedScorer()(pipe, X, y, sample_domain=sd) == pytest.approx(truth)
+    with pytest.raises(ValueError, match="no labelled target row"):
+        SupervisedScorer()(pipe, X, y_fit, sample_domain=sd)
+    with pytest.raises(ValueError, match="target_labels has 3 rows"):
+        SupervisedScorer()(pipe, X, y_fit, sample_domain=sd, target_labels=y[:3])
+
+
+def test_circular_validation_by_hand():
+    X, y, sd = make_domain_shift(n_samples=60, random_state=0)
+    pipe = make_da_pipeline(CORAL(), LogisticRegression()).fit(X, y, sample_domain=sd)
+    pseudo = pipe.predict(X[sd < 0])
+    rows = np.concatenate([np.flatnonzero(sd < 0), np.flatnonzero(sd > 0)])
+    n_s, n_t = (sd > 0).sum(), (sd < 0).sum()
+    reverse = make_da_pipeline(CORAL(), LogisticRegression()).fit(
+        X[rows], np.concatenate([pseudo, -np.ones(n_s, dtype=int)]),
+        sample_domain=np.r_[np.ones(n_t, dtype=int), -np.ones(n_s, dtype=int)])
+    by_hand = np.mean(reverse.predict(X[sd > 0], sample_domain=-1) == y[sd > 0])
+    assert CircularValidationScorer()(pipe, X, y, sample_domain=sd) == pytest.approx(by_hand)
+
+
+def test_circular_validation_of_a_collapsed_model_is_the_share_of_its_class():
+    X, y, proba = _proba_fold()
+    X[6:, 1:] = [0.9, 0.05, 0.05]  # every target row predicted class 0
+    assert CircularValidationScorer()(FixedProba().fit(X), X, y) == pytest.approx(2 / 6)
+
+
+@pytest.mark.parametrize("scorer", [cls() for cls in ALL], ids=lambda s: type(s).__name__)
+def test_a_fold_without_target_rows_is_a_clear_error(scorer):
+    X, y, sd = make_domain_shift(n_samples=30, random_state=0)
+    pipe = make_da_pipeline(CORAL(), LogisticRegression()).fit(X, y, sample_domain=sd)
+    src = sd > 0
+    with pytest.raises(ValueError, match="this validation fold has none|no labelled target row"):
+        scorer(pipe, X[src], y[src])
+
+
+@pytest.mark.parametrize("cls", [ImportanceWeightedScorer, DeepEmbeddedValidationScorer,
+                                 CircularValidationScorer])
+def test_a_fold_without_labelled_source_rows_is_a_clear_error(cls):
+    X, y, sd = make_domain_shift(n_samples=30, random_state=0)
+    pipe = make_da_pipeline(CORAL(), LogisticRegression()).fit(X, y, sample_domain=sd)
+    tgt = sd < 0
+    with pytest.raises(ValueError, match="needs labelled source rows"):
+        cls()(pipe, X[tgt], y[tgt], sample_domain=sd[tgt])
+
+
+def test_probability_scorers_say_when_the_estimator_has_no_predict_proba():
+    from sklearn.svm import LinearSVC
+
+    X, y, sd = make_domain_shift(n_samples=30, random_state=0)
+    pipe = make_da_pipeline(CORAL(), LinearSVC()).fit(X, y, sample_domain=sd)
+    with pytest.raises(TypeError, match="has no predict_proba"):
+        PredictionEntropyScorer()(pipe, X, y)
+
+
+def test_unexpected_metadata_and_bad_temperature_are_errors():
+    X, y, proba = _proba_fold()
+    with pytest.raises(TypeError, match="unexpected metadata"):
+        PredictionEntropyScorer()(FixedProba().fit(X), X, y, target_labels=y)
+    with pytest.raises(ValueError, match="temperature"):
+        SoftNeighborhoodDensityScorer(temperature=0)(FixedProba().fit(X), X, y)
+
+
+@pytest.mark.parametrize("cls", ALL)
+def test_scorers_pickle_clone_and_repr(cls):
+    scorer = cls()
+    assert repr(clone(scorer)) == repr(pickle.loads(pickle.dumps(scorer)))
+    assert cls.__name__ in repr(scorer)
+
+
+UNSUPERVISED = [ImportanceWeightedScorer(), PredictionEntropyScorer(), SoftNeighborhoodDensityScorer(),
+                DeepEmbeddedValidationScorer(), CircularValidationScorer()]
+
+
+@pytest.mark.parametrize("scorer", UNSUPERVISED, ids=lambda s: type(s).__name__)
+def test_grid_search_gives_the_same_scores_with_routing_off_and_on(scorer):
+    X, y, sd = make_domain_shift(n_samples=60, random_state=0)
+    grid = {"coral__reg": [0.1, 10.0]}
+
+    def search():
+        return GridSearchCV(make_da_pipeline(CORAL(), LogisticRegression()), grid, scoring=scorer,
+                            cv=DomainShuffleSplit(n_splits=2, test_size=0.3, random_state=0))
+
+    off = search().fit(X, y, groups=sd, sample_domain=sd)
+    with config_context(enable_metadata_routing=True):
+        on = search().fit(X, y, sample_domain=sd)
+    assert np.isfinite(off.cv_results_["mean_test_score"]).all()
+    np.testing.assert_allclose(on.cv_results_["mean_test_score"], off.cv_results_["mean_test_score"])
+
+
+def test_supervised_scorer_gets_target_labels_through_routing():
+    X, y, sd = make_domain_shift(n_samples=60, mask_target=False, random_state=0)
+    y_fit = mask_target_labels(y, sd)
+    cv = DomainShuffleSplit(n_splits=2, test_size=0.3, random_state=0)
+    with config_context(enable_metadata_routing=True):
+        search = GridSearchCV(make_da_pipeline(CORAL(), LogisticRegression()), {"coral__reg": [0.1, 10.0]},
+                              scoring=SupervisedScorer(), cv=cv)
+        search.fit(X, y_fit, sample_domain=sd, target_labels=y)
+    # fold 0, first grid point, by hand
+    train, test = next(cv.split(X, y_fit, sample_domain=sd))
+    fitted = make_da_pipeline(CORAL(reg=0.1), LogisticRegression()).fit(
+        X[train], y_fit[train], sample_domain=sd[train])
+    tgt = test[sd[test] < 0]
+    assert search.cv_results_["split0_test_score"][0] == pytest.approx(np.mean(fitted.predict(X[tgt]) == y[tgt]))
+
+
+def test_routing_on_hands_the_fold_sample_domain_to_the_scorer():
+    seen = []
+
+    class Spy(PredictionEntropyScorer):
+        def __call__(self, estimator, X, y=None, sample_domain=None, **metadata):
+            seen.append(sample_domain)
+            return super().__call__(estimator, X, y, sample_domain, **metadata)
+
+    X, y, sd = make_domain_shift(n_samples=60, random_state=0)
+    sd = sd * 3  # ids 3 / -3, which inference from the mask would never give
+    cv = DomainShuffleSplit(n_splits=2, test_size=0.3, random_state=0)
+    with config_context(enable_metadata_routing=True):
+        GridSearchCV(make_da_pipeline(CORAL(), LogisticRegression()), {"coral__reg": [1.0]},
+                     scoring=Spy(), cv=cv).fit(X, y, sample_domain=sd)
+    assert len(seen) == 2 and all(set(s) == {3, -3} for s in seen)
+    GridSearchCV(make_da_pipeline(CORAL(), LogisticRegression()), {"coral__reg": [1.0]},
+                 scoring=Spy(), cv=cv).fit(X, y, groups=sd, sample_domain=sd)
+    assert seen[2] is None  # routing off: the scorer infers domains from the mask
+
+
+def test_set_params_and_unknown_parameter():
+    scorer = SoftNeighborhoodDensityScorer().set_params(temperature=0.1)
+    assert repr(scorer) == "SoftNeighborhoodDensityScorer(temperature=0.1)"
+    with pytest.raises(ValueError, match="Invalid parameter"):
+        scorer.set_params(tau=1)

@@ -1,0 +1,144 @@
+"""DomainShuffleSplit and LeaveOneDomainOut: fold contents, domain sources, GridSearchCV."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn import config_context
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, cross_validate
+
+from sktransfer import make_da_pipeline, stack_domains
+from sktransfer.alignment import CORAL
+from sktransfer.datasets import make_domain_shift
+from sktransfer.model_selection import DomainShuffleSplit, LeaveOneDomainOut
+
+
+def _data(n=40):
+    X, y, sd = make_domain_shift(n_samples=n, random_state=0)
+    return X, y, sd
+
+
+def test_every_domain_is_split_on_its_own_with_the_same_share():
+    sd = np.array([1] * 20 + [2] * 10 + [-1] * 30)
+    X = np.zeros((60, 1))
+    cv = DomainShuffleSplit(n_splits=3, test_size=0.2, random_state=0)
+    for train, test in cv.split(X, sample_domain=sd):
+        assert np.intersect1d(train, test).size == 0
+        assert len(np.union1d(train, test)) == 60
+        for d, n in [(1, 20), (2, 10), (-1, 30)]:
+            assert (sd[test] == d).sum() == int(np.ceil(0.2 * n))
+            assert (sd[train] == d).sum() == n - int(np.ceil(0.2 * n))
+
+
+def test_train_size_leaves_rows_out_and_int_sizes_count_rows():
+    sd = np.array([1] * 10 + [-1] * 10)
+    train, test = next(DomainShuffleSplit(1, test_size=2, train_size=0.5, random_state=0)
+                       .split(np.zeros((20, 1)), sample_domain=sd))
+    assert (sd[test] == 1).sum() == 2 and (sd[train] == 1).sum() == 5
+
+
+def test_domains_from_sample_domain_groups_or_the_label_mask_agree():
+    X, y, sd = _data()
+    cv = DomainShuffleSplit(n_splits=2, random_state=1)
+    a = [t.tolist() for _, t in cv.split(X, y, sample_domain=sd)]
+    b = [t.tolist() for _, t in cv.split(X, y, groups=sd)]
+    c = [t.tolist() for _, t in cv.split(X, y)]  # y masks the target rows
+    assert a == b
+    # inferred ids are 1 / -2 instead of 1 / -1: same blocks, same order of blocks
+    assert a == c
+
+
+def test_same_random_state_same_folds_and_n_splits():
+    X, y, sd = _data()
+    cv = DomainShuffleSplit(n_splits=4, random_state=3)
+    assert cv.get_n_splits() == 4
+    first = [t.tolist() for _, t in cv.split(X, y)]
+    assert first == [t.tolist() for _, t in cv.split(X, y)]
+    assert len(first) == 4 and first[0] != first[1]
+
+
+def test_a_domain_too_small_to_split_is_refused():
+    sd = np.array([1] * 10 + [-1])
+    with pytest.raises(ValueError, match="every domain needs at least one row on each side"):
+        next(DomainShuffleSplit(test_size=0.2).split(np.zeros((11, 1)), sample_domain=sd))
+
+
+def test_no_domain_information_is_an_error():
+    with pytest.raises(ValueError, match="cannot tell source rows from target rows"):
+        next(DomainShuffleSplit().split(np.zeros((10, 1))))
+
+
+def _grid(cv):
+    return GridSearchCV(make_da_pipeline(CORAL(), LogisticRegression()),
+                        {"coral__reg": [0.1, 10.0]}, cv=cv)
+
+
+def test_grid_search_routing_off_takes_domains_from_groups():
+    X, y, sd = _data()
+    search = _grid(DomainShuffleSplit(n_splits=2, random_state=0)).fit(X, y, groups=sd, sample_domain=sd)
+    assert search.cv_results_["split0_test_score"].shape == (2,)
+
+
+def test_grid_search_with_routing_on_routes_sample_domain_to_the_splitter():
+    X, y, sd = _data()
+    off = _grid(DomainShuffleSplit(n_splits=2, random_state=0)).fit(X, y, groups=sd, sample_domain=sd)
+    with config_context(enable_metadata_routing=True):
+        on = _grid(DomainShuffleSplit(n_splits=2, random_state=0)).fit(X, y, sample_domain=sd)
+    np.testing.assert_allclose(on.cv_results_["mean_test_score"], off.cv_results_["mean_test_score"])
+
+
+def _three_domains():
+    rng = np.random.default_rng(0)
+    doms = []
+    for shift in (0.0, 1.0, 2.0):
+        Xd = rng.normal(size=(30, 3)) + shift
+        doms.append((Xd, (Xd[:, 0] - shift > 0).astype(int)))
+    return doms
+
+
+def test_leave_one_domain_out_trains_on_the_unlabelled_copy_and_validates_on_the_labelled_one():
+    doms = _three_domains()
+    X, y, sd = stack_domains(source=doms, target=[Xd for Xd, _ in doms])
+    cv = LeaveOneDomainOut()
+    assert cv.get_n_splits(X, y, sample_domain=sd) == 3
+    for k, (train, test) in zip([1, 2, 3], cv.split(X, y, sample_domain=sd)):
+        assert set(sd[test]) == {k}
+        assert set(sd[train]) == {1, 2, 3, -k} - {k}
+        assert (y[train][sd[train] == -k] == -1).all()  # the held-out labels never reach fit
+
+
+def test_leave_one_domain_out_scores_target_accuracy_with_routing_off_and_on():
+    doms = _three_domains()
+    X, y, sd = stack_domains(source=doms, target=[Xd for Xd, _ in doms])
+    pipe = make_da_pipeline(CORAL(), LogisticRegression())
+    off = cross_validate(pipe, X, y, groups=sd, cv=LeaveOneDomainOut(), params={"sample_domain": sd})
+    # the same by hand: fit on the other labelled domains + the unlabelled copy, score the labelled copy
+    by_hand = []
+    for train, test in LeaveOneDomainOut().split(X, y, sample_domain=sd):
+        fitted = make_da_pipeline(CORAL(), LogisticRegression()).fit(X[train], y[train], sample_domain=sd[train])
+        by_hand.append(np.mean(fitted.predict(X[test]) == y[test]))
+    np.testing.assert_allclose(off["test_score"], by_hand)
+    with config_context(enable_metadata_routing=True):
+        on = cross_validate(pipe, X, y, cv=LeaveOneDomainOut(), params={"sample_domain": sd})
+    np.testing.assert_allclose(on["test_score"], by_hand)
+
+
+def test_leave_one_domain_out_needs_both_copies_and_max_n_splits_limits():
+    doms = _three_domains()
+    X, y, sd = stack_domains(source=doms, target=[Xd for Xd, _ in doms])
+    assert len(list(LeaveOneDomainOut(max_n_splits=2).split(X, y, sample_domain=sd))) == 2
+    labelled_only, y_l, sd_l = stack_domains(source=doms[:2], target=doms[2][0])
+    with pytest.raises(ValueError, match="each also given unlabelled as a target"):
+        next(LeaveOneDomainOut().split(labelled_only, y_l, sample_domain=sd_l))
+    with pytest.raises(ValueError, match="max_n_splits"):
+        next(LeaveOneDomainOut(max_n_splits=0).split(X, y, sample_domain=sd))
+    assert repr(LeaveOneDomainOut(2)) == "LeaveOneDomainOut(max_n_splits=2)"
+
+
+def test_leave_one_domain_out_accepts_lists_of_items():
+    X = ["a", "b", "c", "d", "a", "b", "c", "d"]
+    y = np.array([0, 1, 0, 1, -1, -1, -1, -1])
+    sd = np.array([1, 1, 2, 2, -1, -1, -2, -2])
+    splits = list(LeaveOneDomainOut().split(X, y, sample_domain=sd))
+    assert [test.tolist() for _, test in splits] == [[0, 1], [2, 3]]
