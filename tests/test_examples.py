@@ -8,13 +8,18 @@ from pathlib import Path
 
 import pytest
 
+from ._tables import markdown_tables, percent
+
 # The classical examples, run as they are. Helpers (``_*.py``) are modules, and the
 # deep examples take minutes in full mode: tests/test_deep_examples.py and
 # tests/test_finetune_examples.py run those in their --quick mode.
 _DEEP = {"image_transfer.py", "text_transfer.py", "layer_search.py", "finetune_images.py", "finetune_text.py"}
+# Examples that read the shared benchmark data in full mode run here in --quick mode.
+_QUICK = {"model_selection.py"}
+EXAMPLE_DIR = Path(__file__).resolve().parents[1] / "examples"
 EXAMPLES = sorted(
-    p for p in (Path(__file__).resolve().parents[1] / "examples").glob("*.py")
-    if not p.name.startswith("_") and p.name not in _DEEP
+    p for p in EXAMPLE_DIR.glob("*.py")
+    if not p.name.startswith("_") and p.name not in _DEEP | _QUICK
 )
 
 
@@ -46,3 +51,18 @@ def test_example_runs(script):
         }
         baseline = r2.pop("none (source rows as they are)")
         assert len(r2) == 7 and all(v > baseline + 0.05 for v in r2.values()), r2
+
+
+def test_model_selection_example_quick(tmp_path):
+    png = tmp_path / "shift.png"
+    proc = subprocess.run([sys.executable, str(EXAMPLE_DIR / "model_selection.py"), "--quick", "--png", str(png)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert png.stat().st_size > 10_000
+    rows = {r[0]: r for r in markdown_tables(proc.stdout)[-1][1:]}
+    oracle = percent(rows["oracle (uses the target labels)"][2])
+    assert len(rows) == 8
+    for label, cells in rows.items():
+        # every pick is a real grid point: at most the oracle, and its gap column agrees
+        assert percent(cells[2]) <= oracle
+        assert float(cells[3]) == pytest.approx(oracle - percent(cells[2]), abs=0.11)

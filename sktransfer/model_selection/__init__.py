@@ -5,7 +5,9 @@ Splitters that keep every domain in every fold (:class:`DomainShuffleSplit`,
 that need no target labels (:class:`ImportanceWeightedScorer`,
 :class:`PredictionEntropyScorer`, :class:`DeepEmbeddedValidationScorer`,
 :class:`SoftNeighborhoodDensityScorer`, :class:`CircularValidationScorer`) or
-use the few there are (:class:`SupervisedScorer`).
+use the few there are (:class:`SupervisedScorer`), and
+:class:`TransferabilityScorer`, which ranks pretrained features for a labelled
+target task without training a head.
 """
 
 from ._scorers import (
@@ -15,6 +17,7 @@ from ._scorers import (
     SupervisedScorer,
 )
 from ._split import DomainShuffleSplit, LeaveOneDomainOut
+from ._transferability_scorer import TransferabilityScorer
 from ._validation_scorers import CircularValidationScorer, DeepEmbeddedValidationScorer
 
 __all__ = [
@@ -26,4 +29,5 @@ __all__ = [
     "PredictionEntropyScorer",
     "SoftNeighborhoodDensityScorer",
     "SupervisedScorer",
+    "TransferabilityScorer",
 ]

@@ -14,7 +14,7 @@ from sklearn.utils.metadata_routing import MetadataRequest
 from ..base import accepts_sample_domain
 from ..domain import Domains, _take, check_domains
 
-__all__ = ["DomainScorer", "call_with_domains", "fold_rows"]
+__all__ = ["DomainScorer", "call_with_domains", "default_weighter", "fold_rows"]
 
 
 def call_with_domains(estimator: Any, method: str, X: Any, sample_domain: np.ndarray) -> np.ndarray:
@@ -172,6 +172,17 @@ class DomainScorer:
 def default_metric(estimator: Any):
     """Accuracy for classifiers, R^2 for regressors."""
     return r2_score if is_regressor(estimator) else accuracy_score
+
+
+def default_weighter(cv=None):
+    """The scorers' default density-ratio estimator: a standardised logistic regression."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from ..reweighting import DiscriminativeWeighter
+
+    return DiscriminativeWeighter(make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)), cv=cv)
 
 
 def target_proba(estimator: Any, X: Any, domains: Domains) -> np.ndarray:

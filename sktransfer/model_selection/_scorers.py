@@ -8,8 +8,14 @@ import numpy as np
 from sklearn.base import clone
 
 from ..domain import unlabelled_mask
-from ..reweighting import DiscriminativeWeighter
-from ._scorer_base import DomainScorer, call_with_domains, default_metric, fold_rows, target_proba
+from ._scorer_base import (
+    DomainScorer,
+    call_with_domains,
+    default_metric,
+    default_weighter,
+    fold_rows,
+    target_proba,
+)
 
 __all__ = [
     "ImportanceWeightedScorer",
@@ -109,8 +115,8 @@ class ImportanceWeightedScorer(DomainScorer):
     Parameters
     ----------
     weighter : weighter or None, default=None
-        Any :mod:`sktransfer.reweighting` weighter; None is
-        ``DiscriminativeWeighter()`` (logistic regression).
+        Any :mod:`sktransfer.reweighting` weighter; None is a
+        ``DiscriminativeWeighter`` on a standardised logistic regression.
     metric : callable or None, default=None
         ``metric(y_true, y_pred, sample_weight=...)``, higher is better;
         None is accuracy for classifiers and R^2 for regressors.
@@ -151,7 +157,7 @@ class ImportanceWeightedScorer(DomainScorer):
         self.metric = metric
 
     def _score(self, estimator, X, y, domains):
-        weighter = DiscriminativeWeighter() if self.weighter is None else clone(self.weighter)
+        weighter = default_weighter() if self.weighter is None else clone(self.weighter)
         weighter.fit(X, y, sample_domain=domains.sample_domain)
         rows = np.flatnonzero(domains.source & domains.labelled)
         weights = np.asarray(weighter.weights_)[rows]

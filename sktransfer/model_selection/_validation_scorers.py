@@ -9,8 +9,7 @@ from sklearn.base import clone, is_regressor
 
 from ..base import accepts_sample_domain
 from ..domain import Domains
-from ..reweighting import DiscriminativeWeighter
-from ._scorer_base import DomainScorer, call_with_domains, default_metric, fold_rows
+from ._scorer_base import DomainScorer, call_with_domains, default_metric, default_weighter, fold_rows
 
 __all__ = ["CircularValidationScorer", "DeepEmbeddedValidationScorer"]
 
@@ -57,9 +56,10 @@ class DeepEmbeddedValidationScorer(DomainScorer):
     Parameters
     ----------
     weighter : weighter or None, default=None
-        Estimates the density ratio on the representation; None is
-        ``DiscriminativeWeighter(cv=5)`` (logistic regression, out-of-fold
-        probabilities as in the paper's held-out discriminator).
+        Estimates the density ratio on the representation; None is a
+        ``DiscriminativeWeighter`` on a standardised logistic regression
+        with ``cv=5`` (out-of-fold probabilities, standing in for the
+        paper's held-out discriminator).
 
     Attributes
     ----------
@@ -97,7 +97,7 @@ class DeepEmbeddedValidationScorer(DomainScorer):
     def _score(self, estimator, X, y, domains):
         sd = domains.sample_domain
         features = _representation(estimator, X, sd)
-        weighter = DiscriminativeWeighter(cv=5) if self.weighter is None else clone(self.weighter)
+        weighter = default_weighter(cv=5) if self.weighter is None else clone(self.weighter)
         weighter.fit(features, y, sample_domain=sd)
         rows = np.flatnonzero(domains.source & domains.labelled)
         w = np.asarray(weighter.weights_, dtype=float)[rows]

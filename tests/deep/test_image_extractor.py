@@ -333,3 +333,23 @@ def test_fit_probes_a_layer_width_once_per_backbone(tiny, backbone_of, x160, mon
     assert probes == [] and again.n_features_out_ == ext.n_features_out_
     tiny("timm:test_resnet", layer=1, pooling="avgmax").fit(x160)
     assert probes == [1]
+
+
+def test_transferability_scorer_ranks_backbones_and_layers_without_a_head():
+    """The issue's use: GridSearchCV over an extractor alone, scored by LogME on the held-out fold."""
+    from sktransfer.metrics import logme_score
+    from sktransfer.model_selection import TransferabilityScorer
+
+    X, y = _two_classes(8, seed=2)
+    grid = {"backbone": [_small_net(4, seed=0), _small_net(6, seed=1)], "layer": [-1, "1"]}
+    cv = KFold(2, shuffle=True, random_state=0)
+    search = GridSearchCV(ImageFeatureExtractor(num_workers=0), grid, cv=cv,
+                          scoring=TransferabilityScorer("logme")).fit(X, y)
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+    # each candidate's score is LogME of its features on the validation fold, by hand
+    train, test = next(cv.split(X))
+    params = search.cv_results_["params"][0]
+    fitted = ImageFeatureExtractor(num_workers=0, **params).fit(X[train], y[train])
+    by_hand = logme_score(fitted.transform(X[test]), y[test])
+    assert search.cv_results_["split0_test_score"][0] == pytest.approx(by_hand, rel=1e-6)
+    assert search.best_estimator_.n_features_out_ in (4, 6, 8, 12)
