@@ -46,7 +46,7 @@ def _tasks(data_home: str):
 
 
 # --------------------------------------------------------------------------- weights (child)
-def _weighter(impl: str, method: str, Xs: np.ndarray, Xt: np.ndarray):
+def _weighter(impl: str, method: str, Xs: np.ndarray, Xt: np.ndarray, seed: int = 0):
     """A weight function ``() -> weights of the source rows`` for one library."""
     X = np.vstack([Xs, Xt])
     sd = np.r_[np.ones(len(Xs), int), -np.ones(len(Xt), int)]
@@ -54,10 +54,10 @@ def _weighter(impl: str, method: str, Xs: np.ndarray, Xt: np.ndarray):
         from sktransfer import reweighting as rw
 
         est = {
-            "KMM": lambda: rw.KMM(random_state=0),
-            "KLIEP": lambda: rw.KLIEP(random_state=0),
-            "ULSIF": lambda: rw.ULSIF(random_state=0),
-            "RULSIF": lambda: rw.RULSIF(random_state=0),
+            "KMM": lambda: rw.KMM(random_state=seed),
+            "KLIEP": lambda: rw.KLIEP(random_state=seed),
+            "ULSIF": lambda: rw.ULSIF(random_state=seed),
+            "RULSIF": lambda: rw.RULSIF(random_state=seed),
             "Discriminative": lambda: rw.DiscriminativeWeighter(),
             "KDE": lambda: rw.KDEWeighter(),
             "NearestNeighbor": lambda: rw.NearestNeighborWeighter(),
@@ -73,7 +73,7 @@ def _weighter(impl: str, method: str, Xs: np.ndarray, Xt: np.ndarray):
 
         factory = {
             "KMM": lambda: skada.KMMReweightAdapter(gamma=gamma),
-            "KLIEP": lambda: skada.KLIEPReweightAdapter(gamma=grid, random_state=0),
+            "KLIEP": lambda: skada.KLIEPReweightAdapter(gamma=grid, random_state=seed),
             "Discriminative": lambda: skada.DiscriminatorReweightAdapter(),
             "KDE": lambda: skada.DensityReweightAdapter(),
             "NearestNeighbor": lambda: skada.NearestNeighborReweightAdapter(),
@@ -84,7 +84,7 @@ def _weighter(impl: str, method: str, Xs: np.ndarray, Xt: np.ndarray):
         return lambda: est.fit(X, None, sample_domain=sd2).compute_weights(X, sample_domain=sd2)[: len(Xs)]
     import adapt.instance_based as ib
 
-    common = {"Xt": Xt, "verbose": 0, "random_state": 0}
+    common = {"Xt": Xt, "verbose": 0, "random_state": seed}
     factory = {
         "KMM": lambda: ib.KMM(gamma=gamma, **common),
         "KLIEP": lambda: ib.KLIEP(gamma=grid, **common),

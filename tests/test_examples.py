@@ -62,7 +62,7 @@ def test_model_selection_example_quick(tmp_path):
     rows = {r[0]: r for r in markdown_tables(proc.stdout)[-1][1:]}
     oracle = percent(rows["oracle (uses the target labels)"][2])
     assert len(rows) == 8
-    for label, cells in rows.items():
+    for cells in rows.values():
         # every pick is a real grid point: at most the oracle, and its gap column agrees
         assert percent(cells[2]) <= oracle
         assert float(cells[3]) == pytest.approx(oracle - percent(cells[2]), abs=0.11)

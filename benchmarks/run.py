@@ -1,0 +1,264 @@
+"""The benchmark suite: every unsupervised method on every local dataset, beside the papers and peers.
+
+One entry point writes ``BENCHMARKS.md`` at the repository root (and
+``benchmarks/results/suite.{json,png}``)::
+
+    python -m benchmarks.run --data-home ../shared/data            # full (about 30 min on 2 cores)
+    python -m benchmarks.run --data-home ../shared/data --quick    # 1 task per dataset, 1 seed (< 10 min)
+    python -m benchmarks.run --data-home DIR --datasets mnist_usps coil20 --methods CORAL KMM
+
+Protocol (fixed, per dataset in ``benchmarks/_suite_datasets.py``): the full
+protocol of the tables reproduced (all source rows labelled, all target rows
+unlabelled, accuracy on every target row). Feature alignment (CORAL, SA,
+TCA) is followed by 1-NN, the classifier of the published columns, and by
+a linear SVM whose C is chosen by 2-fold CV on the source rows; each weighter
+feeds its weights to that same SVM, refitted at the chosen C. The settings
+are those of ``benchmarks/alignment.py`` (CORAL lambda = 1, SA d = 100, TCA
+linear with 30 components and mu = 1) and ``benchmarks/reweighting.py`` (each
+weighter's defaults; peers given the same bandwidth). Methods with random
+centres (KMM past 4,000 rows, KLIEP, uLSIF, RuLSIF) are repeated over
+``--seeds`` seeds and averaged. skada runs in the same process after ours
+(importing it switches scikit-learn's metadata routing on), on the same data,
+with the same classifiers; ADAPT only when importable in this interpreter.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "benchmarks" / "results"
+ALIGNERS = ("CORAL", "SA", "TCA")
+WEIGHTERS = ("KMM", "KLIEP", "ULSIF", "RULSIF", "Discriminative", "KDE", "NearestNeighbor")
+RANDOM = {"KLIEP", "ULSIF", "RULSIF"}
+
+
+def _timed(fn, *args, **kwargs):
+    start = time.perf_counter()
+    out = fn(*args, **kwargs)
+    return out, time.perf_counter() - start
+
+
+def run_task(Xs, ys, Xt, yt, impl: str, methods, seeds: int) -> dict:
+    """Accuracy (%) and fit time of each method of one library on one task."""
+    from benchmarks._reweighting_office import _SourceSVM, _weighter
+    from benchmarks.alignment import _classify, _ours, _skada
+    from sktransfer import stack_domains
+
+    X, y, sd = stack_domains(source=(Xs, ys), target=Xt)
+    out: dict = {}
+    if impl == "ours":
+        out["NA"] = {**_classify(Xs, ys, Xt, yt), "fit_s": 0.0}
+    for name in [m for m in methods if m in ALIGNERS]:
+        adapter = (_ours if impl == "ours" else _skada)(name)
+        sd_impl = sd if impl == "ours" else np.where(sd > 0, 1, -2)
+        Z, fit_s = _timed(adapter.fit_transform, X, y, sample_domain=sd_impl)
+        out[name] = {**_classify(Z[: len(Xs)], ys, Z[len(Xs):], yt), "fit_s": fit_s}
+    svm = None
+    for name in [m for m in methods if m in WEIGHTERS]:
+        runs = []
+        for seed in range(seeds if name in RANDOM else 1):
+            fit = _weighter(impl, name, Xs, Xt, seed=seed)
+            if fit is None:
+                break
+            try:
+                w, fit_s = _timed(fit)
+            except Exception as exc:  # a method failing on a task is a result, not a crash
+                out[name] = {"error": f"{type(exc).__name__}: {exc}"[:200]}
+                break
+            svm = svm or _SourceSVM(Xs, ys, Xt, yt)
+            runs.append({"svm": svm.accuracy(w), "fit_s": fit_s})
+        if runs:
+            out[name] = {k: float(np.mean([r[k] for r in runs])) for k in ("svm", "fit_s")}
+    return out
+
+
+def run(data_home: str, dataset_names, methods, quick: bool, seeds: int, impls) -> dict:
+    """Every library, dataset and task; ours first, then the peers (skada flips routing on)."""
+    from benchmarks._suite_datasets import DATASETS
+
+    results: dict = {impl: {} for impl in impls}
+    for impl in impls:
+        if impl == "skada":
+            import skada  # noqa: F401  (after our runs: it switches metadata routing on)
+        for key in dataset_names:
+            ds = DATASETS[key]
+            tasks = ds.tasks[: ds.quick_tasks] if quick else ds.tasks
+            for s, t in tasks:
+                Xs, ys, Xt, yt = ds.load(data_home, s, t)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    row, secs = _timed(run_task, Xs, ys, Xt, yt, impl, methods, seeds)
+                results[impl].setdefault(key, {})[ds.task_name(s, t)] = row
+                print(f"{impl} {key} {ds.task_name(s, t)}: {secs:.0f} s", file=sys.stderr, flush=True)
+    return results
+
+
+# --------------------------------------------------------------------------- report
+def _rows(methods) -> list[tuple[str, str, str]]:
+    """(row label, method key, classifier key) in table order."""
+    rows = [("NA (1-NN)", "NA", "1nn"), ("NA (SVM)", "NA", "svm")]
+    for m in ALIGNERS:
+        if m in methods:
+            rows += [(f"{m} (1-NN)", m, "1nn"), (f"{m} (SVM)", m, "svm")]
+    rows += [(f"{m} (SVM)", m, "svm") for m in WEIGHTERS if m in methods]
+    return rows
+
+
+def _mean(per_task: dict, tasks, method: str, clf: str) -> float:
+    vals = [per_task.get(t, {}).get(method, {}).get(clf) for t in tasks]
+    return float(np.mean(vals)) if vals and all(v is not None for v in vals) else float("nan")
+
+
+def _published_mean(ds, label: str, tasks) -> float:
+    col = ds.published.get(label)
+    if col is None or not all(t in col for t in tasks):
+        return float("nan")
+    return float(np.mean([col[t] for t in tasks]))
+
+
+def _fmt(v: float, digits: int = 1) -> str:
+    return "-" if v != v else f"{v:.{digits}f}"
+
+
+def dataset_table(key: str, results: dict, methods) -> tuple[str, dict]:
+    """Markdown table of one dataset and the numbers behind it."""
+    from benchmarks._suite_datasets import DATASETS
+
+    ds = DATASETS[key]
+    ours = results["ours"].get(key, {})
+    tasks = list(ours)
+    peers = [impl for impl in results if impl != "ours" and key in results[impl]]
+    columns = ["method", "ours", "published", *peers, "ours fit (s)"]
+    for p in peers:
+        columns += [f"{p} fit (s)", f"ours / {p} time"]
+    lines = ["| " + " | ".join(columns) + " |", "|---|" + "---:|" * (len(columns) - 1)]
+    numbers: dict = {}
+    for label, method, clf in _rows(methods):
+        acc = _mean(ours, tasks, method, clf)
+        pub = _published_mean(ds, label, tasks)
+        peer_acc = [_mean(results[p][key], tasks, method, clf) for p in peers]
+        fit = sum(ours.get(t, {}).get(method, {}).get("fit_s", 0.0) for t in tasks)
+        cells = [_fmt(acc), _fmt(pub)] + [_fmt(a) for a in peer_acc] + [_fmt(fit, 2)]
+        for p in peers:
+            theirs = [results[p][key].get(t, {}).get(method, {}).get("fit_s") for t in tasks]
+            ok = method != "NA" and all(v is not None for v in theirs)
+            cells += [_fmt(sum(theirs), 2) if ok else "-", _fmt(fit / sum(theirs), 2) if ok and sum(theirs) else "-"]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+        numbers[label] = {"ours": acc, "published": pub, **dict(zip(peers, peer_acc))}
+    return "\n".join(lines), numbers
+
+
+def honest_lines(numbers: dict, margin: float = 0.5) -> list[str]:
+    """Facts: where ours is below the published number or a peer by more than ``margin`` points."""
+    out = []
+    for label, row in numbers.items():
+        for other, value in row.items():
+            if other != "ours" and value == value and row["ours"] == row["ours"] and row["ours"] < value - margin:
+                out.append(f"{label}: {row['ours']:.1f} vs {value:.1f} ({other}).")
+    return out
+
+
+def plot(summary: dict, path: Path) -> None:
+    """One bar chart per dataset: mean target accuracy of each method, ours beside the others."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(len(summary), 1, figsize=(12, 3.2 * len(summary)), squeeze=False)
+    for ax, (key, numbers) in zip(axes[:, 0], summary.items()):
+        labels = list(numbers)
+        sources = sorted({s for row in numbers.values() for s in row})
+        sources = ["ours"] + [s for s in sources if s != "ours"]
+        width = 0.8 / len(sources)
+        for i, src in enumerate(sources):
+            vals = [numbers[label].get(src, float("nan")) for label in labels]
+            ax.bar(np.arange(len(labels)) + i * width, vals, width, label=src)
+        ax.set_xticks(np.arange(len(labels)) + 0.4 - width / 2, labels, rotation=30, ha="right", fontsize=8)
+        ax.set_ylabel("target accuracy (%)")
+        ax.set_title(key)
+        ax.legend(fontsize=8, ncol=len(sources))
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+
+
+def render(results: dict, args, methods, elapsed: float) -> tuple[str, dict]:
+    """BENCHMARKS.md: the command, the machine, and one section per dataset."""
+    from benchmarks._suite_datasets import DATASETS
+    from benchmarks._suite_notes import NOTES
+
+    command = "python -m benchmarks.run " + " ".join(args.argv)
+    parts = [
+        "# Benchmarks", "",
+        "Produced by the suite; every number below comes from this command line:", "",
+        f"    {command}", "",
+        f"{datetime.date.today().isoformat()}, {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, {elapsed / 60:.0f} min. Accuracy is the mean target accuracy (%) over "
+        "the tasks; fit times are the adapter's or weighter's fit only, summed over the tasks. "
+        "The protocol is in `benchmarks/run.py` and `benchmarks/_suite_datasets.py`; ",
+        "a dash is a method the peer lacks or a number nobody published.", "",
+    ]
+    summary = {}
+    for key in results["ours"]:
+        ds = DATASETS[key]
+        table, numbers = dataset_table(key, results, methods)
+        summary[key] = numbers
+        tasks = list(results["ours"][key])
+        parts += [f"## {ds.name}", "",
+                  f"Tasks: {', '.join(tasks)}. Preprocessing: {ds.protocol}. "
+                  f"Published: {ds.published_source or 'none'}.", "", table, ""]
+        facts = honest_lines(numbers)
+        parts += ["Where we are below:", ""] + ([f"- {f}" for f in facts] or ["- nowhere by more than 0.5 points."])
+        if key in NOTES:
+            parts += ["", NOTES[key]]
+        parts.append("")
+    return "\n".join(parts), summary
+
+
+def main(argv=None) -> None:
+    """Run the suite and write BENCHMARKS.md, suite.json and suite.png."""
+    from benchmarks._suite_datasets import DATASETS
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-home", required=True, help="folder holding the dataset folders")
+    parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=list(DATASETS))
+    parser.add_argument("--methods", nargs="+", default=list(ALIGNERS + WEIGHTERS), choices=list(ALIGNERS + WEIGHTERS))
+    parser.add_argument("--seeds", type=int, default=3, help="repeats of the methods with random centres")
+    parser.add_argument("--quick", action="store_true", help="1 task per dataset and 1 seed")
+    parser.add_argument("--no-peers", action="store_true", help="skip skada and ADAPT")
+    parser.add_argument("--out", default=str(REPO / "BENCHMARKS.md"))
+    args = parser.parse_args(argv)
+    args.argv = list(argv if argv is not None else sys.argv[1:])
+    sys.path.insert(0, str(REPO))
+
+    impls = ["ours"]
+    if not args.no_peers:
+        import importlib.util
+
+        impls += [name for name in ("skada", "adapt") if importlib.util.find_spec(name) is not None]
+    seeds = 1 if args.quick else args.seeds
+    start = time.perf_counter()
+    results = run(args.data_home, args.datasets, args.methods, args.quick, seeds, impls)
+    text, summary = render(results, args, args.methods, time.perf_counter() - start)
+    out = Path(args.out)
+    out.write_text(text)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "suite.json").write_text(json.dumps({"command": args.argv, "results": results, "summary": summary},
+                                                   indent=1, default=float))
+    plot(summary, RESULTS / "suite.png")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,52 @@
+"""The benchmark suite's code paths on tiny synthetic tasks: every method runs, the report says where we lose."""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+import pytest
+
+from benchmarks import run as suite
+from benchmarks._suite_datasets import DATASETS, Dataset
+
+
+def _task(seed=0, n=60, d=6):
+    rng = np.random.RandomState(seed)
+    ys, yt = np.arange(n) % 3, np.arange(n) % 3
+    Xs = rng.normal(size=(n, d)) + ys[:, None]
+    Xt = 1.3 * (rng.normal(size=(n, d)) + yt[:, None]) + 0.5
+    return Xs, ys, Xt, yt
+
+
+def test_every_method_of_ours_runs_on_a_task_and_reports_accuracy_and_time():
+    row = suite.run_task(*_task(), "ours", suite.ALIGNERS + suite.WEIGHTERS, seeds=2)
+    assert set(row) == {"NA", *suite.ALIGNERS, *suite.WEIGHTERS}
+    for name, entry in row.items():
+        assert "error" not in entry, (name, entry)
+        for clf in ("1nn", "svm"):
+            if clf in entry:
+                assert 0.0 <= entry[clf] <= 100.0
+        assert entry["fit_s"] >= 0.0
+    assert row["CORAL"]["svm"] > 60.0  # easy task: the classifier works after adaptation
+
+
+def test_report_lists_where_ours_is_below_the_published_number_or_a_peer(monkeypatch):
+    fake = Dataset(name="fake", tasks=(("a", "b"),), load=None, protocol="none",
+                   published={"NA (1-NN)": {"a->b": 90.0}})
+    monkeypatch.setitem(DATASETS, "fake", fake)
+    results = {
+        "ours": {"fake": {"a->b": {"NA": {"1nn": 50.0, "svm": 70.0, "fit_s": 0.0},
+                                   "CORAL": {"1nn": 60.0, "svm": 80.0, "fit_s": 1.0}}}},
+        "skada": {"fake": {"a->b": {"CORAL": {"1nn": 65.0, "svm": 79.0, "fit_s": 2.0}}}},
+    }
+    args = argparse.Namespace(argv=["--data-home", "x"])
+    text, summary = suite.render(results, args, ["CORAL"], elapsed=60.0)
+    assert "python -m benchmarks.run --data-home x" in text
+    assert "- NA (1-NN): 50.0 vs 90.0 (published)." in text
+    assert "- CORAL (1-NN): 60.0 vs 65.0 (skada)." in text
+    assert "CORAL (SVM): 80.0" not in text  # ours wins there: not listed
+    table_row = next(line for line in text.splitlines() if line.startswith("| CORAL (1-NN)"))
+    assert table_row.split("|")[-2].strip() == "0.50"  # fit-time ratio ours / skada
+    assert summary["fake"]["CORAL (1-NN)"] == {"ours": 60.0, "published": pytest.approx(float("nan"), nan_ok=True),
+                                              "skada": 65.0}
