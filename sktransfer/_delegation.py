@@ -57,8 +57,8 @@ def delegate(owner: str, method: str, model: str) -> Callable:
     fitted and validates ``X``). ``model`` names the inner model in the docstring.
     """
     summary, returns = _TEXTS[method]
+    returns = returns.replace("\n", "\n    ")  # the docstring below is indented one level more
 
-    @available_if(_inner_has(method))
     def delegated(self: Any, X: ArrayLike, sample_domain: ArrayLike | int | None = None) -> np.ndarray:
         return getattr(self.estimator_, method)(self._validate_X(X))
 
@@ -77,4 +77,5 @@ def delegate(owner: str, method: str, model: str) -> Callable:
         -------
         {returns}
         """
-    return delegated
+    # Decorate last: available_if copies the name and docstring when applied.
+    return available_if(_inner_has(method))(delegated)

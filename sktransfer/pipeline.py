@@ -99,7 +99,7 @@ def _inference_method(method: str, verb: str, returns: str):
     """Build ``DAPipeline.<method>``: transform the rows through the steps, then
     call ``<method>`` of the final estimator (one body for predict & co.)."""
 
-    @available_if(_final_has(method))
+    returns = returns.replace("\n", "\n    ")  # the docstring below is indented one level more
     def inference(self, X: Any, sample_domain: ArrayLike | int | None = None, **params):
         return self._call_final(method, X, sample_domain, params)
 
@@ -120,7 +120,8 @@ def _inference_method(method: str, verb: str, returns: str):
         -------
         {returns}
         """
-    return inference
+    # Decorate last: available_if copies the name and docstring when applied.
+    return available_if(_final_has(method))(inference)
 
 
 class DAPipeline(Pipeline):

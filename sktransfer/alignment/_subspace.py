@@ -39,15 +39,15 @@ class SubspaceAlignment(ClassNamePrefixFeaturesOutMixin, BaseAdapter):
         Mean of the source rows.
     mean_target_ : ndarray of shape (n_features,)
         Mean of the target rows.
-    components_source_ : ndarray of shape (n_features, n_components_)
+    components_source_ : ndarray of shape (n_features, ``n_components_``)
         ``P_s``, orthonormal source principal axes.
-    components_target_ : ndarray of shape (n_features, n_components_)
+    components_target_ : ndarray of shape (n_features, ``n_components_``)
         ``P_t``, orthonormal target principal axes.
-    alignment_ : ndarray of shape (n_components_, n_components_)
+    alignment_ : ndarray of shape (``n_components_``, ``n_components_``)
         ``M = P_s^T P_t``.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Names of features seen during fit, when ``X`` has string column names.
 
     See Also

@@ -77,7 +77,7 @@ class TransferComponentAnalysis(ClassNamePrefixFeaturesOutMixin, BaseAdapter):
         The kernel coefficient used.
     approximation_ : {"exact", "nystroem", "primal"}
         How the problem was solved ("primal": linear kernel in input space).
-    eigenvalues_ : ndarray of shape (n_components_,)
+    eigenvalues_ : ndarray of shape (``n_components_``,)
         Generalised eigenvalues of the components, decreasing.
     X_fit_ : ndarray of shape (n_samples, n_features)
         Training rows (exact solution only), needed to embed new rows.
@@ -88,7 +88,7 @@ class TransferComponentAnalysis(ClassNamePrefixFeaturesOutMixin, BaseAdapter):
         features for "primal") to the components.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Names of features seen during fit, when ``X`` has string column names.
 
     See Also

@@ -82,7 +82,7 @@ class TrAdaBoostRegressor(RegressorMixin, _BaseTransferBoosting):
         ``beta = 1 / (1 + sqrt(2 ln n_source / N))``.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Names of features seen during fit, when ``X`` has string column names.
 
     See Also

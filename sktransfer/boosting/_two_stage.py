@@ -80,7 +80,7 @@ class TwoStageTrAdaBoostRegressor(RegressorMixin, _BaseTransferBoosting):
         masked target).
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Names of features seen during fit, when ``X`` has string column names.
 
     See Also

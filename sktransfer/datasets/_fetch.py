@@ -7,6 +7,9 @@ checks its sha256 and moves it into place atomically. Without network, or with
 ``download_if_missing=False``, the error says which file to put where and
 where to get it, so the data can be copied in by hand.
 
+:func:`fetch_archive` does the same for a ``.tar``/``.tar.gz`` archive, then
+extracts it once (refusing members that would land outside the folder).
+
 Tests replace the module-level ``_urlopen`` to serve local bytes; nothing here
 is called at import time.
 """
@@ -18,16 +21,18 @@ import http.client
 import os
 import re
 import shutil
+import tarfile
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 __all__ = [
     "DATA_HOME_ENV",
     "ChecksumError",
     "DataFileMissingError",
     "RemoteFile",
+    "fetch_archive",
     "fetch_file",
     "get_data_home",
     "sha256sum",
@@ -212,3 +217,69 @@ def fetch_file(remote, folder, *, download_if_missing=True, timeout=_TIMEOUT):
     _check(part, remote, downloaded=True)
     os.replace(part, path)
     return path
+
+
+def _check_member(member, archive):
+    name = member.name
+    parts = PurePosixPath(name.replace("\\", "/")).parts
+    if name.startswith(("/", "\\")) or re.match(r"[A-Za-z]:", name) or ".." in parts:
+        why = "an absolute path or one that leaves the folder"
+    elif not (member.isfile() or member.isdir()):
+        why = "a link or special file"
+    else:
+        return member
+    raise ValueError(f"Refusing to extract {str(archive)!r}: member {name!r} is {why}.")
+
+
+def _extract(archive, folder):
+    """Extract the tar ``archive`` into ``folder``, refusing unsafe members before writing any."""
+    with tarfile.open(archive, "r:*") as tar:
+        members = [_check_member(m, archive) for m in tar.getmembers()]
+        if hasattr(tarfile, "data_filter"):  # Python >= 3.10.12 / 3.11.4: a second line of defence
+            tar.extractall(folder, members=members, filter="data")
+        else:  # pragma: no cover
+            tar.extractall(folder, members=members)  # members checked above
+
+
+def fetch_archive(remote, folder, *, download_if_missing=True, keep_archive=False, timeout=_TIMEOUT):
+    """Download the tar archive ``remote`` into ``folder`` and extract it there, once.
+
+    Parameters
+    ----------
+    remote : RemoteFile
+        The archive (``.tar``, ``.tar.gz``, ``.tar.bz2`` or ``.tar.xz``).
+    folder : str or path-like
+        Where the archive is saved and extracted.
+    download_if_missing : bool, default=True
+        Download the archive when it is absent (and not yet extracted). If
+        False, raise instead; an archive saved there by hand is extracted.
+    keep_archive : bool, default=False
+        Keep the archive after extracting it. By default it is deleted.
+    timeout : float, default=60
+        Seconds to wait for the server.
+
+    Returns
+    -------
+    folder : Path
+        The folder, holding the extracted files and a marker file
+        ``<archive name>.extracted`` written once extraction succeeded (delete
+        it to extract again).
+
+    Raises
+    ------
+    DataFileMissingError, ChecksumError
+        As :func:`fetch_file`, for the archive.
+    ValueError
+        A member of the archive has an absolute path, leaves the folder
+        (``..``), or is a link or special file; nothing is extracted.
+    """
+    folder = Path(folder)
+    marker = folder / (remote.filename + ".extracted")
+    if marker.is_file():
+        return folder
+    archive = fetch_file(remote, folder, download_if_missing=download_if_missing, timeout=timeout)
+    _extract(archive, folder)
+    marker.write_text(f"{remote.url}\nsha256 {remote.sha256}\n")
+    if not keep_archive:
+        archive.unlink()
+    return folder

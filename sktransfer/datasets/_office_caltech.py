@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 import numpy as np
-from sklearn.utils import Bunch
 
-from ._fetch import RemoteFile, fetch_file, get_data_home
+from ._bunch import dataset_folder, domain_bunch, finish, parse_domains, resolve_domain
+from ._fetch import RemoteFile, fetch_file
 
 __all__ = ["fetch_office_caltech"]
 
@@ -130,15 +129,8 @@ Category Models to New Domains", ECCV 2010.
 
 
 def _domain_code(domain):
-    if not isinstance(domain, str):
-        raise TypeError(f"domain must be a string, got {type(domain).__name__}")
-    code = _ALIASES.get(domain.strip().lower())
-    if code is None:
-        raise ValueError(
-            f"Unknown Office-Caltech10 domain {domain!r}; expected one of "
-            "'A' (amazon), 'C' (caltech), 'D' (dslr), 'W' (webcam)."
-        )
-    return code
+    return resolve_domain(domain, _ALIASES, "Office-Caltech10",
+                          "'A' (amazon), 'C' (caltech), 'D' (dslr), 'W' (webcam)")
 
 
 def _spec(features):
@@ -179,9 +171,7 @@ def _remote(features, code):
 
 def _dataset_folder(data_home, features):
     """``<data_home>/<subdir>``, or ``data_home`` itself when it is that folder."""
-    home = Path(get_data_home(data_home))
-    subdir = _spec(features).subdir
-    return home if home.name == subdir else home / subdir
+    return dataset_folder(data_home, _spec(features).subdir)
 
 
 def _load_domain(folder, domain, features="surf", preprocess="zscore", *,
@@ -207,15 +197,8 @@ def _load_domain(folder, domain, features="surf", preprocess="zscore", *,
 
 def _domain_bunch(X, y, domain, features, as_frame):
     feature_names = [f"{features}_{i}" for i in range(X.shape[1])]
-    bunch = Bunch(data=X, target=y, feature_names=feature_names, target_names=np.array(TARGET_NAMES),
-                  domain=domain, frame=None, DESCR=DESCR)
-    if as_frame:
-        import pandas as pd
-
-        bunch.data = pd.DataFrame(X, columns=feature_names)
-        bunch.target = pd.Series(y, name="target")
-        bunch.frame = pd.concat([bunch.data, bunch.target], axis=1)
-    return bunch
+    return domain_bunch(X, y, domain=domain, feature_names=feature_names, target_names=TARGET_NAMES,
+                        descr=DESCR, as_frame=as_frame)
 
 
 def fetch_office_caltech(domains, *, features="surf", preprocess="zscore", data_home=None,
@@ -329,11 +312,7 @@ def fetch_office_caltech(domains, *, features="surf", preprocess="zscore", data_
     >>> X.shape, (y == -1).sum()  # doctest: +SKIP
     ((2081, 800), 958)
     """
-    pair = not isinstance(domains, str)
-    if pair and (not isinstance(domains, (tuple, list)) or len(domains) != 2):
-        raise ValueError(f"domains must be one domain or a (source, target) pair, got {domains!r}.")
-    names = list(domains) if pair else [domains]
-    codes = [_domain_code(d) for d in names]
+    pair, codes = parse_domains(domains, _domain_code)
     _check_preprocess(features, preprocess)
     for code in codes:
         _remote(features, code)  # fail on unavailable DeCAF domains before any IO
@@ -343,9 +322,4 @@ def fetch_office_caltech(domains, *, features="surf", preprocess="zscore", data_
         for code in codes
     ]
     bunches = [_domain_bunch(X, y, DOMAINS[c][1], features, as_frame) for (X, y), c in zip(loaded, codes)]
-    if return_X_y:
-        pairs = [(b.data, b.target) for b in bunches]
-        return tuple(pairs) if pair else pairs[0]
-    if not pair:
-        return bunches[0]
-    return Bunch(source=bunches[0], target=bunches[1], task=f"{codes[0]}->{codes[1]}", DESCR=DESCR)
+    return finish(bunches, pair=pair, return_X_y=return_X_y, task="->".join(codes), descr=DESCR)

@@ -130,7 +130,7 @@ class DeepFeatureExtractor(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        X_new : ndarray of shape (n_items, n_features_out_), dtype float32
+        X_new : ndarray of shape (n_items, ``n_features_out_``), dtype float32
             One row per item, in input order.
         """
         check_is_fitted(self)

@@ -138,7 +138,7 @@ _ATTRIBUTES_DOC = """
         Non-negative coefficients of the final model.
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Names of features seen during fit, when ``X`` has string column names."""
 
 
