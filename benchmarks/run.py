@@ -1,7 +1,7 @@
 """The benchmark suite: every unsupervised method on every local dataset, beside the papers and peers.
 
 One entry point writes ``BENCHMARKS.md`` at the repository root (and
-``benchmarks/results/suite.{json,png}``)::
+``benchmarks/results/suite.{json,png}``; with ``--out``, beside it)::
 
     python -m benchmarks.run --data-home ../shared/data            # full (about 30 min on 2 cores)
     python -m benchmarks.run --data-home ../shared/data --quick    # 1 task per dataset, 1 seed (< 10 min)
@@ -253,10 +253,12 @@ def main(argv=None) -> None:
     text, summary = render(results, args, args.methods, time.perf_counter() - start)
     out = Path(args.out)
     out.write_text(text)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "suite.json").write_text(json.dumps({"command": args.argv, "results": results, "summary": summary},
-                                                   indent=1, default=float))
-    plot(summary, RESULTS / "suite.png")
+    # The JSON and the chart sit in benchmarks/results/ for BENCHMARKS.md, else beside --out.
+    stem = RESULTS / "suite" if out.resolve() == (REPO / "BENCHMARKS.md").resolve() else out.with_suffix("")
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    stem.with_suffix(".json").write_text(json.dumps({"command": args.argv, "results": results, "summary": summary},
+                                                    indent=1, default=float))
+    plot(summary, stem.with_suffix(".png"))
     print(text)
 
 

@@ -61,8 +61,10 @@ class TransferComponentAnalysis(ClassNamePrefixFeaturesOutMixin, BaseAdapter):
         (``O(n^2)`` memory and time per Lanczos step). "nystroem" approximates it with
         ``n_landmarks`` landmark rows, in ``O(n * n_landmarks)`` memory. "auto"
         is exact up to 5,000 rows and Nyström beyond. With the linear kernel,
-        "auto" and "nystroem" solve the exact problem in the ``n_features``
-        dimensional input space instead, which is never larger than the kernel.
+        "nystroem" solves the exact problem in the ``n_features``
+        dimensional input space instead, and "auto" does so when there are
+        fewer features than rows (or more than 5,000 rows); otherwise it
+        uses the exact ``n x n`` kernel, the smaller problem.
     n_landmarks : int >= 1, default=1000
         Number of landmark rows of the Nyström approximation, drawn uniformly
         from the training rows.
@@ -167,9 +169,13 @@ class TransferComponentAnalysis(ClassNamePrefixFeaturesOutMixin, BaseAdapter):
             gamma=self.gamma_, degree=self.degree, coef0=self.coef0,
         )
 
-    def _resolve_approximation(self, n_samples: int) -> str:
-        if self.kernel == "linear" and self.approximation != "exact":
+    def _resolve_approximation(self, n_samples: int, n_features: int) -> str:
+        # The linear kernel's problem lives in the smaller of the two spaces:
+        # features (primal) or rows (the exact kernel), unless rows are too many.
+        if self.kernel == "linear" and self.approximation == "nystroem":
             return "primal"
+        if self.kernel == "linear" and self.approximation == "auto":
+            return "primal" if n_features <= n_samples or n_samples > MAX_EXACT_SAMPLES else "exact"
         if self.approximation == "auto":
             return "exact" if n_samples <= MAX_EXACT_SAMPLES else "nystroem"
         return self.approximation
@@ -185,7 +191,7 @@ class TransferComponentAnalysis(ClassNamePrefixFeaturesOutMixin, BaseAdapter):
         )
         # e: the MMD vector, 1/n_s on source rows and -1/n_t on target rows.
         e = np.where(domains.source, 1.0 / domains.source.sum(), -1.0 / domains.target.sum())
-        self.approximation_ = self._resolve_approximation(n)
+        self.approximation_ = self._resolve_approximation(n, X.shape[1])
         logger.info("TCA on %d rows: %s solution", n, self.approximation_)
         if self.approximation_ == "exact":
             self.X_fit_ = X.copy()

@@ -230,7 +230,10 @@ class DomainShiftReport:
                   loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, frameon=False)
 
     def _plot_weights(self, ax: Any) -> None:
-        ax.hist(self.weights, bins=40, color="tab:green", alpha=0.8, log=True)
+        w = np.asarray(self.weights, dtype=float)
+        # Near-constant weights would make a histogram one invisible sliver wide.
+        span = (0.0, max(2.0, float(w.max()))) if np.ptp(w) < 1e-3 * max(float(w.mean()), 1e-12) else None
+        ax.hist(w, bins=40, range=span, color="tab:green", alpha=0.8, log=True)
         ax.axvline(1.0, color="black", linestyle="--", linewidth=1, label="weight 1")
         ax.set_xlabel("importance weight of a source row")
         ax.set_ylabel("source rows (log scale)")

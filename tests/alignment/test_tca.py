@@ -145,3 +145,15 @@ def test_lanczos_path_equals_the_dense_path(monkeypatch):
     lanczos = TransferComponentAnalysis(**common).fit(X, sample_domain=sd)
     np.testing.assert_allclose(lanczos.eigenvalues_, dense.eigenvalues_, rtol=1e-8)
     np.testing.assert_allclose(lanczos.transform(X), dense.transform(X), rtol=1e-6, atol=1e-8)
+
+
+def test_auto_linear_solves_the_smaller_problem():
+    """Fewer rows than features: the n x n kernel (dual) is the smaller problem and gives the same map."""
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 100))
+    sd = np.r_[np.ones(20, int), -np.ones(20, int)]
+    auto = TransferComponentAnalysis(kernel="linear", n_components=3).fit(X, sample_domain=sd)
+    primal = TransferComponentAnalysis(kernel="linear", n_components=3, approximation="nystroem").fit(
+        X, sample_domain=sd)
+    assert auto.approximation_ == "exact" and primal.approximation_ == "primal"
+    np.testing.assert_allclose(np.abs(auto.transform(X)), np.abs(primal.transform(X)), rtol=1e-5, atol=1e-7)
