@@ -10,6 +10,7 @@ from sklearn.base import clone
 from ..domain import unlabelled_mask
 from ._scorer_base import (
     DomainScorer,
+    as_target,
     call_with_domains,
     default_metric,
     default_weighter,
@@ -109,8 +110,10 @@ class ImportanceWeightedScorer(DomainScorer):
     space), and the estimator's metric on the labelled source rows is
     computed with those weights: an estimate of the target metric under
     covariate shift (Sugiyama et al. 2007, importance-weighted
-    cross-validation). Source rows are predicted as source rows, so an
-    adapter in the pipeline maps them as it did in training.
+    cross-validation). The identity behind it holds for the model that is
+    deployed on target rows, so the source rows are predicted as target rows
+    (through the target-side map of an adapter such as CORAL or subspace
+    alignment), not as the source rows they were in training.
 
     Parameters
     ----------
@@ -161,7 +164,7 @@ class ImportanceWeightedScorer(DomainScorer):
         weighter.fit(X, y, sample_domain=domains.sample_domain)
         rows = np.flatnonzero(domains.source & domains.labelled)
         weights = np.asarray(weighter.weights_)[rows]
-        pred = call_with_domains(estimator, "predict", fold_rows(X, rows), domains.sample_domain[rows])
+        pred = call_with_domains(estimator, "predict", fold_rows(X, rows), as_target(rows))
         return (self.metric or default_metric(estimator))(y[rows], pred, sample_weight=weights)
 
 

@@ -9,7 +9,14 @@ from sklearn.base import clone, is_regressor
 
 from ..base import accepts_sample_domain
 from ..domain import Domains
-from ._scorer_base import DomainScorer, call_with_domains, default_metric, default_weighter, fold_rows
+from ._scorer_base import (
+    DomainScorer,
+    as_target,
+    call_with_domains,
+    default_metric,
+    default_weighter,
+    fold_rows,
+)
 
 __all__ = ["CircularValidationScorer", "DeepEmbeddedValidationScorer"]
 
@@ -43,7 +50,8 @@ class DeepEmbeddedValidationScorer(DomainScorer):
     """Deep embedded validation (DEV): importance-weighted source loss with a control variate.
 
     A domain classifier on the representation the final step sees (the
-    output of the pipeline's earlier steps; ``X`` for a lone estimator)
+    output of the pipeline's earlier steps applied as to target rows; ``X``
+    for a lone estimator)
     gives each labelled source row its density ratio ``w``
     (out-of-fold, through :class:`~sktransfer.reweighting.DiscriminativeWeighter`);
     with per-row losses ``l`` and ``L = w l``, DEV is
@@ -52,6 +60,9 @@ class DeepEmbeddedValidationScorer(DomainScorer):
     cut the variance of the plain importance-weighted estimate. The score is
     ``-DEV`` (higher is better). Losses are the log loss for classifiers with
     ``predict_proba``, else the 0-1 loss; the squared error for regressors.
+    As in the paper, where one network serves both domains, the loss is that
+    of the model deployed on target rows: source rows go through the
+    target-side map of any adapter.
 
     Parameters
     ----------
@@ -96,13 +107,13 @@ class DeepEmbeddedValidationScorer(DomainScorer):
 
     def _score(self, estimator, X, y, domains):
         sd = domains.sample_domain
-        features = _representation(estimator, X, sd)
+        features = _representation(estimator, X, as_target(sd))
         weighter = default_weighter(cv=5) if self.weighter is None else clone(self.weighter)
         weighter.fit(features, y, sample_domain=sd)
         rows = np.flatnonzero(domains.source & domains.labelled)
         w = np.asarray(weighter.weights_, dtype=float)[rows]
         w = w / w.mean() if w.mean() > 0 else np.ones_like(w)
-        losses = w * _row_losses(estimator, fold_rows(X, rows), y[rows], sd[rows])
+        losses = w * _row_losses(estimator, fold_rows(X, rows), y[rows], as_target(rows))
         var = np.var(w, ddof=1) if len(w) > 1 else 0.0
         eta = -np.cov(losses, w)[0, 1] / var if var > 0 else 0.0
         return -float(np.mean(losses) + eta * np.mean(w) - eta)

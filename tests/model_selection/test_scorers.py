@@ -119,7 +119,9 @@ def test_dev_reads_the_representation_the_final_step_sees():
             return super().fit(np.ones_like(X), y, sample_domain)
 
     DeepEmbeddedValidationScorer(weighter=Spy())(pipe, X, y, sample_domain=sd)
-    np.testing.assert_allclose(seen["X"], pipe[:-1].transform(X, sample_domain=sd))
+    # as the model is deployed: every row through the target-side map
+    np.testing.assert_allclose(seen["X"], pipe[:-1].transform(X))
+    assert not np.allclose(seen["X"], pipe[:-1].transform(X, sample_domain=sd))
 
 
 def test_supervised_scorer_reads_target_labels_or_labelled_target_rows():
@@ -258,3 +260,22 @@ def test_set_params_and_unknown_parameter():
     assert repr(scorer) == "SoftNeighborhoodDensityScorer(temperature=0.1)"
     with pytest.raises(ValueError, match="Invalid parameter"):
         scorer.set_params(tau=1)
+
+
+def test_importance_weighted_scorer_applies_the_target_side_model_to_source_rows():
+    """E_t[l(f(x))] = E_s[w l(f(x))] holds for the deployed f: source rows go through the target map."""
+    X, y, sd = make_domain_shift(n_samples=60, random_state=0)
+    pipe = make_da_pipeline(CORAL(), LogisticRegression()).fit(X, y, sample_domain=sd)
+    src = np.flatnonzero(sd > 0)
+    w = np.abs(X[:, 0]) + 0.1
+
+    class GivenWeights(BaseEstimator):
+        def fit(self, X, y=None, sample_domain=None):
+            self.weights_ = np.where(np.asarray(sample_domain) > 0, w, 0.0)
+            return self
+
+    by_hand = np.average(pipe.predict(X[src]) == y[src], weights=w[src])  # predict() treats rows as target
+    through_source_map = np.average(pipe.predict(X[src], sample_domain=1) == y[src], weights=w[src])
+    assert by_hand != through_source_map  # the test can tell the two apart
+    got = ImportanceWeightedScorer(weighter=GivenWeights())(pipe, X, y, sample_domain=sd)
+    assert got == pytest.approx(by_hand)
