@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
+from scipy.sparse import issparse
+from scipy.sparse import vstack as sparse_vstack
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import _num_samples
 
@@ -384,13 +386,15 @@ def mask_target_labels(y: ArrayLike, sample_domain: ArrayLike) -> np.ndarray:
 def _rows_kind(X: Any) -> str:
     if hasattr(X, "iloc") and hasattr(X, "columns"):
         return "frame"
+    if issparse(X):
+        return "sparse"
     if isinstance(X, (list, tuple)):
         return "list"
     return "array"
 
 
 def _n_features(X: Any, kind: str) -> int | None:
-    if kind == "frame":
+    if kind in ("frame", "sparse"):
         return X.shape[1]
     if kind == "array":
         shape = np.shape(X)
@@ -418,7 +422,7 @@ def _as_blocks(arg: Any, role: str) -> list[tuple[Any, Any]]:
         return item, None
 
     def is_block(a: Any) -> bool:
-        return isinstance(a, tuple) or hasattr(a, "iloc") or np.ndim(a) == 2
+        return isinstance(a, tuple) or hasattr(a, "iloc") or issparse(a) or np.ndim(a) == 2
 
     # A list of (X, y) pairs, DataFrames or 2-D arrays holds several domains.
     if isinstance(arg, list) and arg and all(is_block(a) for a in arg):
@@ -482,6 +486,8 @@ def stack_domains(
 
     kinds = {_rows_kind(X_b) for X_b, _, _ in blocks}
     kind = "frame" if "frame" in kinds else ("list" if kinds == {"list"} else "array")
+    if kinds == {"sparse"}:
+        kind = "sparse"  # sparse blocks stay sparse; mixed with dense ones they are densified
     widths = {}
     for X_b, _, dom in blocks:
         width = _n_features(X_b, _rows_kind(X_b))
@@ -542,14 +548,18 @@ def stack_domains(
         X = pd.concat(frames, axis=0, ignore_index=True)
     elif kind == "list":
         X = [item for X_b in Xs for item in X_b]
+    elif kind == "sparse":
+        X = sparse_vstack(Xs, format="csr")
     else:
-        X = np.concatenate([np.asarray(X_b) for X_b in Xs], axis=0)
+        X = np.concatenate([X_b.toarray() if issparse(X_b) else np.asarray(X_b) for X_b in Xs], axis=0)
     return X, y, sample_domain
 
 
 def _take(X: Any, rows: np.ndarray) -> Any:
     if hasattr(X, "iloc"):
         return X.iloc[rows]
+    if issparse(X):
+        return X[rows]
     if isinstance(X, (list, tuple)):
         return [X[i] for i in rows]
     return np.asarray(X)[rows]

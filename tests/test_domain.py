@@ -198,3 +198,24 @@ def test_mask_target_labels_copies():
 def test_prediction_domains_default_to_target():
     np.testing.assert_array_equal(prediction_domains(3, None), [INFERRED_TARGET] * 3)
     np.testing.assert_array_equal(prediction_domains(2, 1), [1, 1])
+
+
+def test_stack_domains_keeps_sparse_blocks_sparse_and_splits_them_back():
+    """Bag-of-words domains (fetch_amazon_reviews) are scipy sparse matrices."""
+    from scipy import sparse
+
+    rng = np.random.RandomState(0)
+    Xs = sparse.random(5, 7, density=0.3, format="csr", random_state=rng)
+    Xt = sparse.random(4, 7, density=0.3, format="csr", random_state=rng)
+    X, y, sd = stack_domains(source=(Xs, np.array([0, 1, 0, 1, 1])), target=Xt)
+    assert sparse.issparse(X) and X.shape == (9, 7)
+    np.testing.assert_array_equal(X.toarray(), np.vstack([Xs.toarray(), Xt.toarray()]))
+    assert sd.tolist() == [1] * 5 + [-1] * 4 and (y[5:] == -1).all()
+    (Xs_back, ys_back), (Xt_back, _) = split_domains(X, y, sd)
+    np.testing.assert_array_equal(Xs_back.toarray(), Xs.toarray())
+    np.testing.assert_array_equal(Xt_back.toarray(), Xt.toarray())
+    # several sparse domains in a list, and sparse beside dense (densified)
+    X2, _, sd2 = stack_domains(source=[(Xs, np.zeros(5)), (Xs, np.ones(5))], target=Xt)
+    assert sparse.issparse(X2) and sorted(set(sd2.tolist())) == [-1, 1, 2]
+    X3, _, _ = stack_domains(source=(Xs, np.zeros(5)), target=Xt.toarray())
+    assert isinstance(X3, np.ndarray) and X3.shape == (9, 7)

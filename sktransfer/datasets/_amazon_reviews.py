@@ -179,8 +179,9 @@ def fetch_amazon_reviews(domains, *, split="train", data_home=None, download_if_
     ...     "kitchen", split="test", return_X_y=True)  # doctest: +SKIP
     >>> Xs.shape, Xt.shape, X_test.shape  # doctest: +SKIP
     ((2000, 5000), (2000, 5000), (5945, 5000))
-    >>> X, y, sample_domain = stack_domains(
-    ...     source=(Xs.toarray(), ys), target=Xt.toarray())  # doctest: +SKIP
+    >>> X, y, sample_domain = stack_domains(source=(Xs, ys), target=Xt)  # doctest: +SKIP
+    >>> X.format, X.shape  # doctest: +SKIP
+    ('csr', (4000, 5000))
     """
     pair, names = parse_domains(domains, _domain)
     if split not in SPLITS:
