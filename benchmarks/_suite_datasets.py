@@ -17,11 +17,6 @@ import numpy as np
 __all__ = ["DATASETS", "Dataset"]
 
 
-def _l2_rows(X: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(X, axis=1, keepdims=True)
-    return X / np.where(norms > 0, norms, 1.0)
-
-
 @dataclass(frozen=True)
 class Dataset:
     """One benchmark dataset: how to load a task, and what was published for it."""
@@ -42,25 +37,22 @@ class Dataset:
         return f"{source}->{target}"
 
 
-def _office_surf(data_home, s, t):
-    from sktransfer.datasets import fetch_office_caltech
+def _office_loader(features: str, preprocess: str):
+    def load(data_home, s, t):
+        from sktransfer.datasets import fetch_office_caltech
 
-    (Xs, ys), (Xt, yt) = fetch_office_caltech((s, t), data_home=data_home, download_if_missing=False,
-                                              return_X_y=True)
-    return Xs, ys, Xt, yt
+        (Xs, ys), (Xt, yt) = fetch_office_caltech((s, t), features=features, preprocess=preprocess,
+                                                  data_home=data_home, download_if_missing=False,
+                                                  return_X_y=True)
+        return Xs, ys, Xt, yt
 
-
-def _office_decaf(data_home, s, t):
-    from sktransfer.datasets import fetch_office_caltech
-
-    (Xs, ys), (Xt, yt) = fetch_office_caltech((s, t), features="decaf", preprocess="none",
-                                              data_home=data_home, download_if_missing=False, return_X_y=True)
-    return _l2_rows(Xs), ys, _l2_rows(Xt), yt
+    return load
 
 
 def _pair_loader(fetch_name: str, names: dict):
     def load(data_home, s, t):
         import sktransfer.datasets as datasets
+        from sktransfer.datasets._office_caltech import _l2_rows  # the loaders' own row normalisation
 
         fetch = getattr(datasets, fetch_name)
         (Xs, ys), (Xt, yt) = fetch((names[s], names[t]), data_home=data_home, download_if_missing=False,
@@ -83,7 +75,7 @@ DATASETS = {
     "office_caltech_surf": Dataset(
         name="Office-Caltech10 SURF (800-d)",
         tasks=_SURF_TASKS,
-        load=_office_surf,
+        load=_office_loader("surf", "zscore"),
         protocol="each domain L1-normalised then z-scored on its own (GFK/SA/CORAL/MEDA code)",
         published_source="PUBLISHED.md (A): MEDA, ACM MM 2018, Table 2",
         published=_published(_SURF_TASKS, {
@@ -96,7 +88,7 @@ DATASETS = {
     "office_caltech_decaf": Dataset(
         name="Office-Caltech10 DeCAF6 (4096-d; only D and W are public)",
         tasks=(("W", "D"), ("D", "W")),
-        load=_office_decaf,
+        load=_office_loader("decaf", "l2"),
         protocol="each row L2-normalised (the usual preprocessing of deep features)",
         published_source="PUBLISHED.md (B): MEDA, ACM MM 2018, Table 4",
         published=_published((("W", "D"), ("D", "W")), {

@@ -117,7 +117,7 @@ def run_task(Xs, ys, Xt, yt, method: str, n_splits: int, n_jobs: int, seed: int 
             _pipeline(method), GRIDS[method], scoring=scorers, refit=False, n_jobs=n_jobs,
             error_score=np.nan, cv=DomainShuffleSplit(n_splits, test_size=0.3, random_state=seed),
         ).fit(X, y, sample_domain=sd, target_labels=y_true)
-    assert [p for p in search.cv_results_["params"]] == grid
+    assert list(search.cv_results_["params"]) == grid
     scores = {name: search.cv_results_[f"mean_test_{name}"].tolist() for name in scorers}
     return {
         "params": grid, "target_accuracy": accuracy, "scores": scores,

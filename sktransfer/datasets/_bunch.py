@@ -73,6 +73,11 @@ def finish(bunches, *, pair, return_X_y, task, descr):
 
 # --------------------------------------------------------------------------- JDA release files
 
+#: The pinned commit of AngryCarrot/JDA holding byte-identical copies of the JDA release files
+#: (MNIST/USPS, COIL20) and of Gong's Office-Caltech10 SURF files.
+JDA_BASE_URL = ("https://raw.githubusercontent.com/AngryCarrot/JDA/"
+                "12167daf32b01a07b85fdfa3db57a42b3be7eefe/data/")
+
 
 @dataclass(frozen=True)
 class JDAFile:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from ._bunch import JDAFile, fetch_jda
+from ._bunch import JDA_BASE_URL, JDAFile, fetch_jda
 from ._fetch import RemoteFile
-from ._mnist_usps import JDA_BASE_URL
 
 __all__ = ["fetch_coil20"]
 

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from ._bunch import JDAFile, fetch_jda
+from ._bunch import JDA_BASE_URL, JDAFile, fetch_jda
 from ._fetch import RemoteFile
 
 __all__ = ["fetch_mnist_usps"]
 
-#: The pinned commit of AngryCarrot/JDA holding a byte-identical copy of the JDA release files.
-JDA_BASE_URL = ("https://raw.githubusercontent.com/AngryCarrot/JDA/"
-                "12167daf32b01a07b85fdfa3db57a42b3be7eefe/data/")
 FILENAME = "MNIST_vs_USPS.mat"
 #: sha256 (SOURCES.md section 4 of the shared data folder).
 SHA256 = "2b87e5a793e77826417e6c483e0850d6666c9746717bce2561db43f3f30efd4d"

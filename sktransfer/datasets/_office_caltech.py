@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ._bunch import dataset_folder, domain_bunch, finish, parse_domains, resolve_domain
+from ._bunch import JDA_BASE_URL, dataset_folder, domain_bunch, finish, parse_domains, resolve_domain
 from ._fetch import RemoteFile, fetch_file
 
 __all__ = ["fetch_office_caltech"]
@@ -48,8 +48,7 @@ FILE_SIZES = {
 }
 #: Pinned commits of public GitHub repositories holding byte-identical copies.
 BASE_URLS = {
-    "surf": "https://raw.githubusercontent.com/AngryCarrot/JDA/"
-            "12167daf32b01a07b85fdfa3db57a42b3be7eefe/data/",
+    "surf": JDA_BASE_URL,
     "decaf": "https://raw.githubusercontent.com/jindongwang/transferlearning/"
              "de0cd293cd4cc0e2f027a1cc58493ba4df07d6a8/code/traditional/TCA/data/",
 }

@@ -165,10 +165,6 @@ class DomainShuffleSplit(BaseShuffleSplit):
             )
         return n_train, n_test
 
-    def _iter_indices(self, X: Any, y: ArrayLike | None = None, groups: ArrayLike | None = None):
-        # BaseShuffleSplit.split calls this; ours overrides split, but keep it coherent.
-        yield from self._iter_domains(_split_domains(X, y, groups, None, type(self).__name__))
-
     def get_n_splits(self, X: Any = None, y: ArrayLike | None = None, groups: ArrayLike | None = None,
                      sample_domain: ArrayLike | None = None) -> int:
         """Number of splits: ``n_splits``.
