@@ -50,3 +50,21 @@ def test_report_lists_where_ours_is_below_the_published_number_or_a_peer(monkeyp
     assert table_row.split("|")[-2].strip() == "0.50"  # fit-time ratio ours / skada
     assert summary["fake"]["CORAL (1-NN)"] == {"ours": 60.0, "published": pytest.approx(float("nan"), nan_ok=True),
                                               "skada": 65.0}
+
+
+def test_weighted_svm_of_the_suite_agrees_with_a_linear_kernel_svm_when_weights_hold_zeros():
+    # Reference: SVC(kernel="linear") on the raw rows with the same weights. libsvm
+    # alone, given a precomputed kernel and zero weights, reads the wrong kernel
+    # entries; _SourceSVM must drop those rows itself (KMM gives exact zeros).
+    from sklearn.svm import SVC
+
+    from benchmarks._reweighting_office import _SourceSVM
+
+    Xs, ys, Xt, yt = _task(n=90)
+    w = np.ones(len(ys))
+    w[:40] = 0.0
+    w[40:] = np.linspace(0.5, 2.0, 50)
+    svm = _SourceSVM(Xs, ys, Xt, yt)
+    C = svm.search.best_params_["C"]
+    ref = SVC(kernel="linear", C=C).fit(Xs, ys, sample_weight=w * len(w) / w.sum())
+    assert svm.accuracy(w) == pytest.approx(100 * np.mean(ref.predict(Xt) == yt))
