@@ -128,13 +128,13 @@ class _SourceSVM:
     every weighter's weights then refit the SVM at that C, on the same kernels.
     """
 
-    def __init__(self, Xs, ys, Xt, yt):
+    def __init__(self, Xs, ys, Xt, yt, C_grid=None):
         from sklearn.model_selection import GridSearchCV, StratifiedKFold
         from sklearn.svm import SVC
 
         self.K, self.K_target, self.ys, self.yt = Xs @ Xs.T, Xt @ Xs.T, ys, yt
         self.search = GridSearchCV(
-            SVC(kernel="precomputed"), {"C": C_GRID}, cv=StratifiedKFold(2, shuffle=True, random_state=0)
+            SVC(kernel="precomputed"), {"C": list(C_grid or C_GRID)}, cv=StratifiedKFold(2, shuffle=True, random_state=0)
         ).fit(self.K, ys)
 
     def accuracy(self, weights=None) -> float:

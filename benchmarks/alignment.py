@@ -62,9 +62,10 @@ SETTINGS = {
 
 
 # --------------------------------------------------------------------------- classifiers
-def _classify(Zs, ys, Zt, yt):
+def _classify(Zs, ys, Zt, yt, C_grid=None):
     """1-NN, and a linear SVM whose C is chosen by 2-fold CV on the source rows
-    (the protocol of the official CORAL code), on a precomputed linear kernel."""
+    (the protocol of the official CORAL code), on a precomputed linear kernel;
+    ``C_grid`` replaces the grid of SETTINGS["SVM"]."""
     from sklearn.model_selection import GridSearchCV, StratifiedKFold
     from sklearn.neighbors import KNeighborsClassifier
     from sklearn.svm import SVC
@@ -74,7 +75,7 @@ def _classify(Zs, ys, Zt, yt):
     scale = np.sqrt(svm["rescale_to_mean_sq_norm"] / np.mean(np.sum(Zs**2, axis=1)))
     Zs, Zt = Zs * scale, Zt * scale
     search = GridSearchCV(
-        SVC(kernel="precomputed"), {"C": svm["C_grid"]},
+        SVC(kernel="precomputed"), {"C": list(C_grid or svm["C_grid"])},
         cv=StratifiedKFold(svm["cv_folds"], shuffle=True, random_state=0),
     ).fit(Zs @ Zs.T, ys)
     accuracy = 100 * np.mean(search.predict(Zt @ Zs.T) == yt)
@@ -125,6 +126,39 @@ def _skada(name):
         "SA": lambda: skada.SubspaceAlignmentAdapter(random_state=0, **SETTINGS["SA"]),
         "TCA": lambda: skada.TransferComponentAnalysisAdapter(**SETTINGS["TCA"]),
     }[name]()
+
+
+class _AdaptAligner:
+    """An ADAPT aligner behind the ``fit_transform(X, y, sample_domain)`` of the others.
+
+    ADAPT fits on ``(Xs, Xt)`` and maps the source rows; the target rows go
+    through its ``transform(X, domain="tgt")``, as its docs prescribe.
+    """
+
+    def __init__(self, estimator):
+        self.estimator = estimator
+
+    def fit_transform(self, X, y=None, sample_domain=None):
+        source = np.asarray(sample_domain) > 0
+        Zs = self.estimator.fit_transform(X[source], X[~source])
+        return np.vstack([Zs, self.transform(X[~source], domain="tgt")])
+
+    def transform(self, X, domain="tgt"):
+        return self.estimator.transform(X, domain=domain)
+
+
+def _adapt(name):
+    import adapt.feature_based as fb
+
+    # ADAPT's CORAL adds lambda_ I to each covariance, as ours does, and maps
+    # uncentred rows (center=False above); its TCA and SA take our settings.
+    common = {"verbose": 0, "random_state": 0}
+    est = {
+        "CORAL": lambda: fb.CORAL(lambda_=SETTINGS["CORAL"]["reg"], **common),
+        "SA": lambda: fb.SA(**SETTINGS["SA"], **common),
+        "TCA": lambda: fb.TCA(**SETTINGS["TCA"], **common),
+    }[name]()
+    return _AdaptAligner(est)
 
 
 def _run_adapter(adapter, X, y, sd, ys, yt):

@@ -262,6 +262,14 @@ def main(argv=None) -> None:
     if args.data_home:
         pythons = {impl: _available(impl, args.adapt_python) for impl in IMPLS}
         payload["office_caltech_surf"] = office.run_office(args.data_home, pythons)
+    saved = RESULTS / "reweighting.json"
+    if args.no_scale and saved.exists():  # keep the scaling runs of the last full run, with their command
+        previous = json.loads(saved.read_text())
+        for key in ("scale", "sizes", "features", "timeout", "memory_limit_gb"):
+            if key in previous:
+                payload[key] = previous[key]
+        if "scale" in previous:
+            payload["scale_command"] = previous.get("scale_command", previous["command"])
     if not args.no_scale:
         payload["scale"] = run_scale(
             args.sizes, args.features, args.timeout, args.memory_limit_gb, args.adapt_python,
@@ -313,6 +321,8 @@ def render(payload: dict) -> str:
         f"Command: `{payload['command']}`  ",
         f"Machine: {payload.get('machine', '-')}.",
     ]
+    if "scale_command" in payload:
+        report += ["", f"The scaling tables come from an earlier run: `{payload['scale_command']}`."]
     if "office_caltech_surf" in payload:
         report += [
             "",

@@ -49,21 +49,28 @@ def _timed(fn, *args, **kwargs):
     return out, time.perf_counter() - start
 
 
-def run_task(Xs, ys, Xt, yt, impl: str, methods, seeds: int) -> dict:
-    """Accuracy (%) and fit time of each method of one library on one task."""
+def run_task(task, impl: str, methods, seeds: int, C_grid=None) -> dict:
+    """Accuracy (%) and fit time of each method of one library on one task (a ``Task``).
+
+    ``C_grid`` replaces the SVM's grid of C (a dataset's ``svm_C_grid``).
+    """
     from benchmarks._reweighting_office import _SourceSVM, _weighter
-    from benchmarks.alignment import _classify, _ours, _skada
+    from benchmarks.alignment import _adapt, _classify, _ours, _skada
     from sktransfer import stack_domains
 
+    Xs, ys, Xt, yt = task[:4]
+    held_out = len(task) > 4 and task[4] is not None
+    Xeval, yeval = (task[4], task[5]) if held_out else (Xt, yt)
     X, y, sd = stack_domains(source=(Xs, ys), target=Xt)
     out: dict = {}
     if impl == "ours":
-        out["NA"] = {**_classify(Xs, ys, Xt, yt), "fit_s": 0.0}
+        out["NA"] = {**_classify(Xs, ys, Xeval, yeval, C_grid), "fit_s": 0.0}
     for name in [m for m in methods if m in ALIGNERS]:
-        adapter = (_ours if impl == "ours" else _skada)(name)
-        sd_impl = sd if impl == "ours" else np.where(sd > 0, 1, -2)
+        adapter = {"ours": _ours, "skada": _skada, "adapt": _adapt}[impl](name)
+        sd_impl = np.where(sd > 0, 1, -2) if impl == "skada" else sd
         Z, fit_s = _timed(adapter.fit_transform, X, y, sample_domain=sd_impl)
-        out[name] = {**_classify(Z[: len(Xs)], ys, Z[len(Xs):], yt), "fit_s": fit_s}
+        Zeval = adapter.transform(Xeval) if held_out else Z[len(Xs):]  # target-side map
+        out[name] = {**_classify(Z[: len(Xs)], ys, Zeval, yeval, C_grid), "fit_s": fit_s}
     svm = None
     for name in [m for m in methods if m in WEIGHTERS]:
         runs = []
@@ -76,7 +83,7 @@ def run_task(Xs, ys, Xt, yt, impl: str, methods, seeds: int) -> dict:
             except Exception as exc:  # a method failing on a task is a result, not a crash
                 out[name] = {"error": f"{type(exc).__name__}: {exc}"[:200]}
                 break
-            svm = svm or _SourceSVM(Xs, ys, Xt, yt)
+            svm = svm or _SourceSVM(Xs, ys, Xeval, yeval, C_grid)
             runs.append({"svm": svm.accuracy(w), "fit_s": fit_s})
         if runs:
             out[name] = {k: float(np.mean([r[k] for r in runs])) for k in ("svm", "fit_s")}
@@ -95,10 +102,10 @@ def run(data_home: str, dataset_names, methods, quick: bool, seeds: int, impls) 
             ds = DATASETS[key]
             tasks = ds.tasks[: ds.quick_tasks] if quick else ds.tasks
             for s, t in tasks:
-                Xs, ys, Xt, yt = ds.load(data_home, s, t)
+                task = ds.load(data_home, s, t)
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
-                    row, secs = _timed(run_task, Xs, ys, Xt, yt, impl, methods, seeds)
+                    row, secs = _timed(run_task, task, impl, methods, seeds, ds.svm_C_grid)
                 results[impl].setdefault(key, {})[ds.task_name(s, t)] = row
                 print(f"{impl} {key} {ds.task_name(s, t)}: {secs:.0f} s", file=sys.stderr, flush=True)
     return results
@@ -193,18 +200,30 @@ def plot(summary: dict, path: Path) -> None:
     fig.savefig(path, dpi=100)
 
 
+def _version(dist: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(dist)
+    except PackageNotFoundError:
+        return "?"
+
+
 def render(results: dict, args, methods, elapsed: float) -> tuple[str, dict]:
     """BENCHMARKS.md: the command, the machine, and one section per dataset."""
     from benchmarks._suite_datasets import DATASETS
     from benchmarks._suite_notes import NOTES
 
     command = "python -m benchmarks.run " + " ".join(args.argv)
+    peers = [impl for impl in results if impl != "ours"]
+    versions = ", ".join(f"{p} {_version(p)}" for p in peers) or "none installed"
     parts = [
         "# Benchmarks", "",
         "Produced by the suite; every number below comes from this command line:", "",
         f"    {command}", "",
         f"{datetime.date.today().isoformat()}, {platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}, {elapsed / 60:.0f} min. Accuracy is the mean target accuracy (%) over "
+        f"Python {platform.python_version()}, scikit-learn {_version('scikit-learn')}, peers run in this "
+        f"process: {versions}; {elapsed / 60:.0f} min. Accuracy is the mean target accuracy (%) over "
         "the tasks; fit times are the adapter's or weighter's fit only, summed over the tasks. "
         "The protocol is in `benchmarks/run.py` and `benchmarks/_suite_datasets.py`; ",
         "a dash is a method the peer lacks or a number nobody published.", "",
