@@ -90,9 +90,14 @@ def run_task(task, impl: str, methods, seeds: int, C_grid=None) -> dict:
     return out
 
 
-def run(data_home: str, dataset_names, methods, quick: bool, seeds: int, impls) -> dict:
-    """Every library, dataset and task; ours first, then the peers (skada flips routing on)."""
+def run(data_home: str, dataset_names, methods, quick: bool, seeds: int, impls, few: bool = True) -> dict:
+    """Every library, dataset and task; ours first, then the peers (skada flips routing on).
+
+    With ``few``, each task's row also holds, under ``"few"``, the methods
+    that use a few labelled target rows (``benchmarks/_suite_fewlabel.py``).
+    """
     from benchmarks._suite_datasets import DATASETS
+    from benchmarks._suite_fewlabel import run_fewlabel_task
 
     results: dict = {impl: {} for impl in impls}
     for impl in impls:
@@ -106,6 +111,8 @@ def run(data_home: str, dataset_names, methods, quick: bool, seeds: int, impls) 
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     row, secs = _timed(run_task, task, impl, methods, seeds, ds.svm_C_grid)
+                    if few and impl in ("ours", "adapt"):
+                        row["few"] = run_fewlabel_task(*task[:4], impl, seeds, Xtest=task[4], ytest=task[5])
                 results[impl].setdefault(key, {})[ds.task_name(s, t)] = row
                 print(f"{impl} {key} {ds.task_name(s, t)}: {secs:.0f} s", file=sys.stderr, flush=True)
     return results
@@ -166,6 +173,33 @@ def dataset_table(key: str, results: dict, methods) -> tuple[str, dict]:
     return "\n".join(lines), numbers
 
 
+def fewlabel_table(key: str, results: dict) -> tuple[str, dict]:
+    """Markdown table of the few-labels methods on one dataset, and its numbers."""
+    from benchmarks._suite_fewlabel import METHODS
+
+    ours = results["ours"].get(key, {})
+    tasks = [t for t in ours if "few" in ours[t]]
+    peers = [p for p in results if p != "ours" and any("few" in r for r in results[p].get(key, {}).values())]
+    columns = ["method", "ours", *peers, "ours fit (s)"] + [c for p in peers for c in (f"{p} fit (s)", f"ours / {p} time")]
+    lines = ["| " + " | ".join(columns) + " |", "|---|" + "---:|" * (len(columns) - 1)]
+    numbers: dict = {}
+    for label in METHODS:
+        per_impl = {}
+        for impl in ["ours", *peers]:
+            entries = [results[impl][key].get(t, {}).get("few", {}).get(label, {}) for t in tasks]
+            ok = bool(entries) and all("acc" in e for e in entries)
+            per_impl[impl] = (float(np.mean([e["acc"] for e in entries])) if ok else float("nan"),
+                              float(sum(e["fit_s"] for e in entries)) if ok else float("nan"))
+        acc, fit = per_impl["ours"]
+        row = [_fmt(acc)] + [_fmt(per_impl[p][0]) for p in peers] + [_fmt(fit, 2)]
+        for p in peers:
+            theirs = per_impl[p][1]
+            row += [_fmt(theirs, 2), _fmt(fit / theirs, 2) if theirs == theirs and theirs else "-"]
+        lines.append(f"| {label} | " + " | ".join(row) + " |")
+        numbers[label] = {"ours": acc, **{p: per_impl[p][0] for p in peers}}
+    return "\n".join(lines), numbers
+
+
 def honest_lines(numbers: dict, margin: float = 0.5) -> list[str]:
     """Facts: where ours is below the published number or a peer by more than ``margin`` points."""
     out = []
@@ -209,21 +243,21 @@ def _version(dist: str) -> str:
         return "?"
 
 
-def render(results: dict, args, methods, elapsed: float) -> tuple[str, dict]:
+def render(results: dict, args, methods, elapsed: float, versions: dict | None = None) -> tuple[str, dict]:
     """BENCHMARKS.md: the command, the machine, and one section per dataset."""
     from benchmarks._suite_datasets import DATASETS
     from benchmarks._suite_notes import NOTES
 
     command = "python -m benchmarks.run " + " ".join(args.argv)
-    peers = [impl for impl in results if impl != "ours"]
-    versions = ", ".join(f"{p} {_version(p)}" for p in peers) or "none installed"
+    versions = versions or {p: _version(p) for p in ("scikit-learn", *results) if p != "ours"}
+    peers = ", ".join(f"{p} {versions.get(p, '?')}" for p in results if p != "ours") or "none installed"
     parts = [
         "# Benchmarks", "",
         "Produced by the suite; every number below comes from this command line:", "",
         f"    {command}", "",
         f"{datetime.date.today().isoformat()}, {platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}, scikit-learn {_version('scikit-learn')}, peers run in this "
-        f"process: {versions}; {elapsed / 60:.0f} min. Accuracy is the mean target accuracy (%) over "
+        f"Python {platform.python_version()}, scikit-learn {versions.get('scikit-learn', '?')}, peers run in "
+        f"this process: {peers}; {elapsed / 60:.0f} min. Accuracy is the mean target accuracy (%) over "
         "the tasks; fit times are the adapter's or weighter's fit only, summed over the tasks. "
         "The protocol is in `benchmarks/run.py` and `benchmarks/_suite_datasets.py`; ",
         "a dash is a method the peer lacks or a number nobody published.", "",
@@ -238,6 +272,15 @@ def render(results: dict, args, methods, elapsed: float) -> tuple[str, dict]:
                   f"Tasks: {', '.join(tasks)}. Preprocessing: {ds.protocol}. "
                   f"Published: {ds.published_source or 'none'}.", "", table, ""]
         facts = honest_lines(numbers)
+        if any("few" in row for row in results["ours"][key].values()):
+            from benchmarks._suite_fewlabel import FEW
+
+            few_table, few_numbers = fewlabel_table(key, results)
+            summary[f"{key} (few labels)"] = few_numbers
+            facts += [f"with target labels, {f}" for f in honest_lines(few_numbers)]
+            parts += [f"With {FEW['labelled_per_class']} labelled target rows per class (protocol in "
+                      "`benchmarks/_suite_fewlabel.py`; no published numbers on these files; skada has no "
+                      "such methods):", "", few_table, ""]
         parts += ["Where we are below:", ""] + ([f"- {f}" for f in facts] or ["- nowhere by more than 0.5 points."])
         if key in NOTES:
             parts += ["", NOTES[key]]
@@ -256,7 +299,9 @@ def main(argv=None) -> None:
     parser.add_argument("--seeds", type=int, default=3, help="repeats of the methods with random centres")
     parser.add_argument("--quick", action="store_true", help="1 task per dataset and 1 seed")
     parser.add_argument("--no-peers", action="store_true", help="skip skada and ADAPT")
+    parser.add_argument("--no-few", action="store_true", help="skip the methods that use target labels")
     parser.add_argument("--out", default=str(REPO / "BENCHMARKS.md"))
+    parser.add_argument("--render-only", action="store_true", help="rebuild the page from the saved JSON")
     args = parser.parse_args(argv)
     args.argv = list(argv if argv is not None else sys.argv[1:])
     sys.path.insert(0, str(REPO))
@@ -266,17 +311,24 @@ def main(argv=None) -> None:
         import importlib.util
 
         impls += [name for name in ("skada", "adapt") if importlib.util.find_spec(name) is not None]
-    seeds = 1 if args.quick else args.seeds
-    start = time.perf_counter()
-    results = run(args.data_home, args.datasets, args.methods, args.quick, seeds, impls)
-    text, summary = render(results, args, args.methods, time.perf_counter() - start)
     out = Path(args.out)
-    out.write_text(text)
     # The JSON and the chart sit in benchmarks/results/ for BENCHMARKS.md, else beside --out.
     stem = RESULTS / "suite" if out.resolve() == (REPO / "BENCHMARKS.md").resolve() else out.with_suffix("")
-    stem.parent.mkdir(parents=True, exist_ok=True)
-    stem.with_suffix(".json").write_text(json.dumps({"command": args.argv, "results": results, "summary": summary},
-                                                    indent=1, default=float))
+    if args.render_only:  # new notes, same numbers: rebuild the page from the saved JSON
+        saved = json.loads(stem.with_suffix(".json").read_text())
+        args.argv, versions = saved["command"], saved.get("versions", {})
+        text, summary = render(saved["results"], args, saved["methods"], saved["elapsed_s"], versions)
+    else:
+        seeds = 1 if args.quick else args.seeds
+        start = time.perf_counter()
+        results = run(args.data_home, args.datasets, args.methods, args.quick, seeds, impls, few=not args.no_few)
+        elapsed, versions = time.perf_counter() - start, {p: _version(p) for p in ("scikit-learn", *impls[1:])}
+        text, summary = render(results, args, args.methods, elapsed, versions)
+        stem.parent.mkdir(parents=True, exist_ok=True)
+        stem.with_suffix(".json").write_text(json.dumps(
+            {"command": args.argv, "methods": args.methods, "elapsed_s": elapsed, "versions": versions,
+             "results": results, "summary": summary}, indent=1, default=float))
+    out.write_text(text)
     plot(summary, stem.with_suffix(".png"))
     print(text)
 

@@ -87,3 +87,18 @@ def test_a_task_with_held_out_test_rows_scores_them_through_the_target_side_map(
     Xnew = np.r_[Xt[:30], Xt[:30] + 50.0]
     held = suite.run_task(Task(Xs, ys, Xt, yt, Xnew, np.r_[yt[:30], yt[:30]]), "ours", ("CORAL",), seeds=1)
     assert held["CORAL"]["svm"] < transductive["CORAL"]["svm"]
+
+
+def test_report_has_a_few_labels_table_beside_adapt_when_rows_hold_them(monkeypatch):
+    fake = Dataset(name="fake", tasks=(("a", "b"),), load=None, protocol="none")
+    monkeypatch.setitem(DATASETS, "fake", fake)
+    few = {"Target only (LR)": {"acc": 40.0, "fit_s": 0.1}, "TrAdaBoost (LR)": {"acc": 60.0, "fit_s": 2.0}}
+    results = {
+        "ours": {"fake": {"a->b": {"NA": {"1nn": 50.0, "svm": 70.0, "fit_s": 0.0}, "few": few}}},
+        "adapt": {"fake": {"a->b": {"few": {"TrAdaBoost (LR)": {"acc": 65.0, "fit_s": 4.0}}}}},
+    }
+    text, summary = suite.render(results, argparse.Namespace(argv=[]), [], elapsed=1.0)
+    row = next(line for line in text.splitlines() if line.startswith("| TrAdaBoost (LR)"))
+    assert [c.strip() for c in row.split("|")[1:-1]] == ["TrAdaBoost (LR)", "60.0", "65.0", "2.00", "4.00", "0.50"]
+    assert "- with target labels, TrAdaBoost (LR): 60.0 vs 65.0 (adapt)." in text
+    assert summary["fake (few labels)"]["Target only (LR)"]["ours"] == 40.0
