@@ -1,25 +1,29 @@
-"""The benchmark suite: every unsupervised method on every local dataset, beside the papers and peers.
+"""The benchmark suite: every shallow method on every local dataset, beside the papers and peers.
 
 One entry point writes ``BENCHMARKS.md`` at the repository root (and
 ``benchmarks/results/suite.{json,png}``; with ``--out``, beside it)::
 
-    python -m benchmarks.run --data-home ../shared/data            # full (about 30 min on 2 cores)
+    python -m benchmarks.run --data-home ../shared/data            # full (about an hour on 2 cores with both peers)
     python -m benchmarks.run --data-home ../shared/data --quick    # 1 task per dataset, 1 seed (< 10 min)
     python -m benchmarks.run --data-home DIR --datasets mnist_usps coil20 --methods CORAL KMM
 
 Protocol (fixed, per dataset in ``benchmarks/_suite_datasets.py``): the full
 protocol of the tables reproduced (all source rows labelled, all target rows
-unlabelled, accuracy on every target row). Feature alignment (CORAL, SA,
+unlabelled, accuracy on every target row), except the Amazon reviews, which
+follow DANN's split (adapt on the target train rows, score the target test
+rows through each adapter's target-side map). Feature alignment (CORAL, SA,
 TCA) is followed by 1-NN, the classifier of the published columns, and by
 a linear SVM whose C is chosen by 2-fold CV on the source rows; each weighter
 feeds its weights to that same SVM, refitted at the chosen C. The settings
 are those of ``benchmarks/alignment.py`` (CORAL lambda = 1, SA d = 100, TCA
 linear with 30 components and mu = 1) and ``benchmarks/reweighting.py`` (each
 weighter's defaults; peers given the same bandwidth). Methods with random
-centres (KMM past 4,000 rows, KLIEP, uLSIF, RuLSIF) are repeated over
-``--seeds`` seeds and averaged. skada runs in the same process after ours
-(importing it switches scikit-learn's metadata routing on), on the same data,
-with the same classifiers; ADAPT only when importable in this interpreter.
+centres (KLIEP, uLSIF, RuLSIF) are repeated over ``--seeds`` seeds and
+averaged. The methods that use target labels get 3 labelled target rows per
+class over the same seeds (``benchmarks/_suite_fewlabel.py``). skada and
+ADAPT run in the same process after ours (importing skada switches
+scikit-learn's metadata routing on), on the same data, with the same
+classifiers, when importable in this interpreter.
 """
 
 from __future__ import annotations
