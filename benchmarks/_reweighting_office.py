@@ -157,24 +157,17 @@ class _SourceSVM:
         return 100 * float(np.mean(model.predict(self.K_target) == self.yt))
 
 
-def _few_labelled(Xs, ys, Xt, yt, seed):
-    rng = np.random.RandomState(seed)
-    k = FEW["labelled_per_class"]
-    few = np.concatenate([rng.choice(np.flatnonzero(yt == c), k, replace=False) for c in np.unique(yt)])
-    rest = np.setdiff1d(np.arange(len(yt)), few)
-    return few, rest
-
-
 def tradaboost_scores(Xs, ys, Xt, yt, adapt_python: str | None) -> dict:
     """Target-only, pooled and TrAdaBoost (ours; ADAPT's when given) accuracies."""
     from sklearn.linear_model import LogisticRegression
 
+    from benchmarks._suite_fewlabel import few_labelled
     from sktransfer import stack_domains
     from sktransfer.boosting import TrAdaBoostClassifier
 
     scores: dict = {"target only": [], "pooled": [], "TrAdaBoost": [], "TrAdaBoost fit_s": []}
     for seed in range(FEW["draws"]):
-        few, rest = _few_labelled(Xs, ys, Xt, yt, seed)
+        few, rest = few_labelled(yt, seed, FEW["labelled_per_class"])
         lr = LogisticRegression(max_iter=1000)
         acc = lambda m, rest=rest: 100 * float(np.mean(m.predict(Xt[rest]) == yt[rest]))  # noqa: E731
         scores["target only"].append(acc(lr.fit(Xt[few], yt[few])))
@@ -196,11 +189,13 @@ def adapt_tradaboost_child(data_home: str) -> None:
     from adapt.instance_based import TrAdaBoost
     from sklearn.linear_model import LogisticRegression
 
+    from benchmarks._suite_fewlabel import few_labelled
+
     out = {}
     for task, (Xs, ys), (Xt, yt) in _tasks(data_home):
         accs, times = [], []
         for seed in range(FEW["draws"]):
-            few, rest = _few_labelled(Xs, ys, Xt, yt, seed)
+            few, rest = few_labelled(yt, seed, FEW["labelled_per_class"])
             start = time.perf_counter()
             model = TrAdaBoost(
                 LogisticRegression(max_iter=1000), Xt=Xt[few], yt=yt[few],

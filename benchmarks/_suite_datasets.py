@@ -80,6 +80,9 @@ def _pair_loader(fetch_name: str, names: dict):
 
 def _amazon_loader(n_features: int):
     def load(data_home, s, t):
+        import scipy.sparse as sp
+        from sklearn.feature_extraction.text import TfidfTransformer
+
         from sktransfer.datasets import fetch_amazon_reviews
 
         kw = {"data_home": data_home, "download_if_missing": False, "return_X_y": True}
@@ -89,14 +92,10 @@ def _amazon_loader(n_features: int):
         # and unlabelled target train rows; never the test rows), as CORAL's
         # Amazon experiment keeps its top 400 words; then tf-idf (document
         # frequencies from those same rows) and unit-length rows.
-        from sktransfer.datasets._office_caltech import _l2_rows
-
-        counts = np.asarray(Xs.sum(axis=0)).ravel() + np.asarray(Xt.sum(axis=0)).ravel()
-        keep = np.sort(np.argsort(-counts, kind="stable")[:n_features])
-        Xs, Xt, Xtest = (np.asarray(M[:, keep].toarray(), float) for M in (Xs, Xt, Xtest))
-        seen = np.vstack([Xs, Xt])
-        idf = np.log((len(seen) + 1) / (1 + np.count_nonzero(seen, axis=0))) + 1
-        Xs, Xt, Xtest = (_l2_rows(M * idf) for M in (Xs, Xt, Xtest))
+        seen = sp.vstack([Xs, Xt])
+        keep = np.sort(np.argsort(-np.asarray(seen.sum(axis=0)).ravel(), kind="stable")[:n_features])
+        tfidf = TfidfTransformer().fit(seen[:, keep])
+        Xs, Xt, Xtest = (tfidf.transform(M[:, keep]).toarray() for M in (Xs, Xt, Xtest))
         return Task(Xs, ys, Xt, yt, Xtest, ytest)
 
     return load

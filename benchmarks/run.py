@@ -59,12 +59,13 @@ def run_task(task, impl: str, methods, seeds: int, C_grid=None) -> dict:
     ``C_grid`` replaces the SVM's grid of C (a dataset's ``svm_C_grid``).
     """
     from benchmarks._reweighting_office import _SourceSVM, _weighter
+    from benchmarks._suite_datasets import Task
     from benchmarks.alignment import _adapt, _classify, _ours, _skada
     from sktransfer import stack_domains
 
-    Xs, ys, Xt, yt = task[:4]
-    held_out = len(task) > 4 and task[4] is not None
-    Xeval, yeval = (task[4], task[5]) if held_out else (Xt, yt)
+    Xs, ys, Xt, yt, Xtest, ytest = Task(*task)
+    held_out = Xtest is not None
+    Xeval, yeval = (Xtest, ytest) if held_out else (Xt, yt)
     X, y, sd = stack_domains(source=(Xs, ys), target=Xt)
     out: dict = {}
     if impl == "ours":
@@ -116,7 +117,7 @@ def run(data_home: str, dataset_names, methods, quick: bool, seeds: int, impls, 
                     warnings.simplefilter("ignore")
                     row, secs = _timed(run_task, task, impl, methods, seeds, ds.svm_C_grid)
                     if few and impl in ("ours", "adapt"):
-                        row["few"] = run_fewlabel_task(*task[:4], impl, seeds, Xtest=task[4], ytest=task[5])
+                        row["few"] = run_fewlabel_task(*task[:4], impl, seeds, Xtest=task.Xtest, ytest=task.ytest)
                 results[impl].setdefault(key, {})[ds.task_name(s, t)] = row
                 print(f"{impl} {key} {ds.task_name(s, t)}: {secs:.0f} s", file=sys.stderr, flush=True)
     return results
@@ -149,6 +150,13 @@ def _fmt(v: float, digits: int = 1) -> str:
     return "-" if v != v else f"{v:.{digits}f}"
 
 
+def _time_cells(ours_s: float, theirs_s: float | None) -> list[str]:
+    """A peer's fit time and ours / theirs, or dashes where the peer has no number."""
+    if theirs_s is None or theirs_s != theirs_s:
+        return ["-", "-"]
+    return [_fmt(theirs_s, 2), _fmt(ours_s / theirs_s, 2) if theirs_s else "-"]
+
+
 def dataset_table(key: str, results: dict, methods) -> tuple[str, dict]:
     """Markdown table of one dataset and the numbers behind it."""
     from benchmarks._suite_datasets import DATASETS
@@ -171,7 +179,7 @@ def dataset_table(key: str, results: dict, methods) -> tuple[str, dict]:
         for p in peers:
             theirs = [results[p][key].get(t, {}).get(method, {}).get("fit_s") for t in tasks]
             ok = method != "NA" and all(v is not None for v in theirs)
-            cells += [_fmt(sum(theirs), 2) if ok else "-", _fmt(fit / sum(theirs), 2) if ok and sum(theirs) else "-"]
+            cells += _time_cells(fit, sum(theirs) if ok else None)
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
         numbers[label] = {"ours": acc, "published": pub, **dict(zip(peers, peer_acc))}
     return "\n".join(lines), numbers
@@ -197,8 +205,7 @@ def fewlabel_table(key: str, results: dict) -> tuple[str, dict]:
         acc, fit = per_impl["ours"]
         row = [_fmt(acc)] + [_fmt(per_impl[p][0]) for p in peers] + [_fmt(fit, 2)]
         for p in peers:
-            theirs = per_impl[p][1]
-            row += [_fmt(theirs, 2), _fmt(fit / theirs, 2) if theirs == theirs and theirs else "-"]
+            row += _time_cells(fit, per_impl[p][1])
         lines.append(f"| {label} | " + " | ".join(row) + " |")
         numbers[label] = {"ours": acc, **{p: per_impl[p][0] for p in peers}}
     return "\n".join(lines), numbers
@@ -238,29 +245,41 @@ def plot(summary: dict, path: Path) -> None:
     fig.savefig(path, dpi=100)
 
 
-def _version(dist: str) -> str:
+def _versions(impls) -> dict:
+    """Installed versions of scikit-learn and of the peers among ``impls``."""
     from importlib.metadata import PackageNotFoundError, version
 
-    try:
-        return version(dist)
-    except PackageNotFoundError:
-        return "?"
+    out = {}
+    for dist in ("scikit-learn", *(i for i in impls if i != "ours")):
+        try:
+            out[dist] = version(dist)
+        except PackageNotFoundError:
+            out[dist] = "?"
+    return out
 
 
-def render(results: dict, args, methods, elapsed: float, versions: dict | None = None) -> tuple[str, dict]:
+def _machine() -> dict:
+    """When and on what the run happened, saved with the numbers so a re-render keeps it."""
+    return {"date": datetime.date.today().isoformat(), "arch": platform.machine(), "cores": os.cpu_count(),
+            "python": platform.python_version()}
+
+
+def render(results: dict, args, methods, elapsed: float, versions: dict | None = None,
+           machine: dict | None = None) -> tuple[str, dict]:
     """BENCHMARKS.md: the command, the machine, and one section per dataset."""
     from benchmarks._suite_datasets import DATASETS
     from benchmarks._suite_notes import NOTES
 
     command = "python -m benchmarks.run " + " ".join(args.argv)
-    versions = versions or {p: _version(p) for p in ("scikit-learn", *results) if p != "ours"}
+    versions = versions or _versions(results)
+    m = machine or _machine()
     peers = ", ".join(f"{p} {versions.get(p, '?')}" for p in results if p != "ours") or "none installed"
     parts = [
         "# Benchmarks", "",
         "Produced by the suite; every number below comes from this command line:", "",
         f"    {command}", "",
-        f"{datetime.date.today().isoformat()}, {platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}, scikit-learn {versions.get('scikit-learn', '?')}, peers run in "
+        f"{m['date']}, {m['arch']}, {m['cores']} cores, "
+        f"Python {m['python']}, scikit-learn {versions.get('scikit-learn', '?')}, peers run in "
         f"this process: {peers}; {elapsed / 60:.0f} min. Accuracy is the mean target accuracy (%) over "
         "the tasks; fit times are the adapter's or weighter's fit only, summed over the tasks. "
         "The protocol is in `benchmarks/run.py` and `benchmarks/_suite_datasets.py`; ",
@@ -321,16 +340,18 @@ def main(argv=None) -> None:
     if args.render_only:  # new notes, same numbers: rebuild the page from the saved JSON
         saved = json.loads(stem.with_suffix(".json").read_text())
         args.argv, versions = saved["command"], saved.get("versions", {})
-        text, summary = render(saved["results"], args, saved["methods"], saved["elapsed_s"], versions)
+        text, summary = render(saved["results"], args, saved["methods"], saved["elapsed_s"], versions,
+                               saved.get("machine"))
     else:
         seeds = 1 if args.quick else args.seeds
         start = time.perf_counter()
         results = run(args.data_home, args.datasets, args.methods, args.quick, seeds, impls, few=not args.no_few)
-        elapsed, versions = time.perf_counter() - start, {p: _version(p) for p in ("scikit-learn", *impls[1:])}
-        text, summary = render(results, args, args.methods, elapsed, versions)
+        elapsed, versions, machine = time.perf_counter() - start, _versions(impls), _machine()
+        text, summary = render(results, args, args.methods, elapsed, versions, machine)
         stem.parent.mkdir(parents=True, exist_ok=True)
         stem.with_suffix(".json").write_text(json.dumps(
             {"command": args.argv, "methods": args.methods, "elapsed_s": elapsed, "versions": versions,
+             "machine": machine,
              "results": results, "summary": summary}, indent=1, default=float))
     out.write_text(text)
     plot(summary, stem.with_suffix(".png"))
