@@ -19,6 +19,9 @@ from ._proxy_a_distance import proxy_a_distance
 
 __all__ = ["DomainShiftReport", "domain_shift_report"]
 
+#: rows above which the permutation test subsamples (``mmd_test``'s max_samples)
+_MMD_TEST_MAX_SAMPLES = 4000
+
 
 @dataclass(eq=False, repr=False)
 class DomainShiftReport:
@@ -327,7 +330,11 @@ def domain_shift_report(
     Xs, Xt = check_two_samples(
         X[domains.source], X[domains.target], owner, names=("X (source rows)", "X (target rows)")
     )
-    test = mmd_test(Xs, Xt, n_permutations=n_permutations, random_state=random_state)
+    test = mmd_test(Xs, Xt, n_permutations=n_permutations, max_samples=_MMD_TEST_MAX_SAMPLES,
+                    random_state=random_state)
+    # The test's statistic is the MMD of all rows unless it subsampled them
+    # them; only then compute it again on every row.
+    full_mmd = test.statistic if len(Xs) + len(Xt) <= _MMD_TEST_MAX_SAMPLES else mmd(Xs, Xt, gamma=test.gamma)
     weights = ess = fitted = None
     if weighter is not None:
         if not hasattr(weighter, "compute_weights"):
@@ -344,7 +351,7 @@ def domain_shift_report(
         n_source=Xs.shape[0],
         n_target=Xt.shape[0],
         feature_names=names,
-        mmd=mmd(Xs, Xt, gamma=test.gamma),
+        mmd=full_mmd,
         mmd_pvalue=test.pvalue,
         gamma=test.gamma,
         n_permutations=n_permutations,

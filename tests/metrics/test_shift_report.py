@@ -38,6 +38,15 @@ def test_numbers_match_the_functions(data, report):
     test = mmd_test(Xs, Xt, n_permutations=100, random_state=0)
     assert report.mmd_pvalue == test.pvalue and report.gamma == test.gamma
     assert report.mmd_pvalue < 0.05 and report.n_permutations == 100
+    assert report.mmd == test.statistic  # under 4000 rows the test's statistic is reused as it is
+
+
+def test_mmd_is_computed_on_every_row_when_the_test_subsamples():
+    X, sd = _shifted(n=2001, d=4, seed=1)  # 4002 rows: the permutation test draws 4000 of them
+    report = domain_shift_report(X, sd, n_permutations=5, random_state=0)
+    Xs, Xt = X[sd > 0], X[sd < 0]
+    assert report.mmd == pytest.approx(mmd(Xs, Xt, gamma=report.gamma), abs=1e-12)
+    assert report.mmd != mmd_test(Xs, Xt, n_permutations=5, random_state=0).statistic
     assert report.mmd_linear == pytest.approx(mmd(Xs, Xt, kernel="linear"), abs=1e-12)
     assert report.proxy_a_distance == proxy_a_distance(Xs, Xt, random_state=0)
     ks = [ks_2samp(Xs[:, j], Xt[:, j]).statistic for j in range(X.shape[1])]
