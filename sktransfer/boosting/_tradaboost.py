@@ -10,7 +10,7 @@ from sklearn.base import ClassifierMixin
 from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils.multiclass import check_classification_targets
 
-from .._compat import _fit_context
+from .._compat import StrOptions, _fit_context
 from ._base import _BaseTransferBoosting, uniform_weights
 from ._samme import SammeVoteMixin
 from ._weights import boost, source_beta
@@ -42,6 +42,16 @@ class TrAdaBoostClassifier(SammeVoteMixin, ClassifierMixin, _BaseTransferBoostin
     learning_rate : float, default=1.0
         Multiplies every exponent of the weight updates (source and target) and
         the vote weights; values below 1 make the reweighting gentler.
+    loss : {"zero_one", "probability"}, default="zero_one"
+        The loss ``l_i`` of a row in the error and the weight updates.
+        ``"zero_one"`` is the paper's: 1 if the row is misclassified, else 0.
+        ``"probability"`` is ``1 - p_i``, with ``p_i`` the probability the
+        learner gives the row's true class (needs ``predict_proba``; ADAPT's
+        TrAdaBoost uses it). It keeps moving the weights when the learner
+        classifies every labelled target row right but not with confidence,
+        the usual case with a regularised linear learner and a few labelled
+        target rows in many dimensions, where the 0/1 loss is 0 and the
+        weights stay where they are.
     random_state : int, RandomState instance or None, default=None
         Seeds the ``random_state`` of each round's classifier.
 
@@ -81,7 +91,8 @@ class TrAdaBoostClassifier(SammeVoteMixin, ClassifierMixin, _BaseTransferBoostin
     Round ``t`` fits the classifier on every labelled row with the weights
     ``w`` normalised to a distribution, computes the error ``eps_t`` on the
     labelled target rows only (weighted by their ``w``), then updates, with
-    ``l_i = 1`` if row ``i`` is misclassified and 0 otherwise:
+    ``l_i = 1`` if row ``i`` is misclassified and 0 otherwise (``loss="zero_one"``)
+    or ``l_i = 1 - p_i`` (``loss="probability"``):
 
     - target rows: ``w_i <- w_i exp(alpha_t l_i)`` with ``alpha_t =
       learning_rate * (ln((1 - eps_t) / eps_t) + ln(K - 1))``; for two classes
@@ -96,7 +107,8 @@ class TrAdaBoostClassifier(SammeVoteMixin, ClassifierMixin, _BaseTransferBoostin
       drift: without it, the growing target weights make even the correctly
       classified source rows lose weight, and the source fades out too early.
       ``C_t`` is the factor by which the total target weight grew in the
-      round, ``(1 - eps_t) + eps_t exp(alpha_t)``, which is exactly their
+      round, ``sum_target w_i exp(alpha_t l_i) / sum_target w_i``: with the
+      0/1 loss ``(1 - eps_t) + eps_t exp(alpha_t)``, which is exactly their
       ``2 (1 - eps_t)`` for two classes and ``learning_rate=1``.
     - Several classes use SAMME's generalisation (Zhu et al., 2009): the
       ``ln(K - 1)`` term in ``alpha_t``, the chance level ``1 - 1/K`` in place
@@ -167,12 +179,19 @@ class TrAdaBoostClassifier(SammeVoteMixin, ClassifierMixin, _BaseTransferBoostin
         estimator=None,
         n_estimators: int = 10,
         learning_rate: float = 1.0,
+        loss: str = "zero_one",
         random_state=None,
     ):
         self.estimator = estimator
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
+        self.loss = loss
         self.random_state = random_state
+
+    _parameter_constraints: dict = {
+        **_BaseTransferBoosting._parameter_constraints,
+        "loss": [StrOptions({"zero_one", "probability"})],
+    }
 
     def _default_estimator(self) -> DecisionTreeClassifier:
         return DecisionTreeClassifier(max_depth=4)
@@ -196,6 +215,13 @@ class TrAdaBoostClassifier(SammeVoteMixin, ClassifierMixin, _BaseTransferBoostin
             The fitted classifier.
         """
         X_train, y_train, training, rng = self._prepare(X, y, sample_domain)
+        if self.loss == "probability" and not hasattr(self.estimator_, "predict_proba"):
+            raise TypeError(
+                f"TrAdaBoostClassifier(loss='probability') needs a base estimator with "
+                f"predict_proba; {type(self.estimator_).__name__} has none. Use "
+                "loss='zero_one', or a classifier with probabilities (LogisticRegression, a tree, "
+                "or CalibratedClassifierCV around this one)."
+            )
         check_classification_targets(y_train)
         self.classes_, y_codes = np.unique(y_train, return_inverse=True)
         self.n_classes_ = K = len(self.classes_)
@@ -214,7 +240,7 @@ class TrAdaBoostClassifier(SammeVoteMixin, ClassifierMixin, _BaseTransferBoostin
             n_estimators=self.n_estimators,
             learning_rate=self.learning_rate,
             rng=rng,
-            row_loss=lambda learner, X_, y_: (learner.predict(X_) != y_).astype(float),
+            row_loss=_probability_loss if self.loss == "probability" else _zero_one_loss,
             alpha_of=lambda eps: math.log((1.0 - eps) / eps) + math.log(K - 1),
             chance=1.0 - 1.0 / K,
             mode="tradaboost_corrected",
@@ -225,3 +251,18 @@ class TrAdaBoostClassifier(SammeVoteMixin, ClassifierMixin, _BaseTransferBoostin
         self.sample_weight_ = training.full(boosted.last_weights)
         self.source_beta_ = source_beta(int(training.source.sum()), self.n_estimators)
         return self
+
+
+def _zero_one_loss(learner, X: np.ndarray, y_codes: np.ndarray) -> np.ndarray:
+    """1 on the rows ``learner`` misclassifies, 0 elsewhere (Dai et al.)."""
+    return (learner.predict(X) != y_codes).astype(float)
+
+
+def _probability_loss(learner, X: np.ndarray, y_codes: np.ndarray) -> np.ndarray:
+    """``1 - p(true class)`` per row, in [0, 1]; a class the learner never saw has p = 0."""
+    proba = learner.predict_proba(X)
+    p = np.zeros(len(y_codes))
+    for column, code in enumerate(learner.classes_):
+        rows = y_codes == code
+        p[rows] = proba[rows, column]
+    return 1.0 - np.clip(p, 0.0, 1.0)
