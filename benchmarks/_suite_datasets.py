@@ -10,6 +10,8 @@ deterministic 1-NN baseline that must match the published "1NN" column.
 from __future__ import annotations
 
 import functools
+import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -121,11 +123,15 @@ def _digit_features(data_home: str) -> dict:
 
     (Xm, ym), (Xu, yu) = fetch_mnist_usps(("mnist", "usps"), data_home=data_home, download_if_missing=False,
                                           return_X_y=True)
+    start = time.perf_counter()
     extractor = ImageFeatureExtractor(DEEP_BACKBONE).fit(np.zeros((1, 20, 20), np.float32))
     out = {}
     for code, X, y in (("M", Xm, ym), ("U", Xu, yu)):
         images = np.pad(np.asarray(X, np.float32).reshape(-1, 16, 16), ((0, 0), (2, 2), (2, 2)))
         out[code] = (extractor.transform(images), np.asarray(y))
+    n = len(Xm) + len(Xu)
+    print(f"{DEEP_BACKBONE} features of {n} digits on {extractor.device_}: {time.perf_counter() - start:.0f} s",
+          file=sys.stderr, flush=True)
     return out
 
 
