@@ -40,7 +40,7 @@ class Dataset:
 
     name: str
     tasks: tuple[tuple[str, str], ...]
-    load: Callable  # (data_home, source, target) -> Task
+    load: Callable  # (data_home, source, target, max_rows=None) -> Task
     protocol: str
     published_source: str = ""
     #: table row -> {task name: accuracy (%)}, as printed in PUBLISHED.md. The
@@ -53,38 +53,57 @@ class Dataset:
     svm_C_grid: tuple | None = None
     #: modules the loader needs beyond the classical install (the run skips the dataset without them)
     requires: tuple[str, ...] = ()
+    #: peer -> methods that --quick skips on this dataset, each for a reason given in its comment
+    quick_skip: dict = field(default_factory=dict)
 
     def task_name(self, source: str, target: str) -> str:
         return f"{source}->{target}"
 
 
+def capped_rows(y, max_rows: int | None) -> np.ndarray:
+    """Sorted indices of at most ``max_rows`` rows of ``y``, stratified (all rows when fewer)."""
+    y = np.asarray(y)
+    if max_rows is None or len(y) <= max_rows:
+        return np.arange(len(y))
+    from sklearn.model_selection import train_test_split
+
+    keep, _ = train_test_split(np.arange(len(y)), train_size=max_rows, stratify=y, random_state=0)
+    return np.sort(keep)
+
+
+def _capped(task: Task, max_rows: int | None) -> Task:
+    """``task`` with each domain's adaptation rows capped (``--quick``); held-out test rows kept."""
+    s, t = capped_rows(task.ys, max_rows), capped_rows(task.yt, max_rows)
+    return task._replace(Xs=task.Xs[s], ys=task.ys[s], Xt=task.Xt[t], yt=task.yt[t])
+
+
 def _office_loader(features: str, preprocess: str):
-    def load(data_home, s, t):
+    def load(data_home, s, t, max_rows=None):
         from sktransfer.datasets import fetch_office_caltech
 
         (Xs, ys), (Xt, yt) = fetch_office_caltech((s, t), features=features, preprocess=preprocess,
                                                   data_home=data_home, download_if_missing=False,
                                                   return_X_y=True)
-        return Task(Xs, ys, Xt, yt)
+        return _capped(Task(Xs, ys, Xt, yt), max_rows)
 
     return load
 
 
 def _pair_loader(fetch_name: str, names: dict):
-    def load(data_home, s, t):
+    def load(data_home, s, t, max_rows=None):
         import sktransfer.datasets as datasets
         from sktransfer.datasets._office_caltech import _l2_rows  # the loaders' own row normalisation
 
         fetch = getattr(datasets, fetch_name)
         (Xs, ys), (Xt, yt) = fetch((names[s], names[t]), data_home=data_home, download_if_missing=False,
                                    return_X_y=True)
-        return Task(_l2_rows(np.asarray(Xs, float)), ys, _l2_rows(np.asarray(Xt, float)), yt)
+        return _capped(Task(_l2_rows(np.asarray(Xs, float)), ys, _l2_rows(np.asarray(Xt, float)), yt), max_rows)
 
     return load
 
 
 def _amazon_loader(n_features: int):
-    def load(data_home, s, t):
+    def load(data_home, s, t, max_rows=None):
         import scipy.sparse as sp
         from sklearn.feature_extraction.text import TfidfTransformer
 
@@ -101,7 +120,7 @@ def _amazon_loader(n_features: int):
         keep = np.sort(np.argsort(-np.asarray(seen.sum(axis=0)).ravel(), kind="stable")[:n_features])
         tfidf = TfidfTransformer().fit(seen[:, keep])
         Xs, Xt, Xtest = (tfidf.transform(M[:, keep]).toarray() for M in (Xs, Xt, Xtest))
-        return Task(Xs, ys, Xt, yt, Xtest, ytest)
+        return _capped(Task(Xs, ys, Xt, yt, Xtest, ytest), max_rows)
 
     return load
 
@@ -110,13 +129,14 @@ def _amazon_loader(n_features: int):
 DEEP_BACKBONE = "efficientnet_lite0"
 
 
-@functools.lru_cache(maxsize=1)
-def _digit_features(data_home: str) -> dict:
+@functools.lru_cache(maxsize=2)
+def _digit_features(data_home: str, max_rows: int | None = None) -> dict:
     """Pooled EfficientNet-Lite0 features of every MNIST and USPS digit, once per process.
 
     The 16x16 digits are padded by 2 black pixels (so the extractor's centre
     crop cuts background, not strokes) and read as grey images; the extractor
     resizes them to 224x224 and repeats the channel, as a user would feed them.
+    With ``max_rows`` only the rows ``capped_rows`` keeps are read (``--quick``).
     """
     from sktransfer.datasets import fetch_mnist_usps
     from sktransfer.deep import ImageFeatureExtractor
@@ -126,19 +146,21 @@ def _digit_features(data_home: str) -> dict:
     start = time.perf_counter()
     extractor = ImageFeatureExtractor(DEEP_BACKBONE).fit(np.zeros((1, 20, 20), np.float32))
     out = {}
+    n = 0
     for code, X, y in (("M", Xm, ym), ("U", Xu, yu)):
-        images = np.pad(np.asarray(X, np.float32).reshape(-1, 16, 16), ((0, 0), (2, 2), (2, 2)))
-        out[code] = (extractor.transform(images), np.asarray(y))
-    n = len(Xm) + len(Xu)
+        keep = capped_rows(y, max_rows)
+        images = np.pad(np.asarray(X, np.float32)[keep].reshape(-1, 16, 16), ((0, 0), (2, 2), (2, 2)))
+        out[code] = (extractor.transform(images), np.asarray(y)[keep])
+        n += len(keep)
     print(f"{DEEP_BACKBONE} features of {n} digits on {extractor.device_}: {time.perf_counter() - start:.0f} s",
           file=sys.stderr, flush=True)
     return out
 
 
-def _deep_digits_loader(data_home, s, t):
+def _deep_digits_loader(data_home, s, t, max_rows=None):
     from sktransfer.datasets._office_caltech import _l2_rows
 
-    feats = _digit_features(str(data_home))
+    feats = _digit_features(str(data_home), max_rows)
     (Xs, ys), (Xt, yt) = feats[s], feats[t]
     return Task(_l2_rows(np.asarray(Xs, float)), ys, _l2_rows(np.asarray(Xt, float)), yt)
 
@@ -172,6 +194,9 @@ DATASETS = {
         name="Office-Caltech10 DeCAF6 (4096-d; only D and W are public)",
         tasks=(("W", "D"), ("D", "W")),
         load=_office_loader("decaf", "l2"),
+        # ADAPT's CORAL takes scipy's sqrtm of two 4096 x 4096 matrices: 3 min a task,
+        # a third of the whole --quick budget; the full run has it.
+        quick_skip={"adapt": ("CORAL",)},
         protocol="each row L2-normalised (the usual preprocessing of deep features)",
         published_source="PUBLISHED.md (B): MEDA, ACM MM 2018, Table 4",
         published=_published((("W", "D"), ("D", "W")), {

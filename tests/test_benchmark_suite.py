@@ -132,3 +132,41 @@ def test_deep_digit_dataset_reads_upright_padded_digits_through_the_extractor(mo
     np.testing.assert_allclose(task.Xt, expected, rtol=1e-4, atol=1e-5)
     np.testing.assert_array_equal(task.ys, [0, 1, 2])
     np.testing.assert_array_equal(task.yt, [2, 0])
+
+
+def test_quick_caps_each_domain_stratified_and_keeps_held_out_rows():
+    from benchmarks._suite_datasets import Task, _capped, capped_rows
+
+    y = np.r_[np.zeros(30), np.ones(10)].astype(int)
+    keep = capped_rows(y, 20)
+    assert len(keep) == 20 and np.all(np.diff(keep) > 0)
+    assert np.bincount(y[keep]).tolist() == [15, 5]  # the class shares are kept
+    assert np.array_equal(capped_rows(y, None), np.arange(40)) and np.array_equal(capped_rows(y, 99), np.arange(40))
+    X = np.arange(40.0)[:, None]
+    task = _capped(Task(X, y, X + 100, y, X[:7], y[:7]), 20)
+    assert len(task.Xs) == len(task.Xt) == 20 and len(task.Xtest) == 7
+    np.testing.assert_array_equal(task.Xs[:, 0], keep)
+
+
+def test_quick_skips_the_listed_peer_methods_and_leaves_the_notes_out(monkeypatch):
+    from benchmarks import _suite_notes
+    from benchmarks._suite_datasets import Task, _capped
+
+    fake = Dataset(name="fake", tasks=(("a", "b"), ("b", "a")), protocol="none", quick_skip={"ours": ("SA",)},
+                   load=lambda home, s, t, max_rows=None: _capped(Task(*_task()), max_rows))
+    monkeypatch.setitem(DATASETS, "fake", fake)
+    monkeypatch.setitem(_suite_notes.NOTES, "fake", "a hand-written note")
+    calls = []
+
+    def fake_run_task(task, impl, methods, seeds, C_grid=None):
+        calls.append((len(task.Xs), tuple(methods)))
+        return {m: {"svm": 50.0, "1nn": 50.0, "fit_s": 0.0} for m in methods}
+
+    monkeypatch.setattr(suite, "run_task", fake_run_task)
+    monkeypatch.setitem(suite.QUICK, "max_rows", 30)
+    results = suite.run("unused", ["fake"], ["CORAL", "SA"], quick=True, seeds=1, impls=["ours"], few=False)
+    assert calls == [(30, ("CORAL",))]  # one task, 30 of its 60 rows, SA skipped
+    quick, _ = suite.render(results, argparse.Namespace(argv=["--quick"]), ["CORAL", "SA"], elapsed=1.0)
+    full, _ = suite.render(results, argparse.Namespace(argv=[]), ["CORAL", "SA"], elapsed=1.0)
+    assert "**--quick**" in quick and "a hand-written note" not in quick
+    assert "**--quick**" not in full and "a hand-written note" in full
