@@ -556,12 +556,18 @@ def stack_domains(
 
 
 def _take(X: Any, rows: np.ndarray) -> Any:
+    """The rows ``rows`` (integer indices) of ``X``, keeping its kind.
+
+    DataFrames by position, lists and tuples (image paths, texts) as lists,
+    anything else with a ``shape`` (arrays, sparse matrices, tensors) by
+    indexing; other array-likes through ``np.asarray``.
+    """
     if hasattr(X, "iloc"):
         return X.iloc[rows]
-    if issparse(X):
-        return X[rows]
     if isinstance(X, (list, tuple)):
         return [X[i] for i in rows]
+    if issparse(X) or hasattr(X, "shape"):
+        return X[rows]
     return np.asarray(X)[rows]
 
 

@@ -30,7 +30,7 @@ from sklearn.utils.validation import check_is_fitted, check_memory
 from ._compat import _fit_context
 from ._sample_weights import check_importance_weights, warn_if_concentrated
 from .base import accepts_sample_domain, accepts_sample_weight
-from .domain import Domains, check_domains, labelled_rows_for_score
+from .domain import Domains, _take, check_domains, labelled_rows_for_score
 
 __all__ = ["DAPipeline", "make_da_pipeline"]
 
@@ -45,14 +45,6 @@ def _is_weighter(step: Any) -> bool:
 
 def _is_skipped(step: Any) -> bool:
     return step is None or (isinstance(step, str) and step == "passthrough")
-
-
-def _take_rows(X: Any, rows: np.ndarray) -> Any:
-    if hasattr(X, "iloc"):
-        return X.iloc[rows]
-    if isinstance(X, list):
-        return [X[i] for i in np.flatnonzero(rows)]
-    return X[rows]
 
 
 def _fit_transform_step(
@@ -345,7 +337,7 @@ class DAPipeline(Pipeline):
                     f"{final_name!r} on: every label in y is masked (-1 or NaN). Pass "
                     "the labels of the source rows."
                 )
-            Xt, y = _take_rows(Xt, keep), np.asarray(y)[keep]
+            Xt, y = _take(Xt, np.flatnonzero(keep)), np.asarray(y)[keep]
             weights = None if weights is None else weights[keep]
         if weights is not None:
             if not accepts_sample_weight(final):
