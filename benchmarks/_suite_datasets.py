@@ -77,6 +77,13 @@ def _capped(task: Task, max_rows: int | None) -> Task:
     return task._replace(Xs=task.Xs[s], ys=task.ys[s], Xt=task.Xt[t], yt=task.yt[t])
 
 
+def _unit_rows_task(Xs, ys, Xt, yt) -> Task:
+    """A transductive task with every row L2-normalised (the JDA code's preprocessing)."""
+    from sktransfer.datasets._office_caltech import _l2_rows  # the loaders' own row normalisation
+
+    return Task(_l2_rows(np.asarray(Xs, float)), ys, _l2_rows(np.asarray(Xt, float)), yt)
+
+
 def _office_loader(features: str, preprocess: str):
     def load(data_home, s, t, max_rows=None):
         from sktransfer.datasets import fetch_office_caltech
@@ -92,12 +99,11 @@ def _office_loader(features: str, preprocess: str):
 def _pair_loader(fetch_name: str, names: dict):
     def load(data_home, s, t, max_rows=None):
         import sktransfer.datasets as datasets
-        from sktransfer.datasets._office_caltech import _l2_rows  # the loaders' own row normalisation
 
         fetch = getattr(datasets, fetch_name)
         (Xs, ys), (Xt, yt) = fetch((names[s], names[t]), data_home=data_home, download_if_missing=False,
                                    return_X_y=True)
-        return _capped(Task(_l2_rows(np.asarray(Xs, float)), ys, _l2_rows(np.asarray(Xt, float)), yt), max_rows)
+        return _capped(_unit_rows_task(Xs, ys, Xt, yt), max_rows)
 
     return load
 
@@ -158,11 +164,9 @@ def _digit_features(data_home: str, max_rows: int | None = None) -> dict:
 
 
 def _deep_digits_loader(data_home, s, t, max_rows=None):
-    from sktransfer.datasets._office_caltech import _l2_rows
-
-    feats = _digit_features(str(data_home), max_rows)
+    feats = _digit_features(str(data_home), max_rows)  # capped before extraction
     (Xs, ys), (Xt, yt) = feats[s], feats[t]
-    return Task(_l2_rows(np.asarray(Xs, float)), ys, _l2_rows(np.asarray(Xt, float)), yt)
+    return _unit_rows_task(Xs, ys, Xt, yt)
 
 
 _AMAZON_TASKS = tuple((s, t) for s in "BDEK" for t in "BDEK" if s != t)

@@ -566,7 +566,7 @@ def _take(X: Any, rows: np.ndarray) -> Any:
         return X.iloc[rows]
     if isinstance(X, (list, tuple)):
         return [X[i] for i in rows]
-    if issparse(X) or hasattr(X, "shape"):
+    if hasattr(X, "shape"):  # ndarrays, sparse matrices, tensors
         return X[rows]
     return np.asarray(X)[rows]
 

@@ -332,8 +332,8 @@ def domain_shift_report(
     )
     test = mmd_test(Xs, Xt, n_permutations=n_permutations, max_samples=_MMD_TEST_MAX_SAMPLES,
                     random_state=random_state)
-    # The test's statistic is the MMD of all rows unless it subsampled them
-    # them; only then compute it again on every row.
+    # The test's statistic is the MMD of all rows unless it subsampled them;
+    # only then compute it again on every row.
     full_mmd = test.statistic if len(Xs) + len(Xt) <= _MMD_TEST_MAX_SAMPLES else mmd(Xs, Xt, gamma=test.gamma)
     weights = ess = fitted = None
     if weighter is not None:
