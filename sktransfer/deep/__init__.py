@@ -4,6 +4,7 @@ Importing this package does not import PyTorch; the first ``fit`` does, and
 without the ``[torch]`` extra it raises an ImportError saying what to install.
 """
 
+from ._augment import BatchAugmentation
 from ._backbones import clear_backbone_cache
 from ._extractor import DeepFeatureExtractor, SkippedItemsWarning
 from ._finetune_estimators import FineTuneClassifier, FineTuneRegressor
@@ -11,6 +12,7 @@ from ._image_extractor import ImageFeatureExtractor
 from ._text_extractor import TextFeatureExtractor
 
 __all__ = [
+    "BatchAugmentation",
     "DeepFeatureExtractor",
     "FineTuneClassifier",
     "FineTuneRegressor",

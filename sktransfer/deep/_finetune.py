@@ -14,13 +14,13 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_consistent_length
 
 from .._compat import Interval, StrOptions, validate_data
-from ._augment import default_image_augmentation
+from ._augment import BatchAugmentation
 from ._backbones import DEFAULT_IMAGE_BACKBONE, resolve_backbone
 from ._blocks import parameter_blocks, trainable_block_indices
 from ._finetune_data import TrainingData, all_files, all_str, decode_images, iterate
 from ._finetune_predict import FineTunePredictMixin
 from ._heads import build_head, make_net
-from ._runtime import PRECISIONS, resolve_runtime
+from ._runtime import PRECISIONS, prefetch, resolve_runtime, training_runtime
 from ._torch import import_torch
 from ._training import L2SP, EarlyStopping, Loop, make_optimizer
 
@@ -236,29 +236,38 @@ class _BaseFineTune(FineTunePredictMixin, BaseEstimator):
             torch.manual_seed(seed)
             targets = self._encode_targets(y, fit=fresh)
             if fresh:
+                # What the network is built from, as fitted: a pickle rebuilds it from these, whatever
+                # set_params changed since.
+                self._net_params = {k: getattr(self, k) for k in ("backbone", "layer", "pooling", "head", "dropout")}
                 self.net_ = self._new_net(data.inputs.shape[1] if data.kind == "features" else None,
                                           self._n_outputs())
                 self.history_ = []
+            runtime = training_runtime(runtime, data.kind == "images")
             net = self.net_.to(runtime.device)
+            if net.adapter is not None:
+                net.adapter.to(runtime.device, runtime.channels_last)
+                data.backbone = net.adapter
             if data.kind == "images":
-                data.backbone = net.adapter
                 data.inputs = decode_images(self.extractor_, X, net.adapter)
-            elif data.kind == "texts":
-                data.backbone = net.adapter
-            self._train(net, data, targets, runtime, rng, partial=partial)
+            data.place(runtime)
+            self._train(net, data, targets, runtime, rng, seed=seed, partial=partial)
         return self
 
     def _train(self, net: Any, data: TrainingData, targets: np.ndarray, runtime: Any,
-               rng: np.random.RandomState, *, partial: bool) -> None:
+               rng: np.random.RandomState, *, seed: int, partial: bool) -> None:
+        torch = import_torch(self._owner())
         groups, blocks = self._param_groups(net)
+        targets_on_device = torch.as_tensor(targets).to(runtime.device)
+        # Augmentation and noise draw from their own generator: the same draws whichever thread
+        # prepares the batches, and the same as before for dropout in the model.
+        generator = torch.Generator(device=runtime.device).manual_seed(seed + 1)
         rows = np.arange(len(data))
         train_rows, val_rows = rows, None
         if self.early_stopping and not partial:
             train_rows, val_rows = self._validation_split(rows, targets, rng)
         augment = None
         if self.augment and data.kind == "images":
-            augment = self.augment if callable(self.augment) else default_image_augmentation(
-                net.adapter.config.size)
+            augment = self.augment if callable(self.augment) else BatchAugmentation()
         penalty = self._l2sp(net, blocks) if self.regularization == "l2sp" else None
         loop = Loop(net, self._loss_fn(runtime), runtime, grad_clip=self.grad_clip, penalty=penalty)
         epochs = 1 if partial else self.max_epochs
@@ -267,6 +276,7 @@ class _BaseFineTune(FineTunePredictMixin, BaseEstimator):
                                               warmup_fraction=0.0 if partial else self.warmup_fraction)
         if partial:
             scheduler = _Constant()
+            _resume(optimizer, getattr(self, "_optimizer_state", None))
         stopper = EarlyStopping(self.n_iter_no_change) if val_rows is not None else None
         net.train()
         for epoch in range(epochs):
@@ -275,14 +285,17 @@ class _BaseFineTune(FineTunePredictMixin, BaseEstimator):
                 for p in params:
                     p.requires_grad_(depth < n_open)
             start = time.perf_counter()
-            batches = iterate(data, targets, train_rows, self.batch_size, runtime, train=True, rng=rng,
-                              augment=augment, noise_std=self.noise_std)
+            batches = iterate(data, targets_on_device, train_rows, self.batch_size, runtime, train=True, rng=rng,
+                              augment=augment, noise_std=self.noise_std, generator=generator)
+            if runtime.is_cuda and data.placement != "device":
+                batches = prefetch(batches)  # host work of the next batch overlaps this step
             loss = loop.train_epoch(batches, optimizer, scheduler)
             record = {"epoch": len(self.history_), "train_loss": loss, "n_trainable_blocks": n_open,
                       "lr": optimizer.param_groups[0]["lr"]}
             stop = False
             if val_rows is not None:
-                val_loss, out = loop.evaluate(iterate(data, targets, val_rows, self.batch_size, runtime, train=False))
+                val_loss, out = loop.evaluate(iterate(data, targets_on_device, val_rows, self.batch_size, runtime,
+                                                      train=False))
                 record.update(val_loss=val_loss, val_score=self._score_outputs(out, targets[val_rows]))
                 stop = stopper.update(len(self.history_), val_loss, net)
             record["seconds"] = time.perf_counter() - start
@@ -295,6 +308,10 @@ class _BaseFineTune(FineTunePredictMixin, BaseEstimator):
             for p in params:
                 p.requires_grad_(False)
         net.eval()
+        if partial:  # AdamW's moments carry over to the next partial_fit, as in sklearn's MLPs
+            self._optimizer_state = _host_copy(optimizer.state_dict())
+        else:
+            self.__dict__.pop("_optimizer_state", None)
         if stopper is not None:
             stopper.restore(net)
             self.best_epoch_ = stopper.best_epoch
@@ -331,6 +348,35 @@ class _BaseFineTune(FineTunePredictMixin, BaseEstimator):
                                     random_state=rng.randint(0, 2**31 - 1))
         except ValueError:  # too few rows per class for a stratified split
             return train_test_split(rows, test_size=self.validation_fraction, random_state=rng.randint(0, 2**31 - 1))
+
+def _resume(optimizer: Any, saved: dict | None) -> None:
+    """Load a previous partial_fit's optimizer state, keeping the current learning rates and decay.
+
+    A state saved for other parameter groups (``set_params`` changed what
+    trains) cannot be resumed; the optimizer then starts fresh.
+    """
+    if saved is None:
+        return
+    current = [{k: g[k] for k in ("lr", "weight_decay")} for g in optimizer.param_groups]
+    try:
+        optimizer.load_state_dict(saved)
+    except ValueError:
+        logger.info("partial_fit: the trained parameters changed; AdamW starts afresh")
+        return
+    for group, settings in zip(optimizer.param_groups, current):
+        group.update(settings)
+
+
+def _host_copy(state: Any) -> Any:
+    """``state`` with every tensor copied to the CPU (a pickle then loads on any machine)."""
+    if hasattr(state, "detach"):
+        return state.detach().to("cpu", copy=True)
+    if isinstance(state, dict):
+        return {k: _host_copy(v) for k, v in state.items()}
+    if isinstance(state, list):
+        return [_host_copy(v) for v in state]
+    return state
+
 
 class _Constant:
     def step(self) -> None:

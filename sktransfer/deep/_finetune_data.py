@@ -20,47 +20,104 @@ from ._backbones import Backbone
 from ._runtime import Runtime
 
 
+#: share of the device's free memory that training inputs may take before they stay in (pinned) host memory
+DEVICE_SHARE = 0.25
+
+
 @dataclass
 class TrainingData:
     """Prepared inputs and how to turn rows of them into model-ready batches."""
 
     kind: str  # "features", "images" or "texts"
-    inputs: Any  # float32 array, uint8 NxHxWx3 tensor, or list of str
+    inputs: Any  # float32 array or tensor, uint8 NxHxWx3 tensor, or list of str
     extractor: Any = None  # gives _prepare (images) and max_length (texts)
     backbone: Backbone | None = None
+    placement: str = "host"  # "device", "pinned" or "host": where the inputs live (see place)
 
     def __len__(self) -> int:
         return len(self.inputs)
 
-    def batch(self, rows: np.ndarray, runtime: Runtime, *, train: bool, augment: Any = None,
-              noise_std: float = 0.0) -> Any:
+    def place(self, runtime: Runtime) -> None:
+        """Put the inputs where batches are cheapest to take from.
+
+        On CUDA, features and decoded images move to the device once when they
+        take at most ``DEVICE_SHARE`` of its free memory: a batch is then a
+        gather on the device, and an epoch never waits for the host. Larger
+        inputs stay on the host in pinned memory, so that every batch copies
+        asynchronously. Texts are tokenised per batch and stay where they are.
+        """
         import torch
 
+        if self.kind == "texts":
+            return
+        if not isinstance(self.inputs, torch.Tensor):
+            self.inputs = torch.from_numpy(np.ascontiguousarray(self.inputs))
+        self.placement = placement_for(self.inputs.element_size() * self.inputs.nelement(), runtime)
+        if self.placement == "device":
+            self.inputs = self.inputs.to(runtime.device)
+        elif self.placement == "pinned":
+            self.inputs = pin(self.inputs)
+
+    def batch(self, rows: Any, runtime: Runtime, *, train: bool, augment: Any = None, noise_std: float = 0.0,
+              generator: Any = None) -> Any:
+        """Model-ready inputs of ``rows`` (a LongTensor on the inputs' device, or an index array)."""
+        import torch
+
+        if self.kind == "texts":
+            enc = self.backbone.tokenize([self.inputs[int(r)] for r in rows], self.extractor.max_length)
+            return {k: v.to(runtime.device, non_blocking=True) for k, v in enc.items()}
+        x = self.inputs[torch.as_tensor(rows)]
+        if self.placement == "pinned":
+            x = pin(x)
+        x = x.to(runtime.device, non_blocking=True)
         if self.kind == "features":
-            x = torch.as_tensor(self.inputs[rows]).to(runtime.device, non_blocking=True)
-            return add_feature_noise(x, noise_std) if train else x
-        if self.kind == "images":
-            x = self.inputs[torch.as_tensor(rows)].to(runtime.device, non_blocking=True)
-            if train and augment is not None:
-                x = augment_images(x, augment)
-            return self.extractor._prepare(x, self.backbone, runtime)
-        enc = self.backbone.tokenize([self.inputs[r] for r in rows], self.extractor.max_length)
-        return {k: v.to(runtime.device, non_blocking=True) for k, v in enc.items()}
+            return add_feature_noise(x, noise_std, generator) if train else x
+        if train and augment is not None:
+            x = augment_images(x, augment, generator)
+        return self.extractor._prepare(x, self.backbone, runtime)
+
+
+def placement_for(nbytes: int, runtime: Runtime) -> str:
+    """``"device"``, ``"pinned"`` or ``"host"``: where ``nbytes`` of training inputs should live."""
+    if not runtime.is_cuda:
+        return "host"
+    return "device" if nbytes <= DEVICE_SHARE * free_device_memory(runtime.device) else "pinned"
+
+
+def free_device_memory(device: Any) -> int:
+    """Bytes free on a CUDA device."""
+    import torch
+
+    return torch.cuda.mem_get_info(device)[0]
+
+
+def pin(tensor: Any) -> Any:
+    """A page-locked copy of a host tensor (asynchronous host-to-device copies need one)."""
+    return tensor.pin_memory()
 
 
 def iterate(data: TrainingData, targets: Any, rows: np.ndarray, batch_size: int, runtime: Runtime, *,
             train: bool, rng: np.random.RandomState | None = None, augment: Any = None,
-            noise_std: float = 0.0) -> Iterator[tuple[Any, Any]]:
-    """``(inputs, targets)`` batches over ``rows``, shuffled when ``rng`` is given."""
+            noise_std: float = 0.0, generator: Any = None) -> Iterator[tuple[Any, Any]]:
+    """``(inputs, targets)`` batches over ``rows``, shuffled when ``rng`` is given.
+
+    ``targets`` is a tensor on the device; rows are gathered where the inputs
+    live, so that inputs placed on the device never pass through the host.
+    ``generator`` drives the augmentation and the noise.
+    """
     import torch
 
     order = rows[rng.permutation(len(rows))] if rng is not None else rows
+    here = data.inputs.device if data.placement == "device" else torch.device("cpu")
+    order_t = torch.as_tensor(order, dtype=torch.long).to(here)
+    order_dev = order_t.to(targets.device, non_blocking=True)
     for start in range(0, len(order), batch_size):
-        chunk = order[start:start + batch_size]
-        if train and len(chunk) == 1 and batch_size > 1 and len(order) > 1:
+        stop = min(start + batch_size, len(order))
+        if train and stop - start == 1 and batch_size > 1 and len(order) > 1:
             continue  # a lone last row would give a batch without a batch standard deviation for the noise
-        x = data.batch(chunk, runtime, train=train, augment=augment, noise_std=noise_std)
-        yield x, torch.as_tensor(targets[chunk]).to(runtime.device)
+        x = data.batch(order_t[start:stop], runtime, train=train, augment=augment, noise_std=noise_std,
+                       generator=generator)
+        yield x, targets[order_dev[start:stop]]
 
 
 def decode_images(extractor: Any, X: Any, backbone: Backbone) -> Any:

@@ -60,9 +60,12 @@ _DOC_PARAMS = """
         L2-SP strengths on the backbone (toward the pretrained weights) and on
         the head.
 {class_weight}    augment : bool or callable, default=False
-        Image augmentation per training batch: True uses a random resized crop,
-        a horizontal flip and a colour jitter (torchvision v2); a callable is
-        applied to each CxHxW uint8 image.
+        Image augmentation per training batch: True is
+        :class:`BatchAugmentation` (a random resized crop, a horizontal flip
+        and a colour jitter, drawn per image and applied to the whole batch on
+        the device); pass an instance of it to change its ranges. Any other
+        callable (a torchvision v2 transform, say) is applied to each CxHxW
+        uint8 image.
     noise_std : float, default=0.0
         Gaussian noise added to feature inputs while training, in units of each
         feature's batch standard deviation.
@@ -126,8 +129,10 @@ _DOC_NOTES = """    Notes
     target sets cannot corrupt the running statistics. Blocks are counted from
     the backbone's output, so training blocks requires ``layer=-1``. With
     fp16 (GPUs without bf16) the loss is scaled against gradient underflow.
-    ``partial_fit`` runs one epoch at constant learning rates with a fresh
-    optimiser per call.
+    ``partial_fit`` runs one epoch at constant learning rates; AdamW's
+    moment estimates carry over from one call to the next (as in
+    scikit-learn's MLPs). Augmentation and feature noise draw from a generator
+    of their own, seeded by ``random_state``.
 
 """
 

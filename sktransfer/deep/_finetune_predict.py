@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
 from .._compat import validate_data
-from ._runtime import BatchRunner, resolve_runtime, run_batches
+from ._runtime import BatchRunner, resolve_batch_size, resolve_runtime, run_batches, training_runtime
 from ._torch import import_torch
 
 
@@ -30,8 +31,13 @@ class FineTunePredictMixin:
             return runner(torch.as_tensor(np.asarray(X, dtype=np.float32)))
         ext, adapter = self.extractor_, net.adapter
         items = ext._check_input(X)
+        runtime = training_runtime(runtime, adapter.modality == "image")
+        adapter.to(runtime.device, runtime.channels_last)
+        # Without gradients a forward pass needs a fraction of a training step's memory: chunks as large as
+        # the extractor's (the runner halves them on out-of-memory), and never below the training batch.
+        chunk = max(self.batch_size, resolve_batch_size("auto", runtime, adapter.modality))
         runner = BatchRunner(lambda b: net.head(adapter.features(ext._prepare(b, adapter, runtime), net.layer,
-                                                                 net.pooling)), runtime, self.batch_size * 2,
+                                                                 net.pooling)), runtime, chunk,
                              owner=self._owner())
         out = np.empty((len(items), net.head[-1].out_features), np.float32)
         batches = ext._batches(items, np.arange(len(items)), adapter, runtime, [])
@@ -87,8 +93,10 @@ class FineTunePredictMixin:
             # The fitted network's kind, not the current params (set_params may have changed them).
             # Architecture only (weights="random"): every weight comes from the pickle, so
             # loading needs no pretrained weights on this machine.
-            self.net_ = self._new_net(shape[2], shape[1], with_backbone=any(k.startswith("body.") for k in net_state),
-                                      weights="random")
+            builder = copy.copy(self)
+            builder.__dict__.update(getattr(self, "_net_params", {}))
+            self.net_ = builder._new_net(shape[2], shape[1], with_backbone=any(k.startswith("body.") for k in net_state),
+                                         weights="random")
             self.net_.load_state_dict(net_state)
             self.net_.eval()
 

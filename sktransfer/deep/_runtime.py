@@ -9,6 +9,7 @@ float32 NumPy. Extractors and fine-tuners hold no inference loops of their own.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -84,6 +85,15 @@ def resolve_runtime(device: str, precision: str, channels_last: bool, *, owner: 
     """Resolve the estimator's runtime parameters once per call."""
     dev = resolve_device(device, owner=owner)
     return Runtime(dev, resolve_precision(precision, dev, owner=owner), bool(channels_last))
+
+
+def training_runtime(runtime: Runtime, images: bool) -> Runtime:
+    """The runtime of fine-tuning: channels-last when a CUDA device trains on ``images``.
+
+    Convolutions in bf16 run on the GPU's tensor cores in NHWC; on the CPU the
+    memory format stays as it is, so CPU results do not move.
+    """
+    return dataclasses.replace(runtime, channels_last=runtime.is_cuda and images)
 
 
 def resolve_batch_size(batch_size: int | str, runtime: Runtime, modality: str) -> int:

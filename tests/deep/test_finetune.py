@@ -282,6 +282,59 @@ def test_partial_fit_reduces_the_training_loss():
     assert reg.history_[-1]["train_loss"] < 0.6 * reg.history_[0]["train_loss"]
 
 
+def test_partial_fit_continues_adamw_across_calls():
+    """Three one-step partial fits are three steps of one AdamW (moments and step count carried
+    over), replayed here by hand from the same initial head; a fresh optimizer per call would
+    make three first steps. Changing lr between calls takes effect."""
+    X, y = _features(24)
+    clf = FineTuneClassifier(None, lr=0.05, batch_size=64, grad_clip=None, random_state=0)
+    seed = np.random.RandomState(0).randint(0, 2**31 - 1)
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        clf.classes_ = np.array([0, 1])
+        head = clf._new_net(4, 2)  # the initial head partial_fit builds
+    del clf.classes_
+    optimizer = torch.optim.AdamW(head.parameters(), lr=0.05, weight_decay=0.01)
+    xt, yt = torch.as_tensor(X), torch.as_tensor(y)
+    for lr in (0.05, 0.05, 0.01):
+        clf.set_params(lr=lr)
+        clf.partial_fit(X, y, classes=[0, 1])
+        optimizer.param_groups[0]["lr"] = lr
+        optimizer.zero_grad()
+        torch.nn.functional.cross_entropy(head(xt), yt).backward()
+        optimizer.step()
+        for ours, replay in zip(clf.net_.state_dict().values(), head.state_dict().values()):
+            torch.testing.assert_close(ours, replay, rtol=1e-5, atol=1e-6)
+    assert int(clf._optimizer_state["state"][0]["step"]) == 3
+    assert int(pickle.loads(pickle.dumps(clf))._optimizer_state["state"][0]["step"]) == 3
+    clf.fit(X, y)
+    assert not hasattr(clf, "_optimizer_state")  # fit's schedule starts its own optimizer
+
+
+def test_a_saved_optimizer_state_for_other_parameters_starts_afresh():
+    from sktransfer.deep._finetune import _resume
+
+    a, b = torch.nn.Parameter(torch.ones(2)), torch.nn.Parameter(torch.ones(3))
+    old = torch.optim.AdamW([a], lr=0.1)
+    a.grad = torch.ones(2)
+    old.step()
+    new = torch.optim.AdamW([a, b], lr=0.5)
+    _resume(new, old.state_dict())  # two parameters now, one then: nothing loaded
+    assert not new.state and new.param_groups[0]["lr"] == 0.5
+    same = torch.optim.AdamW([a], lr=0.5, weight_decay=0.0)
+    _resume(same, old.state_dict())  # loaded, at the current lr and decay
+    assert int(same.state[a]["step"]) == 1
+    assert same.param_groups[0]["lr"] == 0.5 and same.param_groups[0]["weight_decay"] == 0.0
+
+
+def test_a_pickle_rebuilds_the_fitted_network_after_set_params():
+    X, y = _features(30)
+    clf = FineTuneClassifier(None, max_epochs=2, random_state=0).fit(X, y)
+    clf.set_params(head=(5,), dropout=0.3)  # not what was fitted; the pickle must still load
+    again = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(again.predict_proba(X), clf.predict_proba(X))
+
+
 def test_partial_fit_with_balanced_weights_is_refused():
     X, y = _features(20)
     with pytest.raises(ValueError, match="cannot balance classes from one batch"):

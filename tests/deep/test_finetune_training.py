@@ -260,8 +260,10 @@ def test_a_lone_last_row_is_skipped():
 
     data = TrainingData("features", np.arange(10, dtype=np.float32).reshape(5, 2))
     runtime = resolve_runtime("cpu", "fp32", False, owner="test")
-    batches = list(iterate(data, np.arange(5), np.arange(5), 2, runtime, train=True,
-                           rng=np.random.RandomState(0)))
+    data.place(runtime)
+    targets = torch.arange(5)
+    batches = list(iterate(data, targets, np.arange(5), 2, runtime, train=True, rng=np.random.RandomState(0)))
     assert [len(t) for _, t in batches] == [2, 2]
-    batches = list(iterate(data, np.arange(5), np.arange(5), 2, runtime, train=False))
+    assert all(torch.equal(x[:, 0], 2.0 * t) for x, t in batches)  # inputs and targets of the same rows
+    batches = list(iterate(data, targets, np.arange(5), 2, runtime, train=False))
     assert [len(t) for _, t in batches] == [2, 2, 1]
