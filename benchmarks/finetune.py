@@ -11,7 +11,10 @@ learning curves as ``.png``; ``--quick`` writes ``finetune_<device>_quick.*``):
    * *sktransfer*: ``FineTuneClassifier("timm:resnet50", weights="random",
      n_trainable_blocks="all", head_epochs=0)`` with its defaults otherwise
      (precision "auto": bf16 autocast on a GPU, fp32 on the CPU; AdamW,
-     warm-up + cosine schedule, gradient clipping), batch 256 on CUDA;
+     warm-up + cosine schedule, gradient clipping), batch 256 on CUDA; once
+     with its default ``batchnorm="frozen"`` and once with
+     ``batchnorm="train"``, the tutorial's work (BatchNorm on batch
+     statistics), on which the target is judged;
    * *tutorial loop*: the PyTorch tutorial's loop (``_finetune_ref.py``):
      fp32, batch 32, ``DataLoader`` over the decoded uint8 images, each batch
      converted to float and normalised on the CPU then ``.to(device)``,
@@ -129,7 +132,6 @@ def throughput_case(device: Any, sizes: dict) -> dict:
     import timm
     import torch
 
-    from sktransfer.deep import FineTuneClassifier
 
     n, epochs, batch = sizes["n"], sizes["epochs"], sizes["batch"]
     tutorial_batch = min(ref.TUTORIAL_BATCH, n)
@@ -138,25 +140,13 @@ def throughput_case(device: Any, sizes: dict) -> dict:
     labels[:N_CLASSES] = np.arange(min(N_CLASSES, n))  # every class present, whatever n
     rows = []
 
-    _log(f"[throughput] sktransfer: FineTuneClassifier(timm:resnet50, all blocks), N={n}, batch {batch}, "
-         f"{epochs} epochs")
-    clf = FineTuneClassifier("timm:resnet50", weights="random", n_trainable_blocks="all", head_epochs=0,
-                             max_epochs=epochs, batch_size=batch, device=str(device), random_state=0)
-    _reset_peak(device)
-    start = time.perf_counter()
-    clf.fit(images, labels)
-    fit_s = time.perf_counter() - start
-    seconds = [h["seconds"] for h in clf.history_]
-    cfg = clf.net_.adapter.config
-    mean, std = tuple(cfg.mean), tuple(cfg.std)
-    from sktransfer.deep._runtime import resolve_precision
-
-    precision = str(resolve_precision(clf.precision, device, owner="benchmark")).replace("torch.", "")
-    rows.append({"loop": "sktransfer FineTuneClassifier", "precision": precision, "batch": batch, "n": n,
-                 **_steady(seconds, n), "fit_s": round(fit_s, 3), "one_off_s": round(fit_s - sum(seconds), 3),
-                 "peak_gib": _peak_gib(device), "loss": [h["train_loss"] for h in clf.history_]})
-    del clf
-    _free(device)
+    for label, batchnorm in (("sktransfer FineTuneClassifier", "frozen"),
+                             ("sktransfer, batchnorm='train'", "train")):
+        _log(f"[throughput] {label}: FineTuneClassifier(timm:resnet50, all blocks, batchnorm={batchnorm!r}), "
+             f"N={n}, batch {batch}, {epochs} epochs")
+        rows.append(_estimator_row(label, device, images, labels, batch=batch, epochs=epochs, batchnorm=batchnorm))
+    for r in rows:  # the backbone's normalisation, which the loops apply too
+        mean, std = r.pop("mean"), r.pop("std")
 
     _log(f"[throughput] tutorial loop: fp32, batch {tutorial_batch}, {epochs} epochs")
     model = timm.create_model("resnet50", pretrained=False, num_classes=N_CLASSES)
@@ -179,16 +169,43 @@ def throughput_case(device: Any, sizes: dict) -> dict:
     del model
     _free(device)
 
-    base = rows[1]["images_per_s"]
+    base = next(r for r in rows if r["loop"] == "tutorial loop")["images_per_s"]
     for r in rows:
         r["vs_tutorial"] = r["images_per_s"] / base
         _log(f"  {r['loop']}: {r['images_per_s']:.1f} images/s ({r['vs_tutorial']:.2f}x the tutorial), "
              f"epochs {r['epoch_s']}")
     kind = "cuda" if device.type == "cuda" else "cpu"
-    speedup = rows[0]["vs_tutorial"]
-    return {"rows": rows, "speedup": speedup, "target": f">= {TARGET_SPEEDUP:g}x (CUDA)",
+    # The target is judged on the estimator doing the tutorial's work (BatchNorm on batch statistics);
+    # its default (running statistics) is reported beside it.
+    speedup = rows[1]["vs_tutorial"]
+    return {"rows": rows, "speedup": speedup, "speedup_default": rows[0]["vs_tutorial"],
+            "target": f">= {TARGET_SPEEDUP:g}x (CUDA)",
             "met": ("yes" if speedup >= TARGET_SPEEDUP else "no") if kind == "cuda" else "n/a (CPU)",
             "torch_threads": torch.get_num_threads()}
+
+
+def _estimator_row(label: str, device: Any, images: np.ndarray, labels: np.ndarray, *, batch: int, epochs: int,
+                   **params: Any) -> dict:
+    """Fit FineTuneClassifier on the images; its epoch times, one-off time, memory and losses."""
+    from sktransfer.deep import FineTuneClassifier
+    from sktransfer.deep._runtime import resolve_precision
+
+    n = len(images)
+    clf = FineTuneClassifier("timm:resnet50", weights="random", n_trainable_blocks="all", head_epochs=0,
+                             max_epochs=epochs, batch_size=batch, device=str(device), random_state=0, **params)
+    _reset_peak(device)
+    start = time.perf_counter()
+    clf.fit(images, labels)
+    fit_s = time.perf_counter() - start
+    seconds = [h["seconds"] for h in clf.history_]
+    cfg = clf.net_.adapter.config
+    precision = str(resolve_precision(clf.precision, device, owner="benchmark")).replace("torch.", "")
+    row = {"loop": label, "precision": precision, "batch": batch, "n": n, **_steady(seconds, n),
+           "fit_s": round(fit_s, 3), "one_off_s": round(fit_s - sum(seconds), 3), "peak_gib": _peak_gib(device),
+           "loss": [h["train_loss"] for h in clf.history_], "mean": tuple(cfg.mean), "std": tuple(cfg.std)}
+    del clf
+    _free(device)
+    return row
 
 
 # --------------------------------------------------------------------------- accuracy
@@ -255,12 +272,13 @@ NOTES = """\
   of `fit` (probe forward pass, copy of the images into one uint8 tensor,
   optimiser) is the fit time minus the epoch times, shown in the details.
   The two loops synchronise the device at the end of each epoch.
-- Not identical work: FineTuneClassifier keeps the backbone's BatchNorm layers
-  in inference mode while training (running statistics, no batch
-  statistics), and clips the gradient norm; the tutorial loop uses
-  `model.train()` (batch statistics) and no clipping. The model's new head is
-  a Linear on the pooled features in all three (timm's `num_classes=10` for
-  the loops).
+- The same work: with `batchnorm="train"` FineTuneClassifier normalises with
+  batch statistics as the tutorial's `model.train()` does; the target is
+  judged on that row. Its default, `batchnorm="frozen"`, keeps BatchNorm on
+  running statistics (less work) and is shown above it. The estimator also
+  clips the gradient norm and steps a learning-rate schedule; the tutorial
+  loop does neither. The model's new head is a Linear on the pooled features
+  everywhere (timm's `num_classes=10` for the loops).
 - tuned loop: what a hand-written loop doing the estimator's work reaches on
   this device (bf16 autocast on CUDA, channels-last, batch as sktransfer's,
   uint8 batches through pinned memory normalised on the device, BatchNorm on
@@ -291,7 +309,9 @@ def render(payload: dict) -> str:
             lines += [f"**Failed**: `{t['error']}`", ""]
         else:
             lines += [throughput_table(t), "",
-                      f"sktransfer / tutorial loop: **{t['speedup']:.2f}x**; target {t['target']}: {t['met']}.", ""]
+                      f"sktransfer (batchnorm='train', the tutorial's work) / tutorial loop: **{t['speedup']:.2f}x**; "
+                      f"target {t['target']}: {t['met']}. With its default batchnorm='frozen': "
+                      f"{t.get('speedup_default', float('nan')):.2f}x.", ""]
             if payload["device_kind"] == "cpu":
                 lines += ["On the CPU with a handful of images this only checks that every code path runs.", ""]
             lines += ["Details: " + "; ".join(

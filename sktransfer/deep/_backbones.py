@@ -213,6 +213,24 @@ def _load(spec: str, weights: str, modality: str, *, owner: str) -> Backbone:
     return _load_spec(spec, weights, modality, owner=owner)
 
 
+def spec_modality(spec: Any) -> str | None:
+    """``"image"``, ``"text"`` or None (no backbone: feature inputs) for a spec, without loading it.
+
+    The same reading of spec forms as :func:`_load_spec`: the default text
+    model, ``hf:`` names and local folders (Hugging Face checkpoints) are text;
+    other strings and files are images; a module is text when it carries a
+    Hugging Face config.
+    """
+    if spec is None:
+        return None
+    if isinstance(spec, (str, os.PathLike)):
+        spec = os.fspath(spec)
+        if spec.partition(":")[0] == "hf" or DEFAULT_TEXT_BACKBONE.lower() in spec.lower() or os.path.isdir(spec):
+            return "text"
+        return "image"
+    return "text" if hasattr(getattr(spec, "config", None), "_name_or_path") else "image"
+
+
 def _load_spec(spec: str, weights: str, modality: str, *, owner: str) -> Backbone:
     from . import _image_backbones as image
     from . import _text_backbones as text

@@ -56,3 +56,12 @@ def trainable_block_indices(n_blocks: int, n_trainable_blocks: int | str) -> lis
     """Indices (input first) of the last ``n_trainable_blocks`` blocks; ``"all"`` is every block."""
     k = n_blocks if n_trainable_blocks == "all" else min(int(n_trainable_blocks), n_blocks)
     return list(range(n_blocks - k, n_blocks))
+
+
+def batchnorm_layers(module: Any, parameter_names: set[str]) -> set[str]:
+    """Names of the BatchNorm layers of ``module`` whose parameters are among ``parameter_names``."""
+    import torch
+
+    return {name for name, m in module.named_modules()
+            if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)
+            and any(f"{name}.{p}" in parameter_names for p, _ in m.named_parameters(recurse=False))}

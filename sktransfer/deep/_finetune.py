@@ -15,8 +15,8 @@ from sklearn.utils.validation import check_consistent_length
 
 from .._compat import Interval, StrOptions, validate_data
 from ._augment import BatchAugmentation
-from ._backbones import DEFAULT_IMAGE_BACKBONE, resolve_backbone
-from ._blocks import parameter_blocks, trainable_block_indices
+from ._backbones import DEFAULT_IMAGE_BACKBONE, resolve_backbone, spec_modality
+from ._blocks import batchnorm_layers, parameter_blocks, trainable_block_indices
 from ._finetune_data import TrainingData, all_files, all_str, decode_images, iterate
 from ._finetune_predict import FineTunePredictMixin
 from ._heads import build_head, make_net
@@ -25,21 +25,6 @@ from ._torch import import_torch
 from ._training import L2SP, EarlyStopping, Loop, make_optimizer
 
 logger = logging.getLogger(__name__)
-
-
-def backbone_modality(spec: Any) -> str | None:
-    """``"image"``, ``"text"`` or None (feature inputs) for a backbone spec, without loading it."""
-    if spec is None:
-        return None
-    if isinstance(spec, str):
-        if spec.startswith("hf:") or "minilm" in spec.lower():
-            return "text"
-        import os
-
-        if os.path.isdir(spec):
-            return "text"
-        return "image"
-    return "text" if hasattr(spec, "config") and hasattr(spec.config, "_name_or_path") else "image"
 
 
 class _BaseFineTune(FineTunePredictMixin, BaseEstimator):
@@ -52,6 +37,7 @@ class _BaseFineTune(FineTunePredictMixin, BaseEstimator):
         "head": [StrOptions({"linear"}), tuple, list],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "n_trainable_blocks": [Interval(Integral, 0, None, closed="left"), StrOptions({"all"})],
+        "batchnorm": [StrOptions({"frozen", "train"})],
         "gradual_unfreezing": ["boolean"],
         "head_epochs": [Interval(Integral, 0, None, closed="left")],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
@@ -81,8 +67,8 @@ class _BaseFineTune(FineTunePredictMixin, BaseEstimator):
     }
 
     def __init__(self, backbone=DEFAULT_IMAGE_BACKBONE, *, layer=-1, pooling="auto", head="linear", dropout=0.0,
-                 n_trainable_blocks=0, gradual_unfreezing=False, head_epochs=1, max_epochs=10, batch_size=32,
-                 lr=1e-3, lr_decay=0.5, weight_decay=0.01, warmup_fraction=0.1, grad_clip=1.0,
+                 n_trainable_blocks=0, batchnorm="frozen", gradual_unfreezing=False, head_epochs=1, max_epochs=10,
+                 batch_size=32, lr=1e-3, lr_decay=0.5, weight_decay=0.01, warmup_fraction=0.1, grad_clip=1.0,
                  regularization=None, l2sp_alpha=0.01, l2sp_beta=0.01, augment=False, noise_std=0.0,
                  early_stopping=False, validation_fraction=0.1, n_iter_no_change=3, weights="pretrained",
                  device="auto", precision="auto", max_length=None, cache=None, warm_start=False,
@@ -93,6 +79,7 @@ class _BaseFineTune(FineTunePredictMixin, BaseEstimator):
         self.head = head
         self.dropout = dropout
         self.n_trainable_blocks = n_trainable_blocks
+        self.batchnorm = batchnorm
         self.gradual_unfreezing = gradual_unfreezing
         self.head_epochs = head_epochs
         self.max_epochs = max_epochs
@@ -145,7 +132,7 @@ class _BaseFineTune(FineTunePredictMixin, BaseEstimator):
         common = dict(layer=self.layer, pooling=self.pooling, weights=self.weights, device=self.device,
                       precision=self.precision, batch_size=max(self.batch_size, 64), cache=self.cache,
                       progress=self.progress)
-        if backbone_modality(self.backbone) == "text":
+        if spec_modality(self.backbone) == "text":
             return TextFeatureExtractor(self.backbone, max_length=self.max_length, **common)
         return ImageFeatureExtractor(self.backbone, **common)
 
@@ -154,7 +141,7 @@ class _BaseFineTune(FineTunePredictMixin, BaseEstimator):
         if self.backbone is None:
             X = validate_data(self, X, dtype=np.float32, reset=reset)
             return TrainingData("features", X)
-        modality = backbone_modality(self.backbone)
+        modality = spec_modality(self.backbone)
         if modality == "text" and not all_str(X):
             raise ValueError(f"{owner}: backbone {self.backbone!r} is a text model, but X does not hold texts; "
                              "use an image backbone (e.g. 'efficientnet_lite0') for images.")
@@ -178,7 +165,7 @@ class _BaseFineTune(FineTunePredictMixin, BaseEstimator):
         if with_backbone is None:
             with_backbone = not self._head_only()
         if with_backbone:
-            shared = resolve_backbone(self.backbone, weights or self.weights, backbone_modality(self.backbone),
+            shared = resolve_backbone(self.backbone, weights or self.weights, spec_modality(self.backbone),
                                       owner=owner)
             adapter = copy.deepcopy(shared)  # training must never touch the shared, cached model
             adapter.__dict__.pop("_compiled", None)
@@ -278,12 +265,16 @@ class _BaseFineTune(FineTunePredictMixin, BaseEstimator):
             scheduler = _Constant()
             _resume(optimizer, getattr(self, "_optimizer_state", None))
         stopper = EarlyStopping(self.n_iter_no_change) if val_rows is not None else None
-        net.train()
         for epoch in range(epochs):
             n_open = self._unfrozen(epoch, len(blocks), partial)
             for depth, params in enumerate(blocks):
                 for p in params:
                     p.requires_grad_(depth < n_open)
+            if self.batchnorm == "train" and net.adapter is not None:
+                open_ids = {id(p) for params in blocks[:n_open] for p in params}
+                net.training_norms = batchnorm_layers(
+                    net.body, {n for n, p in net.body.named_parameters() if id(p) in open_ids})
+            net.train()
             start = time.perf_counter()
             batches = iterate(data, targets_on_device, train_rows, self.batch_size, runtime, train=True, rng=rng,
                               augment=augment, noise_std=self.noise_std, generator=generator)
@@ -307,6 +298,7 @@ class _BaseFineTune(FineTunePredictMixin, BaseEstimator):
         for params in blocks:
             for p in params:
                 p.requires_grad_(False)
+        net.training_norms = set()
         net.eval()
         if partial:  # AdamW's moments carry over to the next partial_fit, as in sklearn's MLPs
             self._optimizer_state = _host_copy(optimizer.state_dict())
@@ -325,7 +317,7 @@ class _BaseFineTune(FineTunePredictMixin, BaseEstimator):
         if blocks:
             ids = {id(p) for params in blocks for p in params}
             trainable = {n: p for n, p in net.adapter.module.named_parameters() if id(p) in ids}
-            shared = resolve_backbone(self.backbone, self.weights, backbone_modality(self.backbone),
+            shared = resolve_backbone(self.backbone, self.weights, spec_modality(self.backbone),
                                       owner=self._owner())
             pretrained = dict(shared.module.named_parameters())
             start = {n: pretrained[n] for n in trainable}

@@ -19,7 +19,6 @@ from ._augment import add_feature_noise, augment_images
 from ._backbones import Backbone
 from ._runtime import Runtime
 
-
 #: share of the device's free memory that training inputs may take before they stay in (pinned) host memory
 DEVICE_SHARE = 0.25
 

@@ -33,6 +33,13 @@ _DOC_PARAMS = """
         How many backbone blocks, counted from the output, are fine-tuned: 0
         is a frozen feature extractor plus a head, "all" a full fine-tune. Blocks
         are timm's parameter groups (``group_matcher``) or the backbone's layers.
+    batchnorm : {"frozen", "train"}, default="frozen"
+        How the backbone's BatchNorm layers run while it trains. "frozen":
+        in inference mode, on their pretraining statistics (right for small
+        target sets; Keras' advice too). "train": those of the blocks being
+        trained normalise with batch statistics and update their running
+        ones, as ``model.train()`` does; use it to train from random weights
+        or on large target sets.
     gradual_unfreezing : bool, default=False
         After the head epochs, unfreeze one more block per epoch, top first
         (ULMFiT).
@@ -123,10 +130,11 @@ _DOC_ATTRS = """
 
 _DOC_NOTES = """    Notes
     -----
-    The backbone always runs in eval mode, also while its blocks train:
-    BatchNorm keeps its pretraining statistics and the backbone's dropout is
-    off, so frozen blocks (weights and buffers) stay bit-identical, and small
-    target sets cannot corrupt the running statistics. Blocks are counted from
+    The backbone runs in eval mode, also while its blocks train: BatchNorm
+    keeps its pretraining statistics (unless ``batchnorm="train"``) and the
+    backbone's dropout is off, so frozen blocks (weights and buffers) stay
+    bit-identical, and small target sets cannot corrupt the running
+    statistics. Blocks are counted from
     the backbone's output, so training blocks requires ``layer=-1``. With
     fp16 (GPUs without bf16) the loss is scaled against gradient underflow.
     ``partial_fit`` runs one epoch at constant learning rates; AdamW's
@@ -176,15 +184,16 @@ class FineTuneClassifier(ClassifierMixin, _BaseFineTune):
     }
 
     def __init__(self, backbone="efficientnet_lite0", *, layer=-1, pooling="auto", head="linear", dropout=0.0,
-                 n_trainable_blocks=0, gradual_unfreezing=False, head_epochs=1, max_epochs=10, batch_size=32,
-                 lr=1e-3, lr_decay=0.5, weight_decay=0.01, warmup_fraction=0.1, grad_clip=1.0,
+                 n_trainable_blocks=0, batchnorm="frozen", gradual_unfreezing=False, head_epochs=1, max_epochs=10,
+                 batch_size=32, lr=1e-3, lr_decay=0.5, weight_decay=0.01, warmup_fraction=0.1, grad_clip=1.0,
                  regularization=None, l2sp_alpha=0.01, l2sp_beta=0.01, class_weight=None, augment=False,
                  noise_std=0.0, early_stopping=False, validation_fraction=0.1, n_iter_no_change=3,
                  weights="pretrained", device="auto", precision="auto", max_length=None, cache=None,
                  warm_start=False, random_state=None, verbose=0, progress=False):
         super().__init__(
             backbone, layer=layer, pooling=pooling, head=head, dropout=dropout,
-            n_trainable_blocks=n_trainable_blocks, gradual_unfreezing=gradual_unfreezing, head_epochs=head_epochs,
+            n_trainable_blocks=n_trainable_blocks, batchnorm=batchnorm, gradual_unfreezing=gradual_unfreezing,
+            head_epochs=head_epochs,
             max_epochs=max_epochs, batch_size=batch_size, lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
             warmup_fraction=warmup_fraction, grad_clip=grad_clip, regularization=regularization,
             l2sp_alpha=l2sp_alpha, l2sp_beta=l2sp_beta, augment=augment, noise_std=noise_std,

@@ -40,6 +40,7 @@ def make_net(adapter: Any, head: Any, layer: int, pooling: str) -> Any:
             self.body = adapter.module if adapter is not None else torch.nn.Identity()
             self.head = head
             self.adapter, self.layer, self.pooling = adapter, layer, pooling
+            self.training_norms: set[str] = set()  # BatchNorm layers of the body that train (batchnorm="train")
 
         def forward(self, x: Any) -> Any:
             if self.adapter is not None:
@@ -48,9 +49,14 @@ def make_net(adapter: Any, head: Any, layer: int, pooling: str) -> Any:
 
         def train(self, mode: bool = True) -> Any:
             # The backbone stays in eval mode: BatchNorm keeps its pretraining
-            # statistics and frozen blocks (weights and buffers) never change.
+            # statistics and frozen blocks (weights and buffers) never change;
+            # only the BatchNorm layers named in training_norms follow ``mode``.
             super().train(mode)
             self.body.eval()
+            if mode and self.training_norms:
+                for name, module in self.body.named_modules():
+                    if name in self.training_norms:
+                        module.train()
             return self
 
     return FineTuneNet()

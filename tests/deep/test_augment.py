@@ -13,7 +13,13 @@ import torch
 from torchvision.transforms.v2 import functional as TF
 
 from sktransfer.deep import BatchAugmentation
-from sktransfer.deep._augment import JitterParams, add_feature_noise, adjust_colours, apply_jitter, augment_images
+from sktransfer.deep._augment import (
+    JitterParams,
+    add_feature_noise,
+    adjust_colours,
+    apply_jitter,
+    augment_images,
+)
 
 
 def _images(n=4, h=40, w=48, seed=0):

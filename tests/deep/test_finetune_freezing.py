@@ -185,3 +185,42 @@ def test_text_backbone_fine_tunes_its_top_layer_only():
     assert _changed(after, before, [n for n in before if n not in in_top]) == []
     assert clf.predict(texts).shape == (8,)
     assert set(clf.predict(texts)) <= {0, 1}
+
+
+def test_batchnorm_train_runs_the_open_blocks_norms_on_batch_statistics(images160):
+    """batchnorm="train": the BatchNorm layers of the trained blocks run in train mode (batch
+    statistics) and update their running statistics; those of frozen blocks stay in eval mode and
+    bit-identical; during the head epoch none trains; after fit all are in eval mode again."""
+    X, y = images160
+    shared, before = _shared()
+    blocks = parameter_blocks(shared)
+    seen: dict[str, list[bool]] = {}
+
+    def record(clf):
+        for name, m in clf.net_.body.named_modules():
+            if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+                m.register_forward_hook(lambda mod, i, o, name=name: seen.setdefault(name, []).append(mod.training))
+
+    clf = FineTuneClassifier(TINY, weights="random", n_trainable_blocks=1, batchnorm="train", max_epochs=2,
+                             head_epochs=1, batch_size=4, lr=0.01, random_state=0)
+    original = clf._train
+
+    def hooked(net, *args, **kwargs):
+        record(clf)
+        return original(net, *args, **kwargs)
+
+    clf._train = hooked
+    clf.fit(X, y)
+    top = {n for n in blocks[-1]}
+    norms_top = {n for n, m in clf.net_.body.named_modules()
+                 if isinstance(m, torch.nn.modules.batchnorm._BatchNorm) and f"{n}.weight" in top}
+    assert norms_top and set(seen) > norms_top
+    per_epoch = len(X) // 4  # two training batches per epoch, no validation
+    for name, modes in seen.items():
+        assert modes[:per_epoch] == [False] * per_epoch  # the head epoch
+        assert modes[per_epoch:] == [name in norms_top] * per_epoch
+    after = clf.net_.body.state_dict()
+    moved = {n.rsplit(".", 1)[0] for n in _changed(after, before, [n for n in before if "running_mean" in n])}
+    assert moved == norms_top
+    assert not any(m.training for m in clf.net_.modules())
+    # "frozen", the default, never leaves eval mode (covered above: every buffer bit-identical)
