@@ -88,7 +88,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="digits, a 3 x 3 grid, 2 splits")
     parser.add_argument("--data-home", default=None)
-    parser.add_argument("--png", default="shift_report.png", help="where to save the shift report figure")
+    parser.add_argument("--png", default=None, help="save the shift report figure there (default: no figure)")
     args = parser.parse_args()
     X, y, sd, y_target, name = load(args.data_home, args.quick)
     print(f"## {name}: {int((sd > 0).sum())} labelled source rows, {int((sd < 0).sum())} unlabelled target rows\n")
@@ -97,8 +97,9 @@ def main() -> None:
     report = domain_shift_report(X, sd, y=y, weighter=DiscriminativeWeighter(make_pipeline(StandardScaler(), LogisticRegression())),
                                  n_permutations=100 if args.quick else 200, random_state=0)
     print(report.summary(), "\n")
-    report.plot().savefig(args.png, dpi=110)
-    print(f"(figure saved to {args.png})\n")
+    if args.png:
+        report.plot().savefig(args.png, dpi=110)
+        print(f"(figure saved to {args.png})\n")
 
     # 2. One grid search, every scorer at once.
     pipe = make_da_pipeline(StandardScaler(), CORAL(), LogisticRegression(max_iter=2000))

@@ -170,3 +170,25 @@ def test_get_data_home(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))
     assert get_data_home() == str(tmp_path / "sktransfer_data")
     assert get_data_home(tmp_path / "explicit") == str(tmp_path / "explicit")
+
+
+def test_a_verified_file_is_not_hashed_again_until_it_changes(tmp_path, monkeypatch):
+    folder = tmp_path / "ds"
+    folder.mkdir()
+    (folder / "blob.bin").write_bytes(CONTENT)
+    calls = []
+    real = _fetch.sha256sum
+    monkeypatch.setattr(_fetch, "sha256sum", lambda p: calls.append(p) or real(p))
+    fetch_file(_remote(), folder, download_if_missing=False)
+    fetch_file(_remote(), folder, download_if_missing=False)
+    assert len(calls) == 1
+    # Same size, other bytes, a new modification time: hashed again, and the change is caught.
+    import os
+
+    corrupted = bytes(reversed(CONTENT))
+    (folder / "blob.bin").write_bytes(corrupted)
+    st = os.stat(folder / "blob.bin")
+    os.utime(folder / "blob.bin", ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+    with pytest.raises(ChecksumError, match="sha256 mismatch"):
+        fetch_file(_remote(), folder, download_if_missing=False)
+    assert len(calls) == 2
