@@ -6,11 +6,14 @@ epochs, or a warm-started ``fit`` that grows an ensemble.
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import numpy as np
 from sklearn.base import is_classifier
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+
+from ..base import check_takes_sample_weight
 
 
 def resolve_method(owner: Any, estimator: Any) -> str:
@@ -61,6 +64,17 @@ def resolve_classes(owner: Any, y_source: np.ndarray, y_target: np.ndarray) -> n
     return classes
 
 
+def check_phase_takes_weights(owner: Any, estimator: Any, method: str) -> None:
+    """Raise a ``TypeError`` unless every call of ``method`` on ``estimator`` takes ``sample_weight``."""
+    check_takes_sample_weight(estimator, owner)
+    if method == "partial_fit" and "sample_weight" not in inspect.signature(estimator.partial_fit).parameters:
+        raise TypeError(
+            f"{type(owner).__name__} was given sample_weight, but {type(estimator).__name__}.partial_fit "
+            "does not take it, so the target phase would ignore the weights. Use an estimator whose "
+            "partial_fit does (SGDClassifier, MLPClassifier, MultinomialNB, ...), or no sample_weight."
+        )
+
+
 def pretrain(
     owner: Any,
     estimator: Any,
@@ -69,6 +83,7 @@ def pretrain(
     y: np.ndarray,
     kwargs: dict,
     rng: np.random.RandomState,
+    weights: np.ndarray | None = None,
 ) -> None:
     """The source phase: ``fit``, or ``owner.n_pretrain_iter`` partial_fit epochs."""
     if method == "warm_start" and owner.n_pretrain_iter is not None:
@@ -78,7 +93,7 @@ def pretrain(
             "the estimator's fit. Set n_pretrain_iter=None."
         )
     if method == "partial_fit" and owner.n_pretrain_iter is not None:
-        run_epochs(estimator, X, y, owner.n_pretrain_iter, rng, kwargs)
+        run_epochs(estimator, X, y, owner.n_pretrain_iter, rng, kwargs, weights)
         return
     if method == "partial_fit" and "classes" in kwargs:
         missing = np.setdiff1d(kwargs["classes"], y)
@@ -90,7 +105,11 @@ def pretrain(
                 "n_pretrain_iter (e.g. 50) to pretrain with partial_fit epochs, "
                 "which declare every class up front."
             )
-    estimator.fit(X, y)
+    _fit(estimator, X, y, weights)
+
+
+def _fit(estimator: Any, X: np.ndarray, y: np.ndarray, weights: np.ndarray | None) -> None:
+    estimator.fit(X, y) if weights is None else estimator.fit(X, y, sample_weight=weights)
 
 
 def finetune(
@@ -101,12 +120,13 @@ def finetune(
     y: np.ndarray,
     kwargs: dict,
     rng: np.random.RandomState,
+    weights: np.ndarray | None = None,
 ) -> None:
     """The target phase: ``owner.finetune_params`` set, then epochs or a warm-started fit."""
     if method == "partial_fit":
         if owner.finetune_params:
             estimator.set_params(**owner.finetune_params)
-        run_epochs(estimator, X, y, owner.n_finetune_iter, rng, kwargs)
+        run_epochs(estimator, X, y, owner.n_finetune_iter, rng, kwargs, weights)
         return
     if is_classifier(estimator):
         check_warm_start_classes(owner, estimator, y)
@@ -114,7 +134,7 @@ def finetune(
     estimator.set_params(warm_start=True, **warm_start_budget(estimator, owner.n_finetune_iter))
     if owner.finetune_params:
         estimator.set_params(**owner.finetune_params)
-    estimator.fit(X, y)
+    _fit(estimator, X, y, weights)
 
 
 def run_epochs(
@@ -124,15 +144,17 @@ def run_epochs(
     n_epochs: int,
     rng: np.random.RandomState,
     kwargs: dict,
+    weights: np.ndarray | None = None,
 ) -> None:
     """Call ``estimator.partial_fit`` once per epoch on all rows, reshuffled each time.
 
     ``kwargs`` (``classes`` for classifiers) is passed to every call: the first
-    call needs it, later calls check it matches.
+    call needs it, later calls check it matches. ``weights`` travel with their rows.
     """
     for _ in range(n_epochs):
         order = rng.permutation(X.shape[0])
-        estimator.partial_fit(X[order], y[order], **kwargs)
+        extra = {} if weights is None else {"sample_weight": weights[order]}
+        estimator.partial_fit(X[order], y[order], **kwargs, **extra)
 
 
 def warm_start_budget(estimator: Any, n_more: int) -> dict:

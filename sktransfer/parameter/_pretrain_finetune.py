@@ -17,8 +17,8 @@ from sklearn.utils.validation import check_is_fitted
 from .._compat import HasMethods, Interval, StrOptions, _fit_context, validate_data
 from .._delegation import delegate
 from ..base import DomainAwareMixin
-from ._finetune_phases import finetune, pretrain, resolve_classes, resolve_method
-from ._validation import check_y, labelled_rows
+from ._finetune_phases import check_phase_takes_weights, finetune, pretrain, resolve_classes, resolve_method
+from ._validation import check_weights, check_y, labelled_rows
 
 __all__ = ["PretrainFineTune"]
 
@@ -176,7 +176,13 @@ class PretrainFineTune(DomainAwareMixin, BaseEstimator):
         return tags
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X: ArrayLike, y: ArrayLike | None = None, sample_domain: ArrayLike | None = None):
+    def fit(
+        self,
+        X: ArrayLike,
+        y: ArrayLike | None = None,
+        sample_domain: ArrayLike | None = None,
+        sample_weight: ArrayLike | None = None,
+    ):
         """Train on the labelled source rows, then on the labelled target rows.
 
         Parameters
@@ -188,6 +194,9 @@ class PretrainFineTune(DomainAwareMixin, BaseEstimator):
             regression). Some target rows must be labelled.
         sample_domain : array-like of shape (n_samples,)
             Domain id per row: > 0 source, < 0 target. Required.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Row weights, passed with their rows to the estimator's ``fit`` or
+            ``partial_fit`` in both phases (which must take ``sample_weight``).
 
         Returns
         -------
@@ -205,15 +214,20 @@ class PretrainFineTune(DomainAwareMixin, BaseEstimator):
         method = resolve_method(self, estimator)
         source, target = domains.source & domains.labelled, domains.target & domains.labelled
         X_source, y_source, X_target, y_target = X[source], y[source], X[target], y[target]
+        weights = check_weights(self, sample_weight, X.shape[0])
+        w_source = w_target = None
+        if weights is not None:
+            check_phase_takes_weights(self, estimator, method)
+            w_source, w_target = weights[source], weights[target]
 
         kwargs = {}
         if is_classifier(estimator):
             check_classification_targets(y[domains.labelled])
             kwargs["classes"] = resolve_classes(self, y_source, y_target)
-        pretrain(self, estimator, method, X_source, y_source, kwargs, rng)
+        pretrain(self, estimator, method, X_source, y_source, kwargs, rng, w_source)
         self.source_estimator_ = copy.deepcopy(estimator)
 
-        finetune(self, estimator, method, X_target, y_target, kwargs, rng)
+        finetune(self, estimator, method, X_target, y_target, kwargs, rng, w_target)
         self.estimator_ = estimator
         self.method_ = method
         if is_classifier(estimator):

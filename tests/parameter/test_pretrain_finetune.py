@@ -379,3 +379,73 @@ def test_grid_search_over_n_finetune_iter(routing):
         search.fit(X, y, sample_domain=sd)
     assert search.best_estimator_.method_ == "partial_fit"
     assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
+
+
+# ---------------------------------------------------------------- sample_weight
+
+
+class WeightedSpy(SpyClassifier):
+    """A SpyClassifier that takes and records sample_weight."""
+
+    def fit(self, X, y, sample_weight=None):
+        self.weights_ = [*getattr(self, "weights_", []), (X[:, 0].copy(), sample_weight)]
+        return super().fit(X, y)
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        self.weights_ = [*getattr(self, "weights_", []), (X[:, 0].copy(), sample_weight)]
+        return super().partial_fit(X, y, classes=classes)
+
+
+class PartialUnweighted(SpyClassifier):
+    def fit(self, X, y, sample_weight=None):
+        return super().fit(X, y)
+
+
+@pytest.mark.parametrize("n_pretrain_iter", [None, 2])
+def test_sample_weight_travels_with_its_rows_in_both_phases(n_pretrain_iter):
+    X, y, sd, _ = _data(n_target_labels=10)
+    w = np.random.default_rng(0).uniform(0.5, 2.0, len(X))
+    by_row = dict(zip(X[:, 0], w))
+    model = PretrainFineTune(WeightedSpy(), n_finetune_iter=3, n_pretrain_iter=n_pretrain_iter, random_state=0)
+    model.fit(X, y, sample_domain=sd, sample_weight=w)
+    calls = model.estimator_.weights_
+    assert len(calls) == (1 if n_pretrain_iter is None else 2) + 3
+    source_rows = set(X[sd > 0, 0])
+    for i, (rows, weights) in enumerate(calls):
+        assert weights is not None and len(weights) == len(rows)
+        np.testing.assert_array_equal(weights, [by_row[r] for r in rows])  # each row keeps its weight
+        assert (set(rows) <= source_rows) == (i < len(calls) - 3)  # the source phase, then the target's
+
+
+def test_sample_weight_matches_dropping_and_duplicating_rows():
+    """Warm-started LogisticRegression converges to the target optimum (convex), so weight 0 must
+    equal leaving a row out, and weight 2 listing it twice; the source phase sees the source weights."""
+    from sklearn.linear_model import LogisticRegression
+
+    X, y, sd, _ = _data(n_target_labels=20)
+    target = np.flatnonzero((sd < 0) & (y >= 0))
+    w = np.ones(len(X))
+    w[target[:5]] = 0.0
+    w[target[5:9]] = 2.0
+    w[sd > 0] = np.linspace(0.2, 3.0, int((sd > 0).sum()))
+    lr = LogisticRegression(tol=1e-10, max_iter=10_000)
+    model = PretrainFineTune(lr, method="warm_start", n_finetune_iter=10_000).fit(X, y, sample_domain=sd,
+                                                                                  sample_weight=w)
+    rows = np.concatenate([target[5:], target[5:9]])
+    expected = clone(lr).fit(X[rows], y[rows])
+    np.testing.assert_allclose(model.estimator_.coef_, expected.coef_, atol=1e-5)
+    source = clone(lr).fit(X[sd > 0], y[sd > 0], sample_weight=w[sd > 0])
+    np.testing.assert_allclose(model.source_estimator_.coef_, source.coef_, atol=1e-6)
+    unweighted = PretrainFineTune(lr, method="warm_start", n_finetune_iter=10_000).fit(X, y, sample_domain=sd)
+    assert not np.allclose(unweighted.estimator_.coef_, expected.coef_, atol=1e-3)
+
+
+def test_sample_weight_needs_an_estimator_that_takes_it():
+    X, y, sd, _ = _data()
+    with pytest.raises(TypeError, match="sample_weight"):
+        PretrainFineTune(SpyClassifier()).fit(X, y, sample_domain=sd, sample_weight=np.ones(len(X)))
+    with pytest.raises(TypeError, match=r"PartialUnweighted.partial_fit does not take it"):
+        PretrainFineTune(PartialUnweighted()).fit(X, y, sample_domain=sd, sample_weight=np.ones(len(X)))
+    with pytest.raises(ValueError, match="one weight per row"):
+        PretrainFineTune(WeightedSpy()).fit(X, y, sample_domain=sd, sample_weight=np.ones(3))
+    PretrainFineTune(SpyClassifier()).fit(X, y, sample_domain=sd)  # no weights: no requirement
