@@ -28,7 +28,11 @@ going down):
 - *all blocks, random init*: the same full fine-tune from random weights,
   i.e. what the ImageNet pretraining is worth. (The backbone's BatchNorm
   layers stay in inference mode while training, as for every strategy; for a
-  random network they hold their initial statistics.)
+  random network they hold their initial statistics. ``batchnorm="train"``
+  normalises with batch statistics instead. Measured on the CPU, 4 epochs:
+  with 40 digits per class in batches of 32 it lifts the random network from
+  9% to 48%, but drops the pretrained full fine-tune from 94% to 81%; with
+  this example's 5 per class it helps neither.)
 
 The table shows the accuracy on the 500 test digits, the fit time and the
 number of epochs. With 50 training images the accuracy moves by a few points
