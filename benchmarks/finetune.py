@@ -140,6 +140,8 @@ def throughput_case(device: Any, sizes: dict) -> dict:
     labels[:N_CLASSES] = np.arange(min(N_CLASSES, n))  # every class present, whatever n
     rows = []
 
+    # Untimed: the process's first ResNet-50 steps (allocator, oneDNN/cuDNN plans) would slow the first row.
+    _estimator_row("warm-up", device, images[:2 * batch], labels[:2 * batch], batch=batch, epochs=1)
     for label, batchnorm in (("sktransfer FineTuneClassifier", "frozen"),
                              ("sktransfer, batchnorm='train'", "train")):
         _log(f"[throughput] {label}: FineTuneClassifier(timm:resnet50, all blocks, batchnorm={batchnorm!r}), "

@@ -90,3 +90,73 @@ def test_text_on_cuda_is_close_to_cpu_fp32():
     cpu = TextFeatureExtractor(device="cpu", precision="fp32").fit(texts).transform(texts)
     gpu = TextFeatureExtractor(device="cuda", precision="bf16").fit(texts).transform(texts)
     assert (_cosines(gpu, cpu) > 0.99).all()
+
+
+# -- fine-tuning on CUDA ------------------------------------------------------------------------------
+def _finetuner(**params):
+    from sktransfer.deep import FineTuneClassifier
+
+    params = {"weights": "random", "n_trainable_blocks": 1, "max_epochs": 2, "head_epochs": 0, "batch_size": 4,
+              "device": "cuda", "random_state": 0, **params}
+    return FineTuneClassifier("timm:test_efficientnet", **params)
+
+
+def test_finetune_on_cuda_keeps_images_on_the_device_in_bf16_channels_last(images160, monkeypatch):
+    from sktransfer.deep import _finetune_data
+
+    X, y = images160
+    placed, seen = [], []
+    place = _finetune_data.TrainingData.place
+
+    def spy(self, runtime):
+        place(self, runtime)
+        placed.append((self.placement, self.inputs.device.type))
+
+    monkeypatch.setattr(_finetune_data.TrainingData, "place", spy)
+    clf = _finetuner(augment=True)
+    original = clf._train
+
+    def hooked(net, *args, **kwargs):
+        stem = net.body.conv_stem
+        stem.register_forward_hook(lambda m, i, o: seen.append(
+            (i[0].is_contiguous(memory_format=torch.channels_last), o.dtype)))
+        return original(net, *args, **kwargs)
+
+    clf._train = hooked
+    clf.fit(X, y)
+    assert placed == [("device", "cuda")]
+    assert seen and all(cl and dtype == torch.bfloat16 for cl, dtype in seen)
+    again = _finetuner(augment=True).fit(X, y)
+    np.testing.assert_allclose(again.predict_proba(X), clf.predict_proba(X), atol=1e-4)  # same seed, same device
+
+
+def test_finetune_on_cuda_from_pinned_memory_matches_the_device_placement(images160, monkeypatch):
+    from sktransfer.deep import _finetune_data
+
+    X, y = images160
+    on_device = _finetuner().fit(X, y).predict_proba(X)
+    monkeypatch.setattr(_finetune_data, "DEVICE_SHARE", 0.0)  # nothing fits: pinned host memory, prefetched
+    pinned = _finetuner().fit(X, y).predict_proba(X)
+    np.testing.assert_allclose(pinned, on_device, atol=1e-3)
+
+
+def test_batch_augmentation_on_cuda_matches_the_cpu():
+    from sktransfer.deep import BatchAugmentation
+    from sktransfer.deep._augment import apply_jitter
+
+    x = torch.randint(0, 256, (16, 64, 64, 3), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    params = BatchAugmentation().draw(16, (64, 64), "cpu", torch.Generator().manual_seed(1))
+    cpu = apply_jitter(x, params)
+    moved = type(params)(*(getattr(params, f).cuda() for f in ("boxes", "flip", "brightness", "contrast",
+                                                                "saturation")))
+    gpu = apply_jitter(x.cuda(), moved).cpu()
+    assert (gpu.int() - cpu.int()).abs().max() <= 1
+
+
+def test_partial_fit_on_cuda_keeps_its_optimizer_state_on_the_host(images160):
+    X, y = images160
+    clf = _finetuner(max_epochs=1)
+    clf.partial_fit(X, y, classes=[0, 1])
+    clf.partial_fit(X, y)
+    tensors = [v for s in clf._optimizer_state["state"].values() for v in s.values() if torch.is_tensor(v)]
+    assert tensors and all(t.device.type == "cpu" for t in tensors)
