@@ -87,7 +87,24 @@ class BatchAugmentation:
         return apply_jitter(batch, self.draw(len(batch), batch.shape[1:3], batch.device, generator))
 
     def draw(self, n: int, size: tuple[int, int], device: Any, generator: Any = None) -> JitterParams:
-        """Random parameters for ``n`` images of ``size`` (height, width)."""
+        """Random parameters for ``n`` images.
+
+        Parameters
+        ----------
+        n : int
+            Number of images.
+        size : tuple of int
+            Their height and width.
+        device : str or torch.device
+            Where the parameters are drawn and kept.
+        generator : torch.Generator, default=None
+            Source of the draws (on ``device``); None uses torch's global one.
+
+        Returns
+        -------
+        params : JitterParams
+            Crop boxes, flips and colour factors, one row per image.
+        """
         import torch
 
         def uniform(shape, low, high):
