@@ -107,7 +107,7 @@ def test_benchmark_report(tmp_path):
                     "cpus_usable": 2, "torch_threads": 2, "torch": "2", "python": "3.11"},
         "throughput": {"rows": [dict(row, loop="sktransfer FineTuneClassifier", fit_s=3.0, one_off_s=1.5),
                                 dict(row, loop="tutorial loop", images_per_s=40.0, vs_tutorial=1.0)],
-                       "speedup": 3.2, "target": ">= 3x (CUDA)", "met": "yes"},
+                       "speedup": 3.2, "speedup_default": 3.4, "target": ">= 3x (CUDA)", "met": "yes"},
         "accuracy": {"description": "digits", "plot": "finetune_cuda.png", "runs": [{}, {}],
                      "summary": [{"strategy": "frozen + head", "accuracy_mean": 0.8, "accuracy_sd": 0.02,
                                   "fit_s_median": 1.0, "epochs": 30, "deep": True}]},
@@ -117,6 +117,7 @@ def test_benchmark_report(tmp_path):
     assert throughput[0][:4] == ["loop", "precision", "batch", "images/s"] and throughput[1][4] == "3.20x"
     assert accuracy[1][0] == "frozen + head" and accuracy[1][1] == "80.0% ± 2.0%"
     assert "**3.20x**" in report and "![learning curves](finetune_cuda.png)" in report
+    assert "With its default batchnorm='frozen': 3.40x." in report
     json.dumps(payload)
 
 
@@ -165,8 +166,8 @@ def test_finetune_text(tmp_path):
 def test_finetune_benchmark_quick(tmp_path):
     out = _run([str(ROOT / "benchmarks" / "finetune.py"), "--quick", "--device", "cpu", "--out", str(tmp_path)])
     throughput, accuracy = markdown_tables(out)
-    assert [r[0] for r in throughput[1:]] == ["sktransfer FineTuneClassifier", "tutorial loop",
-                                              "tuned loop (for scale)"]
+    assert [r[0] for r in throughput[1:]] == ["sktransfer FineTuneClassifier", "sktransfer, batchnorm='train'",
+                                              "tutorial loop", "tuned loop (for scale)"]
     assert all(float(r[3].replace(",", "")) > 0 for r in throughput[1:])
     assert [r[0] for r in accuracy[1:]] == IMAGE_ROWS
     payload = json.loads((tmp_path / "finetune_cpu_quick.json").read_text())
