@@ -29,11 +29,20 @@ def warmup_cosine(step: int, total: int, warmup: int) -> float:
 def make_optimizer(groups: list[dict], *, weight_decay: float, total_steps: int, warmup_fraction: float):
     """AdamW over ``groups`` (each with its own ``lr``) and a per-step warm-up + cosine schedule."""
     torch = import_torch("fine-tuning")
-    optimizer = torch.optim.AdamW(groups, weight_decay=weight_decay)
+    optimizer = torch.optim.AdamW(groups, weight_decay=weight_decay, fused=fused_on(groups))
     warmup = int(round(warmup_fraction * total_steps))
     scheduler = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: warmup_cosine(step, total_steps, warmup))
     return optimizer, scheduler
+
+
+def fused_on(groups: list[dict]) -> bool | None:
+    """True when every parameter is on a CUDA device: AdamW then updates them all in one fused kernel.
+
+    None (torch's default, the per-device ``foreach`` loop) elsewhere.
+    """
+    params = [p for g in groups for p in g["params"]]
+    return True if params and all(p.is_cuda for p in params) else None
 
 
 class L2SP:

@@ -55,6 +55,20 @@ def test_make_optimizer_scales_each_group():
     np.testing.assert_allclose(np.array(seen), np.outer(expected, [0.1, 0.01]))
 
 
+def test_adamw_is_fused_only_when_every_parameter_is_on_cuda():
+    from types import SimpleNamespace
+
+    from sktransfer.deep._training import fused_on
+
+    cuda, cpu = SimpleNamespace(is_cuda=True), SimpleNamespace(is_cuda=False)
+    assert fused_on([{"params": [cuda]}, {"params": [cuda, cuda]}]) is True
+    assert fused_on([{"params": [cuda]}, {"params": [cpu]}]) is None
+    assert fused_on([{"params": []}]) is None
+    optimizer, _ = make_optimizer([{"params": [torch.nn.Parameter(torch.zeros(2))], "lr": 0.1}],
+                                  weight_decay=0.0, total_steps=1, warmup_fraction=0.0)
+    assert not optimizer.defaults["fused"]  # the CPU keeps torch's default
+
+
 def test_history_records_the_rate_after_each_epoch(train_recorder):
     X, y = _features(40)
     clf = FineTuneClassifier(None, lr=0.1, max_epochs=5, batch_size=10, warmup_fraction=0.2, random_state=0)
