@@ -2,10 +2,12 @@
 
 :class:`BatchAugmentation` draws a random resized crop, a horizontal flip and
 a colour jitter for every image of a batch and applies them all at once:
-one ``grid_sample`` call for the crops and flips, a few broadcast
-multiplications for the colours. Applying a torchvision transform image by
-image costs a dozen small kernel launches per image, which on a GPU takes
-longer than the training step it feeds.
+one ``grid_sample`` call for the crops and flips, a few in-place broadcast
+operations for the colours. A torchvision transform applied image by image
+launches a dozen small kernels per image on a GPU; this is a handful per
+batch. On the CPU, where torchvision's uint8 kernels are quick, it costs
+about twice torchvision's per-image path (0.11 against 0.05 s for 64 images
+of 224x224 on 2 cores), a few percent of a CPU training step on them.
 """
 
 from __future__ import annotations
@@ -151,21 +153,30 @@ def apply_jitter(batch: Any, params: JitterParams) -> Any:
     grid = F.affine_grid(theta, (n, 3, height, width), align_corners=False)
     x = F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
     x = adjust_colours(x, params.brightness.to(x), params.contrast.to(x), params.saturation.to(x))
-    return x.round_().clamp_(0, 255).to(torch.uint8).permute(0, 2, 3, 1).contiguous()
+    return x.round_().to(torch.uint8).permute(0, 2, 3, 1).contiguous()
 
 
 def adjust_colours(x: Any, brightness: Any, contrast: Any, saturation: Any) -> Any:
-    """torchvision's adjust_brightness, _contrast and _saturation on float NCHW in [0, 255], one factor per image."""
-    luma = x.new_tensor(_LUMA).view(1, 3, 1, 1)
+    """torchvision's adjust_brightness, _contrast and _saturation on float NCHW in [0, 255], one factor per image.
 
-    def blend(a, b, factor):
-        return (factor.view(-1, 1, 1, 1) * a + (1 - factor.view(-1, 1, 1, 1)) * b).clamp(0, 255)
+    In place on ``x`` (which is returned): each step is a blend ``f * x + (1 - f) * other``
+    clamped to [0, 255], where ``other`` is black, the image's mean grey level, or each
+    pixel's grey level (ITU-R 601-2 luma).
+    """
 
-    x = blend(x, 0.0, brightness)
-    gray = (x * luma).sum(dim=1, keepdim=True)
-    x = blend(x, gray.mean(dim=(2, 3), keepdim=True), contrast)
-    gray = (x * luma).sum(dim=1, keepdim=True)
-    return blend(x, gray, saturation)
+    def per_image(f):
+        return f.view(-1, 1, 1, 1)
+
+    def gray(img):
+        return _LUMA[0] * img[:, 0] + _LUMA[1] * img[:, 1] + _LUMA[2] * img[:, 2]
+
+    x = x.contiguous()
+    x.mul_(per_image(brightness)).clamp_(0, 255)
+    mean = gray(x).mean(dim=(1, 2)).view(-1, 1, 1, 1)
+    x.mul_(per_image(contrast)).add_((1 - per_image(contrast)) * mean).clamp_(0, 255)
+    grey = gray(x).unsqueeze(1)  # before x changes
+    x.mul_(per_image(saturation)).add_((1 - per_image(saturation)) * grey).clamp_(0, 255)
+    return x
 
 
 def augment_images(batch: Any, transform: Any, generator: Any = None) -> Any:
