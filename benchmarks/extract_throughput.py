@@ -29,7 +29,9 @@ Cases (``--cases``; by default those of the device):
 * CPU (the default efficientnet_lite0 with its real weights, fp32; target
   >= 1.5x the naive loop): ``lite0_array`` (uint8 224x224 arrays),
   ``lite0_jpeg`` (the JPEG folder), ``minilm_text`` (texts of 8 to 120
-  words, max_length=128), ``minilm_128`` (every text 128 tokens), and
+  words, max_length=128), ``minilm_128`` (every text 128 tokens),
+  ``minilm_128_bf16`` (the same with ``precision="bf16"``, on CPUs that run
+  bf16 natively: AVX512-BF16 or AMX; left out elsewhere), and
   ``lite0_cache`` (the JPEG folder with ``cache=<tmpdir>``: a second
   ``transform`` reading the cache against the first that fills it, >= 50x).
 
@@ -93,6 +95,7 @@ class Case:
     targets: dict = field(default_factory=dict)  # device kind -> ("items/s" | "speedup", value)
     compile: bool = False
     label: str = ""
+    precision: str = "auto"  # the extractor's; the naive loop is always fp32
 
     def describe_input(self) -> str:
         return {"array": "uint8 224x224 arrays", "jpeg": "JPEG folder (500x375, ~60 KB)",
@@ -112,6 +115,9 @@ CASES = {c.name: c for c in [
     Case("minilm_128", "text", "all-MiniLM-L6-v2", "pretrained", "text128",
          {"cuda": 65536, "cpu": 128, "quick": 16}, {"cuda": ("items/s", 45000), "cpu": _CPU_SPEEDUP},
          label="all-MiniLM-L6-v2"),
+    Case("minilm_128_bf16", "text", "all-MiniLM-L6-v2", "pretrained", "text128",
+         {"cuda": 65536, "cpu": 128, "quick": 16}, {"cpu": _CPU_SPEEDUP}, label="all-MiniLM-L6-v2, bf16",
+         precision="bf16"),
     Case("resnet50_jpeg", "image", "timm:resnet50", "random", "jpeg",
          {"cuda": 8192, "cpu": 128, "quick": 8}, {"cuda": ("items/s", 4000)}, label="resnet50 eager"),
     Case("lite0_array", "image", "efficientnet_lite0", "pretrained", "array",
@@ -129,8 +135,18 @@ CASES = {c.name: c for c in [
 ]}
 DEFAULT_CASES = {
     "cuda": ["resnet50_array", "resnet50_array_compiled", "vit_b16_array_compiled", "minilm_128", "resnet50_jpeg"],
-    "cpu": ["lite0_array", "lite0_jpeg", "minilm_text", "minilm_128", "lite0_cache"],
+    "cpu": ["lite0_array", "lite0_jpeg", "minilm_text", "minilm_128", "minilm_128_bf16", "lite0_cache"],
 }
+
+
+def cpu_has_native_bf16() -> bool:
+    """Whether oneDNN runs bf16 natively on this CPU (AVX512-BF16 or AMX); elsewhere bf16 is emulated."""
+    import torch
+
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
 
 
 # --------------------------------------------------------------------------- helpers
@@ -271,7 +287,7 @@ class Runner:
         else:
             X, info = self.jpegs(n)
         ext = ImageFeatureExtractor(case.model, weights=case.weights, device=str(self.device), compile=case.compile,
-                                    batch_size=self.args.batch_size)
+                                    batch_size=self.args.batch_size, precision=case.precision)
         runtime, batch, warm, dt_fit, dt_warm = self._fit_and_warm(ext, X, n, case)
 
         naive_n = min(n, self.args.naive_n) if self.args.naive_n else n
@@ -322,7 +338,7 @@ class Runner:
         if case.input == "text128" and lengths.min() < max_length:
             raise RuntimeError(f"texts of {case.name} must have >= {max_length} tokens, got {lengths.min()}")
         ext = TextFeatureExtractor(case.model, weights=case.weights, max_length=max_length, device=str(self.device),
-                                   compile=case.compile, batch_size=self.args.batch_size)
+                                   compile=case.compile, batch_size=self.args.batch_size, precision=case.precision)
         runtime, batch, warm, dt_fit, dt_warm = self._fit_and_warm(ext, texts, n, case)
 
         naive_n = min(n, self.args.naive_n) if self.args.naive_n else n
@@ -509,7 +525,8 @@ def details(results: list[dict]) -> str:
 NOTES = """\
 - ours: `ImageFeatureExtractor` / `TextFeatureExtractor` `.transform(X)` on all N
   items, defaults except `device`, `weights`, `compile` (and `max_length=128`
-  for text): precision "auto" (bf16 autocast on GPUs, fp32 on the CPU),
+  for text): precision "auto" (bf16 autocast on GPUs, fp32 on the CPU; the
+  `_bf16` case sets precision="bf16"),
   batch_size "auto", channels_last, num_workers "auto". Timed after `fit` and
   a warm-up `transform` (two batches on CUDA, one on the CPU, plus the last
   partial batch if any; with compile=True this is when the graph for the real
@@ -586,7 +603,11 @@ def _resolve_device(name: str, parser: argparse.ArgumentParser) -> Any:
 
 def _expand_cases(names: list[str] | None, kind: str, parser: argparse.ArgumentParser) -> list[str]:
     if not names:
-        return list(DEFAULT_CASES[kind])
+        cases = list(DEFAULT_CASES[kind])
+        if kind == "cpu" and not cpu_has_native_bf16():
+            _log("minilm_128_bf16 left out: this CPU has no native bf16 (AVX512-BF16 or AMX)")
+            cases.remove("minilm_128_bf16")
+        return cases
     out: list[str] = []
     for name in names:
         group = list(CASES) if name == "all" else DEFAULT_CASES.get(name, [name])
