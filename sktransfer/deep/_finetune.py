@@ -130,7 +130,7 @@ class _BaseFineTune(FineTunePredictMixin, BaseEstimator):
         from ._text_extractor import TextFeatureExtractor
 
         common = dict(layer=self.layer, pooling=self.pooling, weights=self.weights, device=self.device,
-                      precision=self.precision, batch_size=max(self.batch_size, 64), cache=self.cache,
+                      precision=self.precision, batch_size="auto", cache=self.cache,
                       progress=self.progress)
         if spec_modality(self.backbone) == "text":
             return TextFeatureExtractor(self.backbone, max_length=self.max_length, **common)

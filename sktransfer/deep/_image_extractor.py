@@ -54,7 +54,7 @@ class ImageFeatureExtractor(DeepFeatureExtractor):
     precision : {"auto", "fp32", "bf16", "fp16"}, default="auto"
         Autocast dtype; ``"auto"`` is bf16 on GPUs that have it, fp32 on the CPU.
     batch_size : int or "auto", default="auto"
-        Items per forward pass. ``"auto"`` starts at 512 on CUDA (64 on the CPU)
+        Items per forward pass. ``"auto"`` starts at 512 on CUDA (16 on the CPU)
         and halves on out-of-memory; an explicit size also halves rather than crash.
     channels_last : bool, default=True
         Run convolutions in NHWC memory format (faster on GPUs and oneDNN).

@@ -24,8 +24,11 @@ logger = logging.getLogger(__name__)
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
 
 # Rows per forward call when batch_size="auto": a start that the OOM backoff
-# halves until it fits. GPUs start large; CPUs gain nothing past a few dozen.
-_AUTO_BATCH = {("cuda", "image"): 512, ("cuda", "text"): 1024, ("cpu", "image"): 64, ("cpu", "text"): 128}
+# halves until it fits. GPUs start large. CPUs are faster with small batches
+# that stay in cache, and texts sorted by length pad less in small batches:
+# on 2 EPYC cores EfficientNet-Lite0 ran 64 img/s at 16 against 49 at 64, and
+# MiniLM on texts of 10-122 tokens 96 texts/s at 32 against 66 at 128.
+_AUTO_BATCH = {("cuda", "image"): 512, ("cuda", "text"): 1024, ("cpu", "image"): 16, ("cpu", "text"): 32}
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,7 @@ class TextFeatureExtractor(DeepFeatureExtractor):
     precision : {"auto", "fp32", "bf16", "fp16"}, default="auto"
         Autocast dtype; ``"auto"`` is bf16 on GPUs that have it.
     batch_size : int or "auto", default="auto"
-        Texts per forward pass (``"auto"``: 1024 on CUDA, 128 on the CPU),
+        Texts per forward pass (``"auto"``: 1024 on CUDA, 32 on the CPU),
         halved on out-of-memory.
     compile : bool, default=False
         ``torch.compile`` the forward pass.

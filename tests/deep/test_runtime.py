@@ -69,7 +69,7 @@ def test_runtime_autocast_and_auto_batch_sizes():
         assert torch.is_autocast_enabled("cpu") and torch.get_autocast_dtype("cpu") == torch.bfloat16
     with CPU.autocast():
         assert not torch.is_autocast_enabled("cpu")
-    assert resolve_batch_size("auto", CPU, "image") == 64 and resolve_batch_size("auto", CPU, "text") == 128
+    assert resolve_batch_size("auto", CPU, "image") == 16 and resolve_batch_size("auto", CPU, "text") == 32
     assert resolve_batch_size(5, CPU, "image") == 5
     cuda = Runtime(torch.device("cuda"), torch.bfloat16)
     assert resolve_batch_size("auto", cuda, "image") == 512 and resolve_batch_size("auto", cuda, "text") == 1024
