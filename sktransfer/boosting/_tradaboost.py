@@ -1,4 +1,4 @@
-"""TrAdaBoost (Dai et al., 2007) with the dynamic correction of Al-Stouhi & Reddy (2011)."""
+"""TrAdaBoost (Dai et al., 2007), optionally with the dynamic correction of Al-Stouhi & Reddy (2011)."""
 
 from __future__ import annotations
 
@@ -52,6 +52,16 @@ class TrAdaBoostClassifier(SammeVoteMixin, ClassifierMixin, _BaseTransferBoostin
         the usual case with a regularised linear learner and a few labelled
         target rows in many dimensions, where the 0/1 loss is 0 and the
         weights stay where they are.
+    drift_correction : bool, default=False
+        Multiply the source rows by ``C_t`` each round (Al-Stouhi & Reddy's
+        dynamic TrAdaBoost, see Notes), so that correctly classified source
+        rows keep their weight. False is Dai et al.'s original update (and
+        ADAPT's), under which the whole source fades as the target weights
+        grow. With ``loss="probability"`` and a logistic regression, False
+        was better on four datasets of the benchmark suite (MNIST -> USPS
+        pixels 62.7 -> 68.9, Office-Caltech SURF 54.1 -> 56.1), equal on one
+        and 0.1 point lower on Amazon reviews; with the 0/1 loss the two
+        stayed within 0.1 point.
     random_state : int, RandomState instance or None, default=None
         Seeds the ``random_state`` of each round's classifier.
 
@@ -99,14 +109,16 @@ class TrAdaBoostClassifier(SammeVoteMixin, ClassifierMixin, _BaseTransferBoostin
       and ``learning_rate=1`` this is the paper's ``beta_t^(-l_i)``, ``beta_t
       = eps_t / (1 - eps_t)``;
     - source rows: ``w_i <- C_t w_i beta^(learning_rate l_i)``, ``beta = 1 /
-      (1 + sqrt(2 ln n / N))`` with ``n`` the number of labelled source rows.
+      (1 + sqrt(2 ln n / N))`` with ``n`` the number of labelled source rows
+      (``C_t = 1`` with ``drift_correction=False``).
 
     Departures from Dai et al. (2007), each deliberate:
 
-    - ``C_t`` is Al-Stouhi & Reddy's (2011) correction of the source-weight
-      drift: without it, the growing target weights make even the correctly
-      classified source rows lose weight, and the source fades out too early.
-      ``C_t`` is the factor by which the total target weight grew in the
+    - With ``drift_correction=True``, ``C_t`` is Al-Stouhi & Reddy's (2011)
+      correction of the source-weight drift: without it, the growing target
+      weights make even the correctly classified source rows lose weight, and
+      the source fades out. That fading is often what transfer needs (see
+      ``drift_correction``), so it is off by default. ``C_t`` is the factor by which the total target weight grew in the
       round, ``sum_target w_i exp(alpha_t l_i) / sum_target w_i``: with the
       0/1 loss ``(1 - eps_t) + eps_t exp(alpha_t)``, which is exactly their
       ``2 (1 - eps_t)`` for two classes and ``learning_rate=1``.
@@ -180,17 +192,20 @@ class TrAdaBoostClassifier(SammeVoteMixin, ClassifierMixin, _BaseTransferBoostin
         n_estimators: int = 10,
         learning_rate: float = 1.0,
         loss: str = "zero_one",
+        drift_correction: bool = False,
         random_state=None,
     ):
         self.estimator = estimator
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
         self.loss = loss
+        self.drift_correction = drift_correction
         self.random_state = random_state
 
     _parameter_constraints: dict = {
         **_BaseTransferBoosting._parameter_constraints,
         "loss": [StrOptions({"zero_one", "probability"})],
+        "drift_correction": ["boolean"],
     }
 
     def _default_estimator(self) -> DecisionTreeClassifier:
@@ -243,7 +258,7 @@ class TrAdaBoostClassifier(SammeVoteMixin, ClassifierMixin, _BaseTransferBoostin
             row_loss=_probability_loss if self.loss == "probability" else _zero_one_loss,
             alpha_of=lambda eps: math.log((1.0 - eps) / eps) + math.log(K - 1),
             chance=1.0 - 1.0 / K,
-            mode="tradaboost_corrected",
+            mode="tradaboost_corrected" if self.drift_correction else "tradaboost",
         )
         self.estimators_ = boosted.estimators
         self.estimator_weights_ = boosted.alphas

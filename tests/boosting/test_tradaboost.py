@@ -83,21 +83,24 @@ def test_first_round_is_the_plain_estimator_on_uniform_weights(base):
         np.testing.assert_allclose(first.coef_, plain.coef_, rtol=1e-6)
 
 
+@pytest.mark.parametrize("drift_correction", [True, False])
 @pytest.mark.parametrize("n_classes, learning_rate", [(2, 1.0), (2, 0.5), (3, 1.0), (3, 0.7)])
-def test_one_round_by_hand(n_classes, learning_rate):
+def test_one_round_by_hand(n_classes, learning_rate, drift_correction):
     """Dai et al. (2007) Algorithm 1 with Al-Stouhi & Reddy's C_t and SAMME, written out.
 
     eps  = sum_target w l / sum_target w          (l = 1 when misclassified)
     alpha = lr (ln((1 - eps) / eps) + ln(K - 1))
     target: w exp(alpha l); source: C_t w beta^(lr l), beta = 1 / (1 + sqrt(2 ln n / N)),
-    C_t = growth of the target total = (1 - eps) + eps exp(alpha)  (= 2 (1 - eps) for K=2, lr=1).
+    C_t = growth of the target total = (1 - eps) + eps exp(alpha)  (= 2 (1 - eps) for K=2, lr=1);
+    C_t = 1 without the drift correction (Dai et al.'s own update).
     """
     X, y, sd = make_domain_shift(
         n_samples=60, shift="concept", n_classes=n_classes, mask_target=False, random_state=3
     )
     N = 2
     clf = TrAdaBoostClassifier(
-        DecisionTreeClassifier(max_depth=2), n_estimators=N, learning_rate=learning_rate, random_state=0
+        DecisionTreeClassifier(max_depth=2), n_estimators=N, learning_rate=learning_rate,
+        drift_correction=drift_correction, random_state=0,
     ).fit(X, y, sample_domain=sd)
     source, target = sd > 0, sd < 0
     w = np.full(len(y), 1 / len(y))
@@ -105,8 +108,8 @@ def test_one_round_by_hand(n_classes, learning_rate):
     eps = np.sum(w[target] * miss[target]) / np.sum(w[target])
     alpha = learning_rate * (math.log((1 - eps) / eps) + math.log(n_classes - 1))
     beta = 1 / (1 + math.sqrt(2 * math.log(source.sum()) / N))
-    C = (1 - eps) + eps * math.exp(alpha)
-    if n_classes == 2 and learning_rate == 1.0:
+    C = (1 - eps) + eps * math.exp(alpha) if drift_correction else 1.0
+    if n_classes == 2 and learning_rate == 1.0 and drift_correction:
         assert C == pytest.approx(2 * (1 - eps))
     new = np.where(target, w * np.exp(alpha * miss), C * w * beta ** (learning_rate * miss))
     assert clf.estimator_errors_[0] == pytest.approx(eps)
@@ -123,8 +126,9 @@ def test_one_round_by_hand(n_classes, learning_rate):
     assert got[source].sum() <= w[source].sum()
 
 
+@pytest.mark.parametrize("drift_correction", [True, False])
 @pytest.mark.parametrize("n_classes", [2, 3])
-def test_one_round_by_hand_with_the_probability_loss(n_classes):
+def test_one_round_by_hand_with_the_probability_loss(n_classes, drift_correction):
     """The same round with l = 1 - p(true class) from the learner's predict_proba.
 
     C_t is the growth of the target total, sum_target w exp(alpha l) / sum_target w,
@@ -134,7 +138,8 @@ def test_one_round_by_hand_with_the_probability_loss(n_classes):
         n_samples=60, shift="concept", n_classes=n_classes, mask_target=False, random_state=3
     )
     N = 2
-    clf = TrAdaBoostClassifier(LogisticRegression(C=0.1), n_estimators=N, loss="probability", random_state=0)
+    clf = TrAdaBoostClassifier(LogisticRegression(C=0.1), n_estimators=N, loss="probability",
+                               drift_correction=drift_correction, random_state=0)
     clf.fit(X, y, sample_domain=sd)
     source, target = sd > 0, sd < 0
     w = np.full(len(y), 1 / len(y))
@@ -143,7 +148,7 @@ def test_one_round_by_hand_with_the_probability_loss(n_classes):
     eps = np.sum(w[target] * loss[target]) / np.sum(w[target])
     alpha = math.log((1 - eps) / eps) + math.log(n_classes - 1)
     beta = 1 / (1 + math.sqrt(2 * math.log(source.sum()) / N))
-    C = np.sum(w[target] * np.exp(alpha * loss[target])) / np.sum(w[target])
+    C = np.sum(w[target] * np.exp(alpha * loss[target])) / np.sum(w[target]) if drift_correction else 1.0
     new = np.where(target, w * np.exp(alpha * loss), C * w * beta**loss)
     assert clf.estimator_errors_[0] == pytest.approx(eps)
     assert clf.estimator_weights_[0] == pytest.approx(alpha)
