@@ -7,8 +7,9 @@ import argparse
 import numpy as np
 import pytest
 
+from benchmarks import _suite_fewlabel as suite_fewlabel
 from benchmarks import run as suite
-from benchmarks._suite_datasets import DATASETS, Dataset
+from benchmarks._suite_datasets import DATASETS, Dataset, Task
 
 
 def _task(seed=0, n=60, d=6):
@@ -170,3 +171,27 @@ def test_quick_skips_the_listed_peer_methods_and_leaves_the_notes_out(monkeypatc
     full, _ = suite.render(results, argparse.Namespace(argv=[]), ["CORAL", "SA"], elapsed=1.0)
     assert "**--quick**" in quick and "a hand-written note" not in quick
     assert "**--quick**" not in full and "a hand-written note" in full
+
+
+def test_refresh_few_reruns_only_the_named_rows_with_the_saved_seeds_and_the_page_says_so(monkeypatch):
+    Xs, ys, Xt, yt = _task()
+    fake = Dataset(name="fake", tasks=(("a", "b"),), load=lambda home, s, t: Task(Xs, ys, Xt, yt), protocol="none")
+    monkeypatch.setitem(DATASETS, "fake", fake)
+    old = {"Target only (LR)": {"acc": 1.0, "fit_s": 0.1}, "TrAdaBoost (LR)": {"acc": 2.0, "fit_s": 0.2}}
+    saved = {"command": ["--data-home", "x", "--seeds", "2"],
+             "results": {"ours": {"fake": {"a->b": {"NA": {"1nn": 50.0, "svm": 70.0, "fit_s": 0.0}, "few": dict(old)}}}}}
+    args = argparse.Namespace(argv=["--data-home", "x", "--refresh-few", "TrAdaBoost (LR)"], datasets=["fake"],
+                              data_home="x", refresh_few=["TrAdaBoost (LR)"])
+    seen = []
+    real = suite_fewlabel.run_fewlabel_task
+    monkeypatch.setattr(suite_fewlabel, "run_fewlabel_task",
+                        lambda *a, **k: seen.append((a[5], k["methods"])) or real(*a, **k))
+    suite.refresh_fewlabel(saved, args)
+    few = saved["results"]["ours"]["fake"]["a->b"]["few"]
+    assert seen == [(2, ["TrAdaBoost (LR)"])]  # the saved run's seeds, the named rows only
+    assert few["Target only (LR)"] == old["Target only (LR)"] and few["TrAdaBoost (LR)"]["acc"] > 30
+    assert saved["refreshed"][0]["methods"] == ["TrAdaBoost (LR)"]
+    text, _ = suite.render(saved["results"], argparse.Namespace(argv=saved["command"]), [], 1.0,
+                           refreshed=saved["refreshed"])
+    assert "Except: the rows TrAdaBoost (LR) of ours (accuracy and fit time) come from a later run of " \
+           "`python -m benchmarks.run --data-home x --refresh-few TrAdaBoost (LR)`" in text
