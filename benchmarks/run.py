@@ -34,6 +34,7 @@ import importlib.util
 import json
 import os
 import platform
+import shlex
 import sys
 import time
 import warnings
@@ -307,6 +308,13 @@ def _machine() -> dict:
             "python": platform.python_version()}
 
 
+def _shell_word(word: str) -> str:
+    """``word`` as a shell reads it back: bare, in double quotes (readable with a ' inside), else shlex's."""
+    if shlex.quote(word) == word:
+        return word
+    return f'"{word}"' if not any(c in word for c in '"$`\\!') else shlex.quote(word)
+
+
 def render(results: dict, args, methods, elapsed: float, versions: dict | None = None,
            machine: dict | None = None, refreshed: list | None = None) -> tuple[str, dict]:
     """BENCHMARKS.md: the command, the machine, and one section per dataset."""
@@ -330,7 +338,7 @@ def render(results: dict, args, methods, elapsed: float, versions: dict | None =
     ]
     for r in refreshed or []:
         parts += [f"Except: the rows {', '.join(r['methods'])} of ours (accuracy and fit time) come from a later "
-                  f"run of `python -m benchmarks.run {' '.join(r['command'])}` ({r['machine']['date']}, "
+                  f"run of `python -m benchmarks.run {' '.join(_shell_word(w) for w in r['command'])}` ({r['machine']['date']}, "
                   f"{r['machine']['arch']}, {r['machine']['cores']} cores), with the saved run's seeds.", ""]
     quick = "--quick" in args.argv
     if quick:

@@ -194,4 +194,4 @@ def test_refresh_few_reruns_only_the_named_rows_with_the_saved_seeds_and_the_pag
     text, _ = suite.render(saved["results"], argparse.Namespace(argv=saved["command"]), [], 1.0,
                            refreshed=saved["refreshed"])
     assert "Except: the rows TrAdaBoost (LR) of ours (accuracy and fit time) come from a later run of " \
-           "`python -m benchmarks.run --data-home x --refresh-few TrAdaBoost (LR)`" in text
+           "`python -m benchmarks.run --data-home x --refresh-few \"TrAdaBoost (LR)\"`" in text
