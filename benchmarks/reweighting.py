@@ -293,9 +293,9 @@ NOTES = """\
   of this table showed skada's KMM at 31.8: that was libsvm, not KMM (a
   precomputed-kernel SVC given zero weights reads the wrong kernel entries;
   the classifier now drops zero-weight rows, tested); skada's KMM is at 45.2.
-  The fit times of this Office-Caltech table were taken while a test run
-  shared the 2 cores, so they are inflated; the scaling tables below, from
-  an idle machine, are the speed figures.
+  The fit times of this Office-Caltech table come from an idle 2-core AMD
+  EPYC; the scaling tables below come from an earlier run on another
+  2-core machine (a Xeon), so compare times within a table, not across.
 - TrAdaBoost with a logistic-regression base learner fits the 30 labelled
   target rows exactly in 800 dimensions, so its target error is 0 from the
   first round, no weight moves, and it equals the pooled fit; ADAPT's
