@@ -132,7 +132,6 @@ def throughput_case(device: Any, sizes: dict) -> dict:
     import timm
     import torch
 
-
     n, epochs, batch = sizes["n"], sizes["epochs"], sizes["batch"]
     tutorial_batch = min(ref.TUTORIAL_BATCH, n)
     images = make_arrays(n, (224, 224))

@@ -47,6 +47,8 @@ RESULTS = REPO / "benchmarks" / "results"
 ALIGNERS = ("CORAL", "SA", "TCA")
 WEIGHTERS = ("KMM", "KLIEP", "ULSIF", "RULSIF", "Discriminative", "KDE", "NearestNeighbor")
 RANDOM = {"KLIEP", "ULSIF", "RULSIF"}
+#: repeats of the methods with random centres when --seeds is not given
+DEFAULT_SEEDS = 3
 #: --quick: a smoke test of every code path in under 10 minutes on 2 cores, peers
 #: included. Not the published protocol: one task per dataset, one seed, each
 #: domain's adaptation rows capped (stratified), and the few peer methods a
@@ -115,7 +117,7 @@ def refresh_fewlabel(saved: dict, args) -> None:
     if unknown:
         raise SystemExit(f"--refresh-few: unknown methods {unknown}; choose from {list(METHODS)}")
     command = saved["command"]
-    seeds = int(command[command.index("--seeds") + 1]) if "--seeds" in command else 3
+    seeds = int(command[command.index("--seeds") + 1]) if "--seeds" in command else DEFAULT_SEEDS
     for key in args.datasets:
         ds, rows = DATASETS[key], saved["results"]["ours"].get(key, {})
         for s, t in ds.tasks:
@@ -380,7 +382,7 @@ def main(argv=None) -> None:
     parser.add_argument("--data-home", required=True, help="folder holding the dataset folders")
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=list(DATASETS))
     parser.add_argument("--methods", nargs="+", default=list(ALIGNERS + WEIGHTERS), choices=list(ALIGNERS + WEIGHTERS))
-    parser.add_argument("--seeds", type=int, default=3, help="repeats of the methods with random centres")
+    parser.add_argument("--seeds", type=int, default=DEFAULT_SEEDS, help="repeats of the methods with random centres")
     parser.add_argument("--quick", action="store_true",
                         help=f"smoke test (< 10 min): 1 task per dataset, 1 seed, <= {QUICK['max_rows']} rows a domain")
     parser.add_argument("--no-peers", action="store_true", help="skip skada and ADAPT")

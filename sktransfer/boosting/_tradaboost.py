@@ -118,7 +118,8 @@ class TrAdaBoostClassifier(SammeVoteMixin, ClassifierMixin, _BaseTransferBoostin
       correction of the source-weight drift: without it, the growing target
       weights make even the correctly classified source rows lose weight, and
       the source fades out. That fading is often what transfer needs (see
-      ``drift_correction``), so it is off by default. ``C_t`` is the factor by which the total target weight grew in the
+      ``drift_correction``), so it is off by default. ``C_t`` is the factor
+      by which the total target weight grew in the
       round, ``sum_target w_i exp(alpha_t l_i) / sum_target w_i``: with the
       0/1 loss ``(1 - eps_t) + eps_t exp(alpha_t)``, which is exactly their
       ``2 (1 - eps_t)`` for two classes and ``learning_rate=1``.

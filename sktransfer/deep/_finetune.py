@@ -22,7 +22,7 @@ from ._finetune_predict import FineTunePredictMixin
 from ._heads import build_head, make_net
 from ._runtime import PRECISIONS, prefetch, resolve_runtime, training_runtime
 from ._torch import import_torch
-from ._training import L2SP, EarlyStopping, Loop, make_optimizer
+from ._training import L2SP, EarlyStopping, Loop, host_copy, make_optimizer
 
 logger = logging.getLogger(__name__)
 
@@ -271,9 +271,7 @@ class _BaseFineTune(FineTunePredictMixin, BaseEstimator):
                 for p in params:
                     p.requires_grad_(depth < n_open)
             if self.batchnorm == "train" and net.adapter is not None:
-                open_ids = {id(p) for params in blocks[:n_open] for p in params}
-                net.training_norms = batchnorm_layers(
-                    net.body, {n for n, p in net.body.named_parameters() if id(p) in open_ids})
+                net.training_norms = batchnorm_layers(net.body, set(_named(net, blocks[:n_open])))
             net.train()
             start = time.perf_counter()
             batches = iterate(data, targets_on_device, train_rows, self.batch_size, runtime, train=True, rng=rng,
@@ -301,7 +299,7 @@ class _BaseFineTune(FineTunePredictMixin, BaseEstimator):
         net.training_norms = set()
         net.eval()
         if partial:  # AdamW's moments carry over to the next partial_fit, as in sklearn's MLPs
-            self._optimizer_state = _host_copy(optimizer.state_dict())
+            self._optimizer_state = host_copy(optimizer.state_dict())
         else:
             self.__dict__.pop("_optimizer_state", None)
         if stopper is not None:
@@ -315,8 +313,7 @@ class _BaseFineTune(FineTunePredictMixin, BaseEstimator):
         """L2-SP toward the pretrained weights (the shared model), also across warm starts and partial fits."""
         trainable, start = {}, {}
         if blocks:
-            ids = {id(p) for params in blocks for p in params}
-            trainable = {n: p for n, p in net.adapter.module.named_parameters() if id(p) in ids}
+            trainable = _named(net, blocks)
             shared = resolve_backbone(self.backbone, self.weights, spec_modality(self.backbone),
                                       owner=self._owner())
             pretrained = dict(shared.module.named_parameters())
@@ -341,6 +338,13 @@ class _BaseFineTune(FineTunePredictMixin, BaseEstimator):
         except ValueError:  # too few rows per class for a stratified split
             return train_test_split(rows, test_size=self.validation_fraction, random_state=rng.randint(0, 2**31 - 1))
 
+
+def _named(net: Any, blocks: list[list[Any]]) -> dict[str, Any]:
+    """The parameters of ``blocks`` by their names in the backbone."""
+    ids = {id(p) for params in blocks for p in params}
+    return {n: p for n, p in net.body.named_parameters() if id(p) in ids}
+
+
 def _resume(optimizer: Any, saved: dict | None) -> None:
     """Load a previous partial_fit's optimizer state, keeping the current learning rates and decay.
 
@@ -357,17 +361,6 @@ def _resume(optimizer: Any, saved: dict | None) -> None:
         return
     for group, settings in zip(optimizer.param_groups, current):
         group.update(settings)
-
-
-def _host_copy(state: Any) -> Any:
-    """``state`` with every tensor copied to the CPU (a pickle then loads on any machine)."""
-    if hasattr(state, "detach"):
-        return state.detach().to("cpu", copy=True)
-    if isinstance(state, dict):
-        return {k: _host_copy(v) for k, v in state.items()}
-    if isinstance(state, list):
-        return [_host_copy(v) for v in state]
-    return state
 
 
 class _Constant:

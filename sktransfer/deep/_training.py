@@ -45,6 +45,21 @@ def fused_on(groups: list[dict]) -> bool | None:
     return True if params and all(p.is_cuda for p in params) else None
 
 
+def host_copy(state: Any) -> Any:
+    """``state`` (a tensor, or dicts and lists of them) with every tensor copied to the CPU.
+
+    What outlives a training run (the best epoch's weights, the optimizer's
+    moments) is kept this way: off the device, and loadable on any machine.
+    """
+    if hasattr(state, "detach"):
+        return state.detach().to("cpu", copy=True)
+    if isinstance(state, dict):
+        return {k: host_copy(v) for k, v in state.items()}
+    if isinstance(state, list):
+        return [host_copy(v) for v in state]
+    return state
+
+
 class L2SP:
     """Li et al.'s L2-SP penalty: ``alpha/2 ||w - w0||^2`` on backbone weights, ``beta/2 ||w||^2`` on the head.
 
@@ -84,7 +99,7 @@ class EarlyStopping:
         """Record an epoch; returns True when training should stop."""
         if loss < self.best_loss - 1e-12:
             self.best_loss, self.best_epoch, self.bad_epochs = loss, epoch, 0
-            self.best_state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+            self.best_state = host_copy(model.state_dict())
             return False
         self.bad_epochs += 1
         return self.bad_epochs >= self.patience

@@ -105,11 +105,14 @@ def pretrain(
                 "n_pretrain_iter (e.g. 50) to pretrain with partial_fit epochs, "
                 "which declare every class up front."
             )
-    _fit(estimator, X, y, weights)
+    estimator.fit(X, y, **_weight_kwargs(weights))
 
 
-def _fit(estimator: Any, X: np.ndarray, y: np.ndarray, weights: np.ndarray | None) -> None:
-    estimator.fit(X, y) if weights is None else estimator.fit(X, y, sample_weight=weights)
+def _weight_kwargs(weights: np.ndarray | None, rows: np.ndarray | None = None) -> dict:
+    """``sample_weight`` (of ``rows`` when given) as a keyword argument, or nothing when there are no weights."""
+    if weights is None:
+        return {}
+    return {"sample_weight": weights if rows is None else weights[rows]}
 
 
 def finetune(
@@ -134,7 +137,7 @@ def finetune(
     estimator.set_params(warm_start=True, **warm_start_budget(estimator, owner.n_finetune_iter))
     if owner.finetune_params:
         estimator.set_params(**owner.finetune_params)
-    _fit(estimator, X, y, weights)
+    estimator.fit(X, y, **_weight_kwargs(weights))
 
 
 def run_epochs(
@@ -153,8 +156,7 @@ def run_epochs(
     """
     for _ in range(n_epochs):
         order = rng.permutation(X.shape[0])
-        extra = {} if weights is None else {"sample_weight": weights[order]}
-        estimator.partial_fit(X[order], y[order], **kwargs, **extra)
+        estimator.partial_fit(X[order], y[order], **kwargs, **_weight_kwargs(weights, order))
 
 
 def warm_start_budget(estimator: Any, n_more: int) -> dict:
