@@ -279,3 +279,49 @@ def test_importance_weighted_scorer_applies_the_target_side_model_to_source_rows
     assert by_hand != through_source_map  # the test can tell the two apart
     got = ImportanceWeightedScorer(weighter=GivenWeights())(pipe, X, y, sample_domain=sd)
     assert got == pytest.approx(by_hand)
+
+
+def _skewed_source_fold():
+    """A validation fold whose labelled (source) rows all hold class 1, beside masked target rows."""
+    X, y, sd = make_domain_shift(n_samples=60, random_state=0)
+    pipe = make_da_pipeline(CORAL(), LogisticRegression()).fit(X, y, sample_domain=sd)
+    src, tgt = np.flatnonzero((sd > 0) & (y == 1)), np.flatnonzero(sd < 0)
+    rows = np.r_[src[:10], tgt[:10]]
+    return pipe, X[rows], y[rows], sd[rows]
+
+
+@pytest.mark.parametrize("scorer", UNSUPERVISED, ids=lambda s: type(s).__name__)
+def test_a_fold_whose_labelled_rows_hold_one_class_scores_with_routing_off(scorer):
+    """A fold is a subset: one class among its labelled rows is no {-1, 1} look-alike (it was an error)."""
+    pipe, X, y, sd = _skewed_source_fold()
+    assert set(y) == {-1, 1}
+    inferred = scorer(pipe, X, y)  # routing off: domains from the mask of y
+    assert np.isfinite(inferred)
+    assert inferred == pytest.approx(scorer(pipe, X, y, sample_domain=np.where(sd > 0, 1, -2)))
+
+
+def _breast_cancer_shift():
+    """Breast cancer split on the mean radius: small tumours are the source (94% benign), large the target."""
+    from sklearn.datasets import load_breast_cancer
+
+    X, y = load_breast_cancer(return_X_y=True)
+    source = X[:, 0] < np.median(X[:, 0])
+    return X, np.where(source, y, -1), np.where(source, 1, -1)
+
+
+@pytest.mark.parametrize("scorer", [PredictionEntropyScorer(), ImportanceWeightedScorer()],
+                         ids=lambda s: type(s).__name__)
+def test_halving_grid_search_on_a_skewed_source_scores_every_candidate(scorer):
+    from sklearn.experimental import enable_halving_search_cv  # noqa: F401
+    from sklearn.model_selection import HalvingGridSearchCV
+    from sklearn.preprocessing import StandardScaler
+
+    X, y, sd = _breast_cancer_shift()
+    pipe = make_da_pipeline(StandardScaler(), CORAL(), LogisticRegression())
+    grid = {"coral__reg": [0.1, 1.0, 10.0], "logisticregression__C": [0.1, 1.0]}
+    search = HalvingGridSearchCV(pipe, grid, scoring=scorer, min_resources=200, random_state=0,
+                                 cv=DomainShuffleSplit(n_splits=3, test_size=0.2,
+                                                       random_state=0))
+    search.fit(X, y, groups=sd, sample_domain=sd)
+    # the subsampled validation folds hold benign source rows only (it made every candidate NaN)
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
