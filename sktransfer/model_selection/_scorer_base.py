@@ -174,13 +174,15 @@ class DomainScorer:
         if "target" in self._needs and not domains.target.any():
             raise ValueError(
                 f"{name} scores target rows, but this validation fold has none ({how}). Split with "
-                "sktransfer.model_selection.DomainShuffleSplit, which puts target rows in every fold, "
-                "and keep the target labels masked in y (or pass sample_domain with routing on)."
+                "sktransfer.model_selection.DomainShuffleSplit(test_rows='all'), which puts target rows "
+                "in every validation fold (its default, test_rows='labelled', keeps them for training, "
+                "for scikit-learn's scorers), and keep the target labels masked in y (or pass "
+                "sample_domain with routing on)."
             )
         if "source_labels" in self._needs and not (domains.source & domains.labelled).any():
             raise ValueError(
                 f"{name} needs labelled source rows in the validation fold, but it has none ({how}). "
-                "Split with sktransfer.model_selection.DomainShuffleSplit."
+                "Split with sktransfer.model_selection.DomainShuffleSplit(test_rows='all')."
             )
 
     def _score(self, estimator: Any, X: Any, y: np.ndarray | None, domains: Domains, **metadata: Any) -> float:

@@ -95,8 +95,9 @@ class SupervisedScorer(DomainScorer):
             raise ValueError(
                 "SupervisedScorer found no labelled target row in this fold: pass the true target "
                 "labels as target_labels=... (with metadata routing on, GridSearchCV.fit(X, y, "
-                "sample_domain=sd, target_labels=y_true) routes them), or give a few target rows "
-                "their labels in y together with sample_domain."
+                "sample_domain=sd, target_labels=y_true) routes them) and split with "
+                "DomainShuffleSplit(test_rows='all') so the validation folds hold target rows, or "
+                "give a few target rows their labels in y together with sample_domain."
             )
         rows = rows[known]
         pred = call_with_domains(estimator, "predict", fold_rows(X, rows), domains.sample_domain[rows])

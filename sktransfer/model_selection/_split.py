@@ -18,17 +18,17 @@ from sklearn.utils import check_random_state
 from sklearn.utils.metadata_routing import MetadataRequest
 from sklearn.utils.validation import _num_samples
 
-from ..domain import _take, check_domains
+from ..domain import Domains, _take, check_domains
 
 __all__ = ["DomainShuffleSplit", "LeaveOneDomainOut"]
 
 
 def _split_domains(
     X: Any, y: ArrayLike | None, groups: ArrayLike | None, sample_domain: ArrayLike | None, owner: str
-) -> np.ndarray:
+) -> Domains:
     if sample_domain is None:
         sample_domain = groups
-    return check_domains(X, y, sample_domain, needs=(), estimator=owner).sample_domain
+    return check_domains(X, y, sample_domain, needs=(), estimator=owner)
 
 
 def _same_rows(X: Any, a: np.ndarray, b: np.ndarray) -> bool:
@@ -52,14 +52,33 @@ def _split_request(owner: Any) -> MetadataRequest:
 class DomainShuffleSplit(BaseShuffleSplit):
     """Shuffle-split each domain separately, so every fold keeps every domain.
 
-    Each source domain and each target domain is shuffled and cut into train
-    and validation rows on its own, with the same proportions, and the parts
-    are joined: every training fold holds source and target rows (target rows
-    unlabelled, as in ``fit``), and every validation fold holds source rows
-    with their labels and target rows, which is what the domain-adaptation
-    scorers of :mod:`sktransfer.model_selection` need. Target labels known
-    for evaluation stay out of ``y`` (masked) and reach
-    :class:`SupervisedScorer` as ``target_labels``.
+    Each domain is shuffled and cut into train and validation rows on its
+    own, with the same proportions, and the parts are joined. What goes into
+    the validation folds depends on the scorer they are for (``test_rows``):
+
+    - ``"labelled"`` (default): the validation folds hold only rows with a
+      label; every masked row (the unlabelled target rows) is in every
+      training fold, where ``fit`` uses it unlabelled. Any scikit-learn
+      scorer (``scoring=None``, ``"accuracy"``, ``"roc_auc"``, ...) then
+      scores labelled rows only: the held-out source rows and any labelled
+      target rows.
+    - ``"all"``: the masked rows are split too, so every validation fold
+      holds target rows, which the domain-adaptation scorers of
+      :mod:`sktransfer.model_selection` need (they score target rows without
+      their labels). Target labels known for evaluation stay out of ``y``
+      (masked) and reach :class:`SupervisedScorer` as ``target_labels``.
+
+    Why two modes: scikit-learn's string scorers compare ``predict(X_test)``
+    with ``y_test`` and cannot know that ``-1`` (or ``NaN``) marks an
+    unknown label, so a masked row in a validation fold counts as an error
+    (with as many target rows as source rows, a model right on 94% of the
+    source rows scores 0.47), and a splitter cannot know which scorer will
+    read its folds. The
+    default is the mode where every scikit-learn scorer is right; with it a
+    domain-adaptation scorer finds no target row in the fold and says to pass
+    ``test_rows="all"``, and with ``"all"`` only scorers that know the mask
+    should read the folds (``scoring=None`` does: ``score`` leaves masked
+    rows out).
 
     Domains come from ``sample_domain`` (routed to ``split`` when metadata
     routing is on), else from ``groups`` (pass ``groups=sample_domain`` to
@@ -72,10 +91,17 @@ class DomainShuffleSplit(BaseShuffleSplit):
         Number of re-shuffles.
     test_size : float or int, default=0.2
         Share (float in (0, 1)) or number (int) of each domain's rows that go
-        to the validation fold.
+        to the validation fold; with ``test_rows="labelled"``, of each
+        domain's labelled rows.
     train_size : float, int or None, default=None
-        Share or number of each domain's rows in the training fold; None is
-        the complement of ``test_size``.
+        Share or number of each domain's rows in the training fold (of its
+        labelled rows with ``test_rows="labelled"``, where the masked rows
+        are added to every training fold); None is the complement of
+        ``test_size``.
+    test_rows : {"labelled", "all"}, default="labelled"
+        Which rows the validation folds may hold: only rows with a label, for
+        scikit-learn's scorers, or every domain's rows, masked ones included,
+        for the domain-adaptation scorers.
     random_state : int, RandomState instance or None, default=None
         Seeds the shuffles.
 
@@ -93,6 +119,11 @@ class DomainShuffleSplit(BaseShuffleSplit):
     >>> cv = DomainShuffleSplit(n_splits=2, test_size=0.5, random_state=0)
     >>> for train, test in cv.split(X, y):
     ...     print(np.sort(train), np.sort(test))
+    [0 3 4 6 7 8 9] [1 2 5]
+    [0 2 5 6 7 8 9] [1 3 4]
+    >>> cv = DomainShuffleSplit(n_splits=2, test_size=0.5, test_rows="all", random_state=0)
+    >>> for train, test in cv.split(X, y):
+    ...     print(np.sort(train), np.sort(test))
     [3 4 5 6 7] [0 1 2 8 9]
     [0 4 5 7 8] [1 2 3 6 9]
     """
@@ -103,11 +134,13 @@ class DomainShuffleSplit(BaseShuffleSplit):
         *,
         test_size: float | int = 0.2,
         train_size: float | int | None = None,
+        test_rows: str = "labelled",
         random_state: Any = None,
     ):
         super().__init__(
             n_splits=n_splits, test_size=test_size, train_size=train_size, random_state=random_state
         )
+        self.test_rows = test_rows
 
     def split(self, X: Any, y: ArrayLike | None = None, groups: ArrayLike | None = None,
               sample_domain: ArrayLike | None = None):
@@ -133,20 +166,40 @@ class DomainShuffleSplit(BaseShuffleSplit):
         test : ndarray
             Indices of the validation rows.
         """
-        sd = _split_domains(X, y, groups, sample_domain, type(self).__name__)
-        yield from self._iter_domains(sd)
+        name = type(self).__name__
+        if self.test_rows not in ("labelled", "all"):
+            raise ValueError(
+                f"{name}: test_rows must be 'labelled' (validation rows with a label, for "
+                "scikit-learn's scorers) or 'all' (masked target rows too, for the "
+                f"domain-adaptation scorers); got {self.test_rows!r}."
+            )
+        domains = _split_domains(X, y, groups, sample_domain, name)
+        if self.test_rows == "all":
+            held_out = np.ones(domains.sample_domain.shape[0], dtype=bool)
+        elif domains.labelled.any():
+            held_out = domains.labelled
+        else:
+            raise ValueError(
+                f"{name}(test_rows='labelled') validates on labelled rows, but "
+                + ("y is None" if y is None else "every label in y is masked (-1 or NaN)")
+                + ". Pass y with the source labels, or test_rows='all' to validate on "
+                "every domain's rows with a domain-adaptation scorer."
+            )
+        yield from self._iter_domains(domains.sample_domain, held_out)
 
-    def _iter_domains(self, sample_domain: np.ndarray):
+    def _iter_domains(self, sample_domain: np.ndarray, held_out: np.ndarray):
+        """Split the ``held_out`` rows of each domain; the other rows train in every fold."""
         rng = check_random_state(self.random_state)
-        blocks = [np.flatnonzero(sample_domain == d) for d in np.unique(sample_domain)]
+        blocks = [np.flatnonzero((sample_domain == d) & held_out) for d in np.unique(sample_domain[held_out])]
         sizes = [self._sizes(len(rows)) for rows in blocks]
+        always_train = np.flatnonzero(~held_out)
         for _ in range(self.n_splits):
             train, test = [], []
             for rows, (n_train, n_test) in zip(blocks, sizes):
                 order = rows[rng.permutation(len(rows))]
                 test.append(order[:n_test])
                 train.append(order[n_test:n_test + n_train])
-            yield np.concatenate(train), np.concatenate(test)
+            yield np.concatenate([*train, always_train]), np.concatenate(test)
 
     def _sizes(self, n: int) -> tuple[int, int]:
         test, train = self.test_size, self.train_size
@@ -158,8 +211,9 @@ class DomainShuffleSplit(BaseShuffleSplit):
         else:
             n_train = train
         if n_test < 1 or n_train < 1 or n_test + n_train > n:
+            rows = "labelled rows" if self.test_rows == "labelled" else "rows"
             raise ValueError(
-                f"A domain with {n} rows cannot give {n_train} training and {n_test} validation "
+                f"A domain with {n} {rows} cannot give {n_train} training and {n_test} validation "
                 f"rows (test_size={test!r}, train_size={train!r}); every domain needs at least one "
                 "row on each side. Lower test_size or merge the small domain."
             )
@@ -283,7 +337,7 @@ class LeaveOneDomainOut:
         test : ndarray
             The labelled copy of the held-out domain.
         """
-        sd = _split_domains(X, y, groups, sample_domain, type(self).__name__)
+        sd = _split_domains(X, y, groups, sample_domain, type(self).__name__).sample_domain
         for k in self._held_out(X, sd):
             train = np.flatnonzero(((sd > 0) & (sd != k)) | (sd == -k))
             yield train, np.flatnonzero(sd == k)
@@ -311,7 +365,7 @@ class LeaveOneDomainOut:
         if sample_domain is None and groups is None and y is None:
             raise ValueError("LeaveOneDomainOut.get_n_splits needs sample_domain (or groups) to count domains.")
         n = _num_samples(X) if X is not None else len(sample_domain if sample_domain is not None else groups)
-        sd = _split_domains(np.empty((n, 0)), y, groups, sample_domain, type(self).__name__)
+        sd = _split_domains(np.empty((n, 0)), y, groups, sample_domain, type(self).__name__).sample_domain
         return len(self._held_out(None, sd))
 
     def get_metadata_routing(self) -> MetadataRequest:

@@ -210,7 +210,7 @@ def test_grid_search_gives_the_same_scores_with_routing_off_and_on(scorer):
 
     def search():
         return GridSearchCV(make_da_pipeline(CORAL(), LogisticRegression()), grid, scoring=scorer,
-                            cv=DomainShuffleSplit(n_splits=2, test_size=0.3, random_state=0))
+                            cv=DomainShuffleSplit(n_splits=2, test_size=0.3, test_rows="all", random_state=0))
 
     off = search().fit(X, y, groups=sd, sample_domain=sd)
     with config_context(enable_metadata_routing=True):
@@ -222,7 +222,7 @@ def test_grid_search_gives_the_same_scores_with_routing_off_and_on(scorer):
 def test_supervised_scorer_gets_target_labels_through_routing():
     X, y, sd = make_domain_shift(n_samples=60, mask_target=False, random_state=0)
     y_fit = mask_target_labels(y, sd)
-    cv = DomainShuffleSplit(n_splits=2, test_size=0.3, random_state=0)
+    cv = DomainShuffleSplit(n_splits=2, test_size=0.3, test_rows="all", random_state=0)
     with config_context(enable_metadata_routing=True):
         search = GridSearchCV(make_da_pipeline(CORAL(), LogisticRegression()), {"coral__reg": [0.1, 10.0]},
                               scoring=SupervisedScorer(), cv=cv)
@@ -245,7 +245,7 @@ def test_routing_on_hands_the_fold_sample_domain_to_the_scorer():
 
     X, y, sd = make_domain_shift(n_samples=60, random_state=0)
     sd = sd * 3  # ids 3 / -3, which inference from the mask would never give
-    cv = DomainShuffleSplit(n_splits=2, test_size=0.3, random_state=0)
+    cv = DomainShuffleSplit(n_splits=2, test_size=0.3, test_rows="all", random_state=0)
     with config_context(enable_metadata_routing=True):
         GridSearchCV(make_da_pipeline(CORAL(), LogisticRegression()), {"coral__reg": [1.0]},
                      scoring=Spy(), cv=cv).fit(X, y, sample_domain=sd)
@@ -320,7 +320,7 @@ def test_halving_grid_search_on_a_skewed_source_scores_every_candidate(scorer):
     pipe = make_da_pipeline(StandardScaler(), CORAL(), LogisticRegression())
     grid = {"coral__reg": [0.1, 1.0, 10.0], "logisticregression__C": [0.1, 1.0]}
     search = HalvingGridSearchCV(pipe, grid, scoring=scorer, min_resources=200, random_state=0,
-                                 cv=DomainShuffleSplit(n_splits=3, test_size=0.2,
+                                 cv=DomainShuffleSplit(n_splits=3, test_size=0.2, test_rows="all",
                                                        random_state=0))
     search.fit(X, y, groups=sd, sample_domain=sd)
     # the subsampled validation folds hold benign source rows only (it made every candidate NaN)

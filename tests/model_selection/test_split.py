@@ -7,6 +7,7 @@ import pytest
 from sklearn import config_context
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, cross_validate
+from sklearn.preprocessing import StandardScaler
 
 from sktransfer import make_da_pipeline, stack_domains
 from sktransfer.alignment import CORAL
@@ -22,7 +23,7 @@ def _data(n=40):
 def test_every_domain_is_split_on_its_own_with_the_same_share():
     sd = np.array([1] * 20 + [2] * 10 + [-1] * 30)
     X = np.zeros((60, 1))
-    cv = DomainShuffleSplit(n_splits=3, test_size=0.2, random_state=0)
+    cv = DomainShuffleSplit(n_splits=3, test_size=0.2, test_rows="all", random_state=0)
     for train, test in cv.split(X, sample_domain=sd):
         assert np.intersect1d(train, test).size == 0
         assert len(np.union1d(train, test)) == 60
@@ -33,7 +34,7 @@ def test_every_domain_is_split_on_its_own_with_the_same_share():
 
 def test_train_size_leaves_rows_out_and_int_sizes_count_rows():
     sd = np.array([1] * 10 + [-1] * 10)
-    train, test = next(DomainShuffleSplit(1, test_size=2, train_size=0.5, random_state=0)
+    train, test = next(DomainShuffleSplit(1, test_size=2, train_size=0.5, test_rows="all", random_state=0)
                        .split(np.zeros((20, 1)), sample_domain=sd))
     assert (sd[test] == 1).sum() == 2 and (sd[train] == 1).sum() == 5
 
@@ -61,7 +62,7 @@ def test_same_random_state_same_folds_and_n_splits():
 def test_a_domain_too_small_to_split_is_refused():
     sd = np.array([1] * 10 + [-1])
     with pytest.raises(ValueError, match="every domain needs at least one row on each side"):
-        next(DomainShuffleSplit(test_size=0.2).split(np.zeros((11, 1)), sample_domain=sd))
+        next(DomainShuffleSplit(test_size=0.2, test_rows="all").split(np.zeros((11, 1)), sample_domain=sd))
 
 
 def test_no_domain_information_is_an_error():
@@ -142,3 +143,67 @@ def test_leave_one_domain_out_accepts_lists_of_items():
     sd = np.array([1, 1, 2, 2, -1, -1, -2, -2])
     splits = list(LeaveOneDomainOut().split(X, y, sample_domain=sd))
     assert [test.tolist() for _, test in splits] == [[0, 1], [2, 3]]
+
+
+def _accuracy_by_hand(X, y, sd, cv, C=1.0):
+    """Accuracy of each fold's model on the fold's labelled validation rows."""
+    scores = []
+    for train, test in cv.split(X, y, groups=sd):
+        fitted = make_da_pipeline(StandardScaler(), LogisticRegression(C=C)).fit(
+            X[train], y[train], sample_domain=sd[train])
+        labelled = test[y[test] != -1]
+        scores.append(np.mean(fitted.predict(X[labelled]) == y[labelled]))
+    return np.array(scores)
+
+
+def test_string_scorers_score_labelled_rows_only_by_default():
+    """scoring="accuracy" compares predict with y: a masked target row in a fold would count as an error."""
+    X, y, sd = _data(60)
+    cv = DomainShuffleSplit(n_splits=3, test_size=0.3, random_state=0)
+    for train, test in cv.split(X, y, groups=sd):
+        assert (y[test] != -1).all()  # validation: labelled rows only
+        assert set(np.flatnonzero(y == -1)) <= set(train)  # every unlabelled row trains
+    by_hand = _accuracy_by_hand(X, y, sd, cv)
+    assert by_hand.min() > 0.7  # masked rows counted as errors would halve it
+    pipe = make_da_pipeline(StandardScaler(), LogisticRegression())
+    off = cross_validate(pipe, X, y, groups=sd, cv=cv, scoring="accuracy", params={"sample_domain": sd})
+    np.testing.assert_allclose(off["test_score"], by_hand)
+    with config_context(enable_metadata_routing=True):
+        on = cross_validate(pipe, X, y, cv=cv, scoring="accuracy", params={"sample_domain": sd})
+    np.testing.assert_allclose(on["test_score"], by_hand)
+    search = GridSearchCV(pipe, {"logisticregression__C": [0.01, 1.0]}, cv=cv, scoring="accuracy")
+    search.fit(X, y, groups=sd, sample_domain=sd)
+    np.testing.assert_allclose(search.cv_results_["mean_test_score"],
+                               [_accuracy_by_hand(X, y, sd, cv, C).mean() for C in (0.01, 1.0)])
+
+
+def test_test_rows_all_keeps_target_rows_in_every_validation_fold():
+    X, y, sd = _data(60)
+    labelled = list(DomainShuffleSplit(n_splits=2, test_size=0.3, random_state=0).split(X, y, groups=sd))
+    every = list(DomainShuffleSplit(n_splits=2, test_size=0.3, test_rows="all", random_state=0)
+                 .split(X, y, groups=sd))
+    for (_, test_l), (train_a, test_a) in zip(labelled, every):
+        assert (sd[test_a] < 0).sum() == int(np.ceil(0.3 * (sd < 0).sum()))
+        assert (sd[train_a] < 0).sum() == (sd < 0).sum() - int(np.ceil(0.3 * (sd < 0).sum()))
+        assert (sd[test_l] > 0).sum() == (sd[test_a] > 0).sum()
+
+
+def test_bad_test_rows_and_no_labelled_row_are_errors():
+    X, y, sd = _data()
+    with pytest.raises(ValueError, match="test_rows must be 'labelled'.*or 'all'.*got 'target'"):
+        next(DomainShuffleSplit(test_rows="target").split(X, y))
+    with pytest.raises(ValueError, match=r"test_rows='labelled'\) validates on labelled rows, but y is None"):
+        next(DomainShuffleSplit().split(X, sample_domain=sd))
+    with pytest.raises(ValueError, match="every label in y is masked.*or test_rows='all'"):
+        next(DomainShuffleSplit().split(X, np.full(len(y), -1), sample_domain=-np.abs(sd)))
+
+
+def test_a_domain_adaptation_scorer_on_the_default_folds_says_to_pass_test_rows_all():
+    from sktransfer.model_selection import PredictionEntropyScorer
+
+    X, y, sd = _data()
+    search = GridSearchCV(make_da_pipeline(CORAL(), LogisticRegression()), {"coral__reg": [1.0]},
+                          cv=DomainShuffleSplit(n_splits=2, random_state=0),
+                          scoring=PredictionEntropyScorer(), error_score="raise")
+    with pytest.raises(ValueError, match=r"has none .*DomainShuffleSplit\(test_rows='all'\)"):
+        search.fit(X, y, groups=sd, sample_domain=sd)
