@@ -31,7 +31,12 @@ class TransferabilityScorer:
     A transformer alone can be the estimator of ``GridSearchCV``: with a
     callable ``scoring`` it never calls ``estimator.score``, e.g.
     ``GridSearchCV(ImageFeatureExtractor(), {"backbone": [...], "layer":
-    [...]}, scoring=TransferabilityScorer("logme"))``.
+    [...]}, scoring=TransferabilityScorer("logme"),
+    cv=StratifiedKFold(5, shuffle=True, random_state=0))``. Pass such a
+    ``cv``: a transformer is no classifier, so ``cv=5`` is a ``KFold`` in
+    row order, and on rows sorted by class (images read folder by folder)
+    each fold holds one or a few classes. A fold of one class is an error;
+    a few classes would score a different task in every fold.
 
     Parameters
     ----------
@@ -65,11 +70,12 @@ class TransferabilityScorer:
     --------
     >>> from sklearn.datasets import load_digits
     >>> from sklearn.decomposition import PCA
-    >>> from sklearn.model_selection import GridSearchCV
+    >>> from sklearn.model_selection import GridSearchCV, StratifiedKFold
     >>> from sktransfer.model_selection import TransferabilityScorer
     >>> X, y = load_digits(return_X_y=True)
     >>> search = GridSearchCV(
-    ...     PCA(random_state=0), {"n_components": [2, 32]}, scoring=TransferabilityScorer("logme")
+    ...     PCA(random_state=0), {"n_components": [2, 32]}, scoring=TransferabilityScorer("logme"),
+    ...     cv=StratifiedKFold(5, shuffle=True, random_state=0),
     ... ).fit(X, y)
     >>> search.best_params_
     {'n_components': 32}
@@ -133,6 +139,15 @@ class TransferabilityScorer:
         if masked.any():
             rows = np.flatnonzero(~masked)
             X, y = _take(X, rows), y[rows]
+        classes = np.unique(y).tolist()
+        if not self.regression and len(classes) < 2:
+            raise ValueError(
+                f"{name}({self.metric!r}) needs at least two classes among the labelled rows of the "
+                f"fold, but they all hold class {classes[0]!r}. GridSearchCV and cross_val_score "
+                "split a transformer's rows with KFold in order (it is no classifier, so cv=int "
+                "neither stratifies nor shuffles), and rows sorted by class make folds of one "
+                "class: pass cv=StratifiedKFold(n_splits=5, shuffle=True, random_state=0)."
+            )
         if self.metric in _FEATURE_METRICS:
             if not hasattr(estimator, "transform"):
                 raise TypeError(

@@ -164,3 +164,22 @@ def test_minus_one_plus_one_labels_are_refused(digits):
     pca = PCA(n_components=5).fit(X)
     with pytest.raises(ValueError, match="-1 and 1"):
         TransferabilityScorer()(pca, X, np.where(np.arange(len(X)) % 2, 1, -1))
+
+
+@pytest.mark.parametrize("metric", ["logme", "hscore"])
+def test_class_sorted_rows_in_grid_search_say_to_stratify_and_shuffle(digits, metric):
+    """A transformer's cv=3 is KFold in row order: on class-sorted rows every fold held one class (NaN)."""
+    X, y = digits
+    two = y < 2
+    order = np.argsort(y[two], kind="stable")
+    X_sorted, y_sorted = X[two][order], y[two][order]
+
+    def search(cv):
+        return GridSearchCV(PCA(random_state=0), {"n_components": [2, 8]}, cv=cv, error_score="raise",
+                            scoring=TransferabilityScorer(metric)).fit(X_sorted, y_sorted)
+
+    with pytest.raises(ValueError, match=r"needs at least two classes .* all hold class 0.*"
+                                         r"StratifiedKFold\(n_splits=5, shuffle=True"):
+        search(3)
+    stratified = search(StratifiedKFold(3, shuffle=True, random_state=0))
+    assert np.isfinite(stratified.cv_results_["mean_test_score"]).all()
