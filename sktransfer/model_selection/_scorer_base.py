@@ -12,10 +12,70 @@ from sklearn.base import is_regressor
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils.metadata_routing import MetadataRequest
 
+from .._sample_weights import check_importance_weights
 from ..base import accepts_sample_domain
 from ..domain import INFERRED_SOURCE, INFERRED_TARGET, Domains, _take, check_domains, unlabelled_mask
 
-__all__ = ["DomainScorer", "as_target", "call_with_domains", "default_weighter", "fold_domains", "fold_rows"]
+__all__ = [
+    "DomainScorer",
+    "as_target",
+    "call_with_domains",
+    "check_finite_result",
+    "default_weighter",
+    "fold_domains",
+    "fold_rows",
+    "fold_weights",
+]
+
+#: Why a weighter's weights come out NaN or inf, and what to do about it.
+_WEIGHTS_CAUSE = (
+    "Kernel weighters give NaN or inf weights when their bandwidth or gamma is far off the scale of "
+    "the features (a narrow kernel gives a row zero density, so its ratio is 0/0 or w/0): keep the "
+    "default bandwidth or gamma, standardise the features, or use the default DiscriminativeWeighter."
+)
+#: Why a fitted model's probabilities come out NaN or inf.
+_PROBA_CAUSE = (
+    "The model has likely diverged on this fold's training rows; an adapter or kernel whose reg, "
+    "bandwidth or gamma is far off the scale of the features is the usual cause. Fit it on the "
+    "training fold and look at its predictions."
+)
+
+
+def check_finite_result(values: ArrayLike, owner: str, what: str, cause: str) -> np.ndarray:
+    """``values`` as an array, or a ``ValueError`` naming ``owner`` and the likely ``cause`` of NaN or inf.
+
+    ``GridSearchCV`` ranks a NaN score last with a warning that says nothing
+    of its cause, so a scorer never returns one.
+    """
+    values = np.asarray(values)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        raise ValueError(
+            f"{owner}: the {what} came out non-finite ({int(bad.sum())} of {bad.size} "
+            f"values NaN or inf). {cause}"
+        )
+    return values
+
+
+def fold_weights(weighter: Any, rows: np.ndarray, owner: str) -> np.ndarray:
+    """The fitted ``weighter``'s weights of ``rows``: finite, non-negative and not all 0.
+
+    Importance-weighted scores are undefined otherwise; weighting every row
+    alike instead would score the unweighted source loss under the
+    weighted score's name.
+    """
+    w = check_finite_result(
+        np.asarray(weighter.weights_, dtype=float)[rows], owner,
+        "importance weights of the fold's labelled source rows", f"{type(weighter).__name__}: {_WEIGHTS_CAUSE}",
+    )
+    if not np.any(w > 0):
+        raise ValueError(
+            f"{owner}: every importance weight of the fold's {w.size} labelled source rows is 0: "
+            f"{type(weighter).__name__} sees no overlap between them and the fold's target rows, so the "
+            "weighted score is undefined. Use a smoother weighter (a larger bandwidth or a smaller "
+            "gamma, or DiscriminativeWeighter with clip > 0)."
+        )
+    return check_importance_weights(w, owner)
 
 
 def call_with_domains(estimator: Any, method: str, X: Any, sample_domain: np.ndarray) -> np.ndarray:
@@ -88,6 +148,11 @@ class DomainScorer:
     _needs: tuple[str, ...] = ("target",)
     #: Metadata requested from the caller besides ``sample_domain``.
     _extra_metadata: tuple[str, ...] = ()
+    #: The likely cause of a NaN or infinite score, for the error.
+    _nonfinite_cause: str = (
+        "The estimator's predictions on the fold are likely NaN or inf (a diverged fit), or the metric "
+        "is undefined on the rows it scored (R^2 of fewer than two rows)."
+    )
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         """The constructor's parameters, as scikit-learn's ``clone`` reads them.
@@ -162,7 +227,9 @@ class DomainScorer:
             raise TypeError(f"{type(self).__name__} got unexpected metadata {sorted(unknown)}.")
         domains = fold_domains(X, y, sample_domain, type(self).__name__)
         self._check_fold(domains)
-        return float(self._score(estimator, X, None if y is None else np.asarray(y), domains, **metadata))
+        score = float(self._score(estimator, X, None if y is None else np.asarray(y), domains, **metadata))
+        check_finite_result(score, type(self).__name__, "score on this validation fold", self._nonfinite_cause)
+        return score
 
     def _check_fold(self, domains: Domains) -> None:
         name = type(self).__name__
@@ -221,7 +288,9 @@ def default_weighter(cv=None):
     return DiscriminativeWeighter(make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)), cv=cv)
 
 
-def target_proba(estimator: Any, X: Any, domains: Domains) -> np.ndarray:
-    """Predicted class probabilities of the fold's target rows."""
+def target_proba(estimator: Any, X: Any, domains: Domains, owner: str) -> np.ndarray:
+    """Predicted class probabilities of the fold's target rows, checked finite."""
     rows = np.flatnonzero(domains.target)
-    return call_with_domains(estimator, "predict_proba", fold_rows(X, rows), domains.sample_domain[rows])
+    proba = call_with_domains(estimator, "predict_proba", fold_rows(X, rows), domains.sample_domain[rows])
+    what = f"probabilities {type(estimator).__name__} predicted for the target rows"
+    return check_finite_result(proba, owner, what, _PROBA_CAUSE)

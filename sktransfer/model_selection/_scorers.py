@@ -15,6 +15,7 @@ from ._scorer_base import (
     default_metric,
     default_weighter,
     fold_rows,
+    fold_weights,
     target_proba,
 )
 
@@ -164,7 +165,7 @@ class ImportanceWeightedScorer(DomainScorer):
         weighter = default_weighter() if self.weighter is None else clone(self.weighter)
         weighter.fit(X, y, sample_domain=domains.sample_domain)
         rows = np.flatnonzero(domains.source & domains.labelled)
-        weights = np.asarray(weighter.weights_)[rows]
+        weights = fold_weights(weighter, rows, type(self).__name__)
         pred = call_with_domains(estimator, "predict", fold_rows(X, rows), as_target(rows))
         return (self.metric or default_metric(estimator))(y[rows], pred, sample_weight=weights)
 
@@ -206,7 +207,7 @@ class PredictionEntropyScorer(DomainScorer):
     """
 
     def _score(self, estimator, X, y, domains):
-        return -float(np.mean(_entropy(target_proba(estimator, X, domains))))
+        return -float(np.mean(_entropy(target_proba(estimator, X, domains, type(self).__name__))))
 
 
 class SoftNeighborhoodDensityScorer(DomainScorer):
@@ -261,17 +262,20 @@ class SoftNeighborhoodDensityScorer(DomainScorer):
     def _score(self, estimator, X, y, domains):
         if not isinstance(self.temperature, Real) or self.temperature <= 0:
             raise ValueError(f"temperature must be a positive number, got {self.temperature!r}.")
-        proba = target_proba(estimator, X, domains)
+        proba = target_proba(estimator, X, domains, type(self).__name__)
         n = proba.shape[0]
         if n < 2:
             raise ValueError("SoftNeighborhoodDensityScorer needs at least two target rows in the fold.")
         unit = proba / np.maximum(np.linalg.norm(proba, axis=1, keepdims=True), 1e-12)
         total = 0.0
         for start in range(0, n, self._block):
-            sim = unit[start:start + self._block] @ unit.T / self.temperature
+            sim = unit[start:start + self._block] @ unit.T
             sim[np.arange(sim.shape[0]), np.arange(start, start + sim.shape[0])] = -np.inf
-            sim -= sim.max(axis=1, keepdims=True)
-            soft = np.exp(sim)
+            # Shift, then divide: the softmax is the same, and a tiny temperature no longer
+            # overflows the similarities to inf (inf - inf made the score NaN); a shifted
+            # similarity that overflows goes to -inf, whose exp is the 0 it stands for.
+            with np.errstate(over="ignore"):
+                soft = np.exp((sim - sim.max(axis=1, keepdims=True)) / self.temperature)
             soft /= soft.sum(axis=1, keepdims=True)
             total += float(np.sum(_entropy(soft)))
         return total / n

@@ -9,6 +9,7 @@ from numpy.typing import ArrayLike
 
 from ..domain import _check_not_mask_lookalike, _take, unlabelled_mask
 from ..metrics import hscore, leep_score, logme_score, nce_score
+from ._scorer_base import check_finite_result
 
 __all__ = ["TransferabilityScorer"]
 
@@ -154,15 +155,29 @@ class TransferabilityScorer:
                     f"{name}({self.metric!r}) scores features, but {type(estimator).__name__} has no "
                     "transform. Pass a fitted transformer (a feature extractor or a Pipeline of them)."
                 )
-            features = estimator.transform(X)
-            if self.metric == "logme":
-                return logme_score(features, y, regression=self.regression)
-            return hscore(features, y, shrinkage=self.shrinkage)
-        if not hasattr(estimator, "predict_proba"):
-            raise TypeError(
-                f"{name}({self.metric!r}) scores a source classifier's predicted probabilities, but "
-                f"{type(estimator).__name__} has no predict_proba. Score feature extractors with "
-                "metric='logme' or metric='hscore'."
+            features = check_finite_result(
+                estimator.transform(X), name, f"features {type(estimator).__name__} computed",
+                "The transformer is degenerate on these rows (a layer whose activations overflow, or "
+                "an adapter with too small a reg): check its output before ranking it.",
             )
-        proba = estimator.predict_proba(X)
-        return leep_score(proba, y) if self.metric == "leep" else nce_score(proba, y)
+            if self.metric == "logme":
+                score = logme_score(features, y, regression=self.regression)
+            else:
+                score = hscore(features, y, shrinkage=self.shrinkage)
+        else:
+            if not hasattr(estimator, "predict_proba"):
+                raise TypeError(
+                    f"{name}({self.metric!r}) scores a source classifier's predicted probabilities, but "
+                    f"{type(estimator).__name__} has no predict_proba. Score feature extractors with "
+                    "metric='logme' or metric='hscore'."
+                )
+            proba = check_finite_result(
+                estimator.predict_proba(X), name, f"probabilities {type(estimator).__name__} predicted",
+                "The source classifier has likely diverged: check its fit.",
+            )
+            score = leep_score(proba, y) if self.metric == "leep" else nce_score(proba, y)
+        return float(check_finite_result(
+            score, name, f"{self.metric} score of this fold",
+            "The features are likely degenerate for this metric (nearly constant, or far larger than "
+            "1 in scale): standardise them, or try metric='hscore' with shrinkage='auto'.",
+        ))

@@ -16,6 +16,7 @@ from ._scorer_base import (
     default_metric,
     default_weighter,
     fold_rows,
+    fold_weights,
 )
 
 __all__ = ["CircularValidationScorer", "DeepEmbeddedValidationScorer"]
@@ -111,8 +112,8 @@ class DeepEmbeddedValidationScorer(DomainScorer):
         weighter = default_weighter(cv=5) if self.weighter is None else clone(self.weighter)
         weighter.fit(features, y, sample_domain=sd)
         rows = np.flatnonzero(domains.source & domains.labelled)
-        w = np.asarray(weighter.weights_, dtype=float)[rows]
-        w = w / w.mean() if w.mean() > 0 else np.ones_like(w)
+        w = fold_weights(weighter, rows, type(self).__name__)
+        w = w / w.mean()
         losses = w * _row_losses(estimator, fold_rows(X, rows), y[rows], as_target(rows))
         var = np.var(w, ddof=1) if len(w) > 1 else 0.0
         eta = -np.cov(losses, w)[0, 1] / var if var > 0 else 0.0
@@ -172,6 +173,10 @@ class CircularValidationScorer(DomainScorer):
     """
 
     _needs = ("target", "source_labels")
+    _nonfinite_cause = (
+        "The reverse model (a clone fitted on the pseudo-labelled target rows) likely predicted NaN "
+        "or inf for the source rows, or the metric is undefined on them (R^2 of fewer than two rows)."
+    )
 
     def __init__(self, metric=None):
         self.metric = metric

@@ -325,3 +325,62 @@ def test_halving_grid_search_on_a_skewed_source_scores_every_candidate(scorer):
     search.fit(X, y, groups=sd, sample_domain=sd)
     # the subsampled validation folds hold benign source rows only (it made every candidate NaN)
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+
+
+class GivenWeights(BaseEstimator):
+    """A weighter that gives the fold's source rows the weights it was made with."""
+
+    def __init__(self, weights=None):
+        self.weights = weights
+
+    def fit(self, X, y=None, sample_domain=None):
+        w = np.zeros(len(sample_domain))
+        w[np.asarray(sample_domain) > 0] = self.weights
+        self.weights_ = w
+        return self
+
+
+@pytest.mark.parametrize("cls", [ImportanceWeightedScorer, DeepEmbeddedValidationScorer])
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_non_finite_weights_are_an_error_naming_the_kernel_width(cls, bad):
+    """DEV returned NaN (inf weights) or silently scored unweighted (NaN weights); IW raised sklearn's message."""
+    X, y, proba = _proba_fold()
+    weights = np.r_[bad, np.ones(5)]
+    with pytest.raises(ValueError, match=rf"{cls.__name__}: the importance weights of the fold's labelled "
+                                         r"source rows came out non-finite \(1 of 6.*bandwidth or gamma"):
+        cls(weighter=GivenWeights(weights))(FixedProba().fit(X), X, y)
+
+
+@pytest.mark.parametrize("cls", [ImportanceWeightedScorer, DeepEmbeddedValidationScorer])
+def test_all_zero_weights_are_an_error_not_a_uniform_fallback(cls):
+    X, y, proba = _proba_fold()
+    with pytest.raises(ValueError, match=rf"{cls.__name__}: every importance weight of the fold's 6 "
+                                         "labelled source rows is 0.*smoother weighter"):
+        cls(weighter=GivenWeights(np.zeros(6)))(FixedProba().fit(X), X, y)
+
+
+@pytest.mark.parametrize("cls", [PredictionEntropyScorer, SoftNeighborhoodDensityScorer])
+def test_non_finite_probabilities_are_an_error_naming_the_estimator(cls):
+    """NaN probabilities went through the entropy and came out as a NaN score."""
+    X, y, proba = _proba_fold()
+    X[8, 1:] = np.nan
+    with pytest.raises(ValueError, match=rf"{cls.__name__}: the probabilities FixedProba predicted for the "
+                                         r"target rows came out non-finite \(3 of 18 .*diverged"):
+        cls()(FixedProba().fit(X), X, y)
+
+
+def test_soft_neighborhood_density_stays_finite_at_a_tiny_temperature():
+    """Similarities / 1e-310 overflowed to inf and inf - inf gave NaN; the shift comes before the division now."""
+    X, y, proba = _proba_fold()
+    model = FixedProba().fit(X)
+    tiny = SoftNeighborhoodDensityScorer(temperature=1e-310)(model, X, y)
+    assert np.isfinite(tiny)
+    assert tiny == pytest.approx(SoftNeighborhoodDensityScorer(temperature=1e-8)(model, X, y), abs=1e-12)
+
+
+def test_a_non_finite_score_is_an_error_naming_the_scorer():
+    X, y, sd = make_domain_shift(n_samples=30, mask_target=False, random_state=0)
+    pipe = make_da_pipeline(CORAL(), LogisticRegression()).fit(X, mask_target_labels(y, sd), sample_domain=sd)
+    with pytest.raises(ValueError, match=r"SupervisedScorer: the score on this validation fold came out "
+                                         r"non-finite .*metric"):
+        SupervisedScorer(metric=lambda y_true, y_pred: np.nan)(pipe, X, y, sample_domain=sd)

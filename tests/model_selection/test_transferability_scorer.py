@@ -183,3 +183,21 @@ def test_class_sorted_rows_in_grid_search_say_to_stratify_and_shuffle(digits, me
         search(3)
     stratified = search(StratifiedKFold(3, shuffle=True, random_state=0))
     assert np.isfinite(stratified.cv_results_["mean_test_score"]).all()
+
+
+def test_non_finite_features_are_an_error_naming_the_transformer(digits):
+    """NaN features reached the metric, whose message ("Input X contains NaN") named neither the cause nor the fix."""
+    X, y = digits
+    broken = FunctionTransformer(lambda Z: np.where(np.arange(len(Z))[:, None] == 0, np.nan, Z)).fit(X)
+    with pytest.raises(ValueError, match=r"TransferabilityScorer: the features FunctionTransformer computed came "
+                                         r"out non-finite \(64 of .*degenerate"):
+        TransferabilityScorer("logme")(broken, X, y)
+
+
+def test_a_non_finite_metric_is_an_error_not_a_nan_score(digits, monkeypatch):
+    from sktransfer.model_selection import _transferability_scorer
+
+    X, y = digits
+    monkeypatch.setattr(_transferability_scorer, "logme_score", lambda *a, **k: np.nan)
+    with pytest.raises(ValueError, match="the logme score of this fold came out non-finite.*standardise"):
+        TransferabilityScorer("logme")(PCA(n_components=4).fit(X), X, y)
