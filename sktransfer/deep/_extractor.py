@@ -72,6 +72,8 @@ class DeepFeatureExtractor(TransformerMixin, BaseEstimator):
         "backbone": "no_validation",  # a spec string, a path or an nn.Module; checked by the registry
         "layer": [Integral, str],
         "weights": [str],
+        "download": ["boolean"],
+        "allow_pickle": ["boolean"],
         "device": [str],
         "precision": [StrOptions(set(PRECISIONS))],
         "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
@@ -188,7 +190,8 @@ class DeepFeatureExtractor(TransformerMixin, BaseEstimator):
 
     # -- shared machinery ---------------------------------------------------------
     def _backbone(self) -> Backbone:
-        return resolve_backbone(self.backbone, self.weights, self.modality, owner=type(self).__name__)
+        return resolve_backbone(self.backbone, self.weights, self.modality, owner=type(self).__name__,
+                                download=self.download, allow_pickle=self.allow_pickle)
 
     def _runtime(self) -> Runtime:
         return resolve_runtime(self.device, self.precision, getattr(self, "channels_last", False),

@@ -56,6 +56,8 @@ class _BaseFineTune(FineTunePredictMixin, BaseEstimator):
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "weights": [str],
+        "download": ["boolean"],
+        "allow_pickle": ["boolean"],
         "device": [str],
         "precision": [StrOptions(set(PRECISIONS))],
         "max_length": [None, Interval(Integral, 1, None, closed="left")],
@@ -71,8 +73,8 @@ class _BaseFineTune(FineTunePredictMixin, BaseEstimator):
                  batch_size=32, lr=1e-3, lr_decay=0.5, weight_decay=0.01, warmup_fraction=0.1, grad_clip=1.0,
                  regularization=None, l2sp_alpha=0.01, l2sp_beta=0.01, augment=False, noise_std=0.0,
                  early_stopping=False, validation_fraction=0.1, n_iter_no_change=3, weights="pretrained",
-                 device="auto", precision="auto", max_length=None, cache=None, warm_start=False,
-                 random_state=None, verbose=0, progress=False):
+                 download=False, allow_pickle=False, device="auto", precision="auto", max_length=None, cache=None,
+                 warm_start=False, random_state=None, verbose=0, progress=False):
         self.backbone = backbone
         self.layer = layer
         self.pooling = pooling
@@ -98,6 +100,8 @@ class _BaseFineTune(FineTunePredictMixin, BaseEstimator):
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.weights = weights
+        self.download = download
+        self.allow_pickle = allow_pickle
         self.device = device
         self.precision = precision
         self.max_length = max_length
@@ -129,7 +133,8 @@ class _BaseFineTune(FineTunePredictMixin, BaseEstimator):
         from ._image_extractor import ImageFeatureExtractor
         from ._text_extractor import TextFeatureExtractor
 
-        common = dict(layer=self.layer, pooling=self.pooling, weights=self.weights, device=self.device,
+        common = dict(layer=self.layer, pooling=self.pooling, weights=self.weights, download=self.download,
+                      allow_pickle=self.allow_pickle, device=self.device,
                       precision=self.precision, batch_size="auto", cache=self.cache,
                       progress=self.progress)
         if spec_modality(self.backbone) == "text":
@@ -158,6 +163,11 @@ class _BaseFineTune(FineTunePredictMixin, BaseEstimator):
             return TrainingData("texts", extractor._check_input(X), extractor, backbone)
         return TrainingData("images", X, extractor, backbone)
 
+    def _shared_backbone(self, weights: str) -> Any:
+        """The registry's (shared, read-only) backbone for ``weights``."""
+        return resolve_backbone(self.backbone, weights, spec_modality(self.backbone), owner=self._owner(),
+                                download=self.download, allow_pickle=self.allow_pickle)
+
     def _new_net(self, n_in: int | None, n_out: int, *, with_backbone: bool | None = None,
                  weights: str | None = None) -> Any:
         owner = self._owner()
@@ -165,8 +175,7 @@ class _BaseFineTune(FineTunePredictMixin, BaseEstimator):
         if with_backbone is None:
             with_backbone = not self._head_only()
         if with_backbone:
-            shared = resolve_backbone(self.backbone, weights or self.weights, spec_modality(self.backbone),
-                                      owner=owner)
+            shared = self._shared_backbone(weights or self.weights)
             adapter = copy.deepcopy(shared)  # training must never touch the shared, cached model
             adapter.__dict__.pop("_compiled", None)
             index = adapter.layer_index(self.layer, owner=owner)
@@ -314,8 +323,7 @@ class _BaseFineTune(FineTunePredictMixin, BaseEstimator):
         trainable, start = {}, {}
         if blocks:
             trainable = _named(net, blocks)
-            shared = resolve_backbone(self.backbone, self.weights, spec_modality(self.backbone),
-                                      owner=self._owner())
+            shared = self._shared_backbone(self.weights)
             pretrained = dict(shared.module.named_parameters())
             start = {n: pretrained[n] for n in trainable}
         return L2SP(trainable, net.head.parameters(), self.l2sp_alpha, self.l2sp_beta, start=start)

@@ -86,6 +86,17 @@ _DOC_PARAMS = """
         Patience of early stopping, in epochs.
     weights : str, default="pretrained"
         ``"pretrained"``, ``"random"`` or a state-dict file, as in the extractors.
+    download : bool, default=False
+        Whether ``"timm:NAME"``, ``"torchvision:NAME"`` and ``"hf:NAME"`` may
+        fetch pretrained weights missing from their library's local cache.
+        Off, nothing is downloaded, and missing weights raise an error naming
+        ``download=True``.
+    allow_pickle : bool, default=False
+        Whether a backbone file holding a whole model (``torch.save(model)`` or
+        TorchScript) may be loaded; loading one runs code stored in it, so set
+        True only for files you trust. A string backbone is a local path only
+        when it is clearly one (``"file:"`` prefix, a path separator, or a
+        checkpoint suffix such as ``.pt``), never a bare name.
     device : str, default="auto"
         ``"auto"`` picks CUDA, then MPS, then the CPU; an absent device raises.
     precision : {"auto", "fp32", "bf16", "fp16"}, default="auto"
@@ -188,8 +199,8 @@ class FineTuneClassifier(ClassifierMixin, _BaseFineTune):
                  batch_size=32, lr=1e-3, lr_decay=0.5, weight_decay=0.01, warmup_fraction=0.1, grad_clip=1.0,
                  regularization=None, l2sp_alpha=0.01, l2sp_beta=0.01, class_weight=None, augment=False,
                  noise_std=0.0, early_stopping=False, validation_fraction=0.1, n_iter_no_change=3,
-                 weights="pretrained", device="auto", precision="auto", max_length=None, cache=None,
-                 warm_start=False, random_state=None, verbose=0, progress=False):
+                 weights="pretrained", download=False, allow_pickle=False, device="auto", precision="auto",
+                 max_length=None, cache=None, warm_start=False, random_state=None, verbose=0, progress=False):
         super().__init__(
             backbone, layer=layer, pooling=pooling, head=head, dropout=dropout,
             n_trainable_blocks=n_trainable_blocks, batchnorm=batchnorm, gradual_unfreezing=gradual_unfreezing,
@@ -198,7 +209,8 @@ class FineTuneClassifier(ClassifierMixin, _BaseFineTune):
             warmup_fraction=warmup_fraction, grad_clip=grad_clip, regularization=regularization,
             l2sp_alpha=l2sp_alpha, l2sp_beta=l2sp_beta, augment=augment, noise_std=noise_std,
             early_stopping=early_stopping, validation_fraction=validation_fraction,
-            n_iter_no_change=n_iter_no_change, weights=weights, device=device, precision=precision,
+            n_iter_no_change=n_iter_no_change, weights=weights, download=download, allow_pickle=allow_pickle,
+            device=device, precision=precision,
             max_length=max_length, cache=cache, warm_start=warm_start, random_state=random_state,
             verbose=verbose, progress=progress)
         self.class_weight = class_weight

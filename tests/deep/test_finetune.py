@@ -496,9 +496,9 @@ def test_unpickling_a_trained_backbone_needs_no_pretrained_weights(images160, mo
     real_load = _backbones._load
     asked = []
 
-    def recording_load(spec, weights, modality, *, owner):
+    def recording_load(spec, weights, modality, **kwargs):
         asked.append(weights)
-        return real_load(spec, weights, modality, owner=owner)
+        return real_load(spec, weights, modality, **kwargs)
 
     _backbones.clear_backbone_cache()
     monkeypatch.setattr(_backbones, "_load", recording_load)

@@ -279,7 +279,8 @@ def test_pickle_round_trip_is_small_and_identical(tiny, images):
 def test_clone_get_params_and_set_params(tiny, images):
     ext = tiny("timm:test_resnet", layer=2, cache=None)
     params = ext.get_params()
-    assert set(params) == {"backbone", "layer", "pooling", "weights", "device", "precision", "batch_size",
+    assert set(params) == {"backbone", "layer", "pooling", "weights", "download", "allow_pickle", "device",
+                           "precision", "batch_size",
                            "channels_last", "compile", "num_workers", "cache", "progress", "on_error"}
     ext.fit(images)
     copy = clone(ext)
