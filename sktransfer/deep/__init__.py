@@ -6,6 +6,7 @@ without the ``[torch]`` extra it raises an ImportError saying what to install.
 
 from ._augment import BatchAugmentation
 from ._backbones import clear_backbone_cache
+from ._cache import EmbeddingCacheWarning
 from ._extractor import DeepFeatureExtractor, SkippedItemsWarning
 from ._finetune_estimators import FineTuneClassifier, FineTuneRegressor
 from ._image_extractor import ImageFeatureExtractor
@@ -14,6 +15,7 @@ from ._text_extractor import TextFeatureExtractor
 __all__ = [
     "BatchAugmentation",
     "DeepFeatureExtractor",
+    "EmbeddingCacheWarning",
     "FineTuneClassifier",
     "FineTuneRegressor",
     "ImageFeatureExtractor",

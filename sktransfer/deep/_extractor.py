@@ -9,6 +9,7 @@ bounded backbone cache of :mod:`._backbones`, never in the estimator, so
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Iterator
 from numbers import Integral
@@ -21,13 +22,21 @@ from sklearn.utils.validation import check_is_fitted
 from .._compat import Interval, StrOptions, _fit_context
 from ..exceptions import SktransferWarning
 from ._backbones import Backbone, resolve_backbone
-from ._cache import EmbeddingCache, cache_folder
+from ._cache import EmbeddingCache, EmbeddingCacheWarning, cache_folder
 from ._runtime import PRECISIONS, BatchRunner, Runtime, resolve_batch_size, resolve_runtime, run_batches
 from ._torch import import_torch
 
 
 class SkippedItemsWarning(SktransferWarning):
     """Some inputs could not be read and were skipped (``on_error="skip"``); their rows are NaN."""
+
+
+def _warn_unwritable(owner: str, folder: Any, error: str) -> None:
+    """Warn, from transform, that its cache cannot be written (stacklevel 3: the line calling transform)."""
+    warnings.warn(
+        f"{owner} cannot write to its embedding cache {os.fspath(folder)!r} ({error}); it goes on without "
+        "storing new embeddings (entries already there are still read). Pass a writable folder as cache, "
+        "or cache=None.", EmbeddingCacheWarning, stacklevel=3)
 
 
 class DeepFeatureExtractor(TransformerMixin, BaseEstimator):
@@ -144,7 +153,9 @@ class DeepFeatureExtractor(TransformerMixin, BaseEstimator):
         cache, keys, todo = None, None, np.arange(len(items))
         folder = cache_folder(self.cache, owner=owner)
         if folder is not None:
-            cache = EmbeddingCache(folder, self._cache_config(backbone, runtime, index))
+            cache = EmbeddingCache(folder, self._cache_config(backbone, runtime, index), self.n_features_out_)
+            if cache.check_writable() is not None:  # known before any forward pass, not after the last
+                _warn_unwritable(owner, folder, cache.write_error)
             keys = self._content_keys(items)
             hits, misses = cache.lookup(keys)
             for row, vec in hits.items():
@@ -156,9 +167,11 @@ class DeepFeatureExtractor(TransformerMixin, BaseEstimator):
             for rows, feats in run_batches(runner, batches, len(todo),
                                            progress=self.progress, desc=owner):
                 out[rows] = feats
-                if cache is not None:
+                if cache is not None and cache.write_error is None:
                     for row, vec in zip(rows, feats):
                         cache.put(keys[row], vec)
+                    if cache.write_error is not None:  # e.g. the disk filled up mid-way
+                        _warn_unwritable(owner, folder, cache.write_error)
             if skipped:
                 shown = "; ".join(skipped[:10]) + (" …" if len(skipped) > 10 else "")
                 warnings.warn(f"{owner} skipped {len(skipped)} unreadable item(s); their rows are NaN: {shown}",

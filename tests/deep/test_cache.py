@@ -6,6 +6,7 @@ cache, unreadable cache files are misses, and joblib.Memory is accepted.
 from __future__ import annotations
 
 import shutil
+import warnings
 
 import joblib
 import numpy as np
@@ -144,12 +145,98 @@ def test_text_cache(tmp_path, forward_calls):
 
 
 def test_embedding_cache_round_trip(tmp_path):
-    cache = EmbeddingCache(tmp_path, "config-a")
+    cache = EmbeddingCache(tmp_path, "config-a", 4)
     key = bytes(range(20))
     assert cache.get(key) is None
     cache.put(key, np.arange(4, dtype=np.float64))
     stored = cache.get(key)
     assert stored.dtype == np.float32 and stored.tolist() == [0, 1, 2, 3]
-    assert EmbeddingCache(tmp_path, "config-b").get(key) is None
+    assert EmbeddingCache(tmp_path, "config-b", 4).get(key) is None
     hits, misses = cache.lookup([key, bytes(20)])
     assert list(hits) == [0] and misses == [1]
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param(lambda path, d: np.save(path, np.ones(d + 1, np.float32)), id="longer"),
+        pytest.param(lambda path, d: np.save(path, np.ones((1, d), np.float32)), id="2-d"),
+        pytest.param(lambda path, d: np.save(path, np.ones(d, np.float64)), id="float64"),
+        pytest.param(lambda path, d: np.save(path, np.full(d, np.nan, np.float32)), id="nan"),
+        pytest.param(lambda path, d: np.save(path, np.full(d, np.inf, np.float32)), id="inf"),
+        pytest.param(lambda path, d: path.write_bytes(b""), id="empty"),
+        pytest.param(lambda path, d: path.write_bytes(b"\x93NUMPY\x01\x00"), id="truncated-header"),
+        pytest.param(lambda path, d: np.save(path, np.array([{"a": 1}], dtype=object)), id="pickled-object"),
+    ],
+)
+def test_invalid_cache_entry_is_a_miss_and_is_rewritten(tiny, images, tmp_path, forward_calls, damage):
+    """An entry that is not exactly a finite float32 vector of the output length is never used."""
+    ext = tiny("timm:test_resnet", cache=tmp_path).fit(images)
+    expected = ext.transform(images)
+    broken = _npy_files(tmp_path)[0]
+    damage(broken, expected.shape[1])
+    sizes = forward_calls()
+    np.testing.assert_array_equal(ext.transform(images), expected)
+    assert sizes == [1]  # the damaged row alone is computed again
+    rewritten = np.load(broken)
+    assert rewritten.dtype == np.float32 and rewritten.shape == (expected.shape[1],)
+    assert np.isfinite(rewritten).all()
+
+
+def test_non_finite_features_are_not_stored(tmp_path):
+    cache = EmbeddingCache(tmp_path, "config", 3)
+    cache.put(bytes(20), np.array([1.0, np.nan, 2.0]))
+    assert _npy_files(tmp_path) == [] and cache.get(bytes(20)) is None
+
+
+def test_entries_are_fsynced_before_they_are_renamed_into_place(tmp_path, monkeypatch):
+    import os
+
+    from sktransfer.deep import _cache
+
+    events = []
+    real_fsync, real_replace = os.fsync, os.replace
+    monkeypatch.setattr(_cache.os, "fsync", lambda fd: (events.append("fsync"), real_fsync(fd))[1])
+    monkeypatch.setattr(_cache.os, "replace", lambda a, b: (events.append("replace"), real_replace(a, b))[1])
+    cache = EmbeddingCache(tmp_path, "config", 2)
+    for i in range(3):
+        cache.put(bytes([i] * 20), np.ones(2))
+    assert events == ["fsync", "replace"] * 3
+
+
+def test_unwritable_cache_warns_before_the_forward_pass_and_goes_on(tiny, images, tmp_path, forward_calls):
+    from sktransfer.deep import EmbeddingCacheWarning
+    from sktransfer.exceptions import SktransferWarning
+
+    not_a_folder = tmp_path / "cache"
+    not_a_folder.write_text("a file where the cache folder should be")
+    ext = tiny("timm:test_resnet", cache=not_a_folder).fit(images)
+    sizes = forward_calls()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", EmbeddingCacheWarning)
+        with pytest.raises(EmbeddingCacheWarning, match=r"cannot write to its embedding cache .*cache'.*goes on "
+                                                        r"without storing new embeddings"):
+            ext.transform(images)
+    assert sizes == []  # warned before computing anything
+    with pytest.warns(EmbeddingCacheWarning) as record:
+        out = ext.transform(images)
+    assert len(record) == 1 and issubclass(EmbeddingCacheWarning, SktransferWarning)
+    np.testing.assert_array_equal(out, tiny("timm:test_resnet").fit(images).transform(images))
+
+
+def test_write_failure_mid_way_warns_once_and_stops_writing(tiny, images, tmp_path, monkeypatch):
+    from sktransfer.deep import EmbeddingCacheWarning, _cache
+
+    calls = []
+
+    def full_disk(fd):
+        calls.append(fd)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(_cache.os, "fsync", full_disk)
+    ext = tiny("timm:test_resnet", cache=tmp_path, batch_size=1).fit(images)
+    with pytest.warns(EmbeddingCacheWarning, match=r"No space left on device") as record:
+        out = ext.transform(images)
+    assert len(record) == 1 and len(calls) == 1
+    assert _npy_files(tmp_path) == [] and not list(tmp_path.rglob("*.tmp"))
+    np.testing.assert_array_equal(out, tiny("timm:test_resnet").fit(images).transform(images))
