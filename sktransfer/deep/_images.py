@@ -105,18 +105,45 @@ class ImageItems:
 
         item = self.items[i]
         if self.kind == "path":
-            image = Image.open(io.BytesIO(data) if data is not None else item)
-            if image.format == "JPEG":
-                # Let libjpeg decode at 1/2, 1/4 or 1/8 scale when the target is that much smaller.
-                image.draft("RGB", (config.resize, config.resize))
-            return image.convert("RGB")
+            # Closed on the way out: multi-frame formats (GIF, TIFF) keep their file open after loading.
+            with Image.open(io.BytesIO(data) if data is not None else item) as image:
+                if image.format == "JPEG":
+                    # Let libjpeg decode at 1/2, 1/4 or 1/8 scale when the target is that much smaller.
+                    image.draft("RGB", (config.resize, config.resize))
+                return pil_to_rgb(image, self.describe(i))  # a loaded copy, independent of the file
         if self.kind == "pil":
-            return item.convert("RGB")
+            return pil_to_rgb(item, self.describe(i))
         return Image.fromarray(to_uint8_hwc(np.asarray(item), self.describe(i))).convert("RGB")
 
 
+def pil_to_rgb(image: Any, what: str) -> Any:
+    """An 8-bit RGB copy of a PIL image.
+
+    PIL's own ``convert("RGB")`` clips 16-bit, 32-bit integer and float modes
+    to 0-255 (a 16-bit photo turns white, a float one black); those go
+    through :func:`to_uint8_hwc`, which scales them. Mode ``"I"`` (32-bit
+    integers, how PIL opens some 16-bit files) is read as 16-bit.
+    """
+    from PIL import Image
+
+    if image.mode.startswith("I;16") or image.mode in ("I", "F"):
+        pixels = np.asarray(image)
+        if image.mode == "I":
+            if pixels.size and (pixels.min() < 0 or pixels.max() > 65535):
+                raise ImageReadError(f"{what} is a 32-bit integer image with values outside 0-65535; save it "
+                                     "as 8-bit or 16-bit, or pass it as floats scaled to [0, 1].")
+            pixels = pixels.astype(np.uint16)
+        return Image.fromarray(to_uint8_hwc(pixels, what)).convert("RGB")
+    return image.convert("RGB")
+
+
 def to_uint8_hwc(arr: np.ndarray, what: str) -> np.ndarray:
-    """One image as HxWx{1,3,4} uint8; floats are read as values in [0, 1]."""
+    """One image as HxWx{1,3,4} uint8.
+
+    uint16 pixels (0-65535) are scaled by 255/65535 and floats are read as
+    values in [0, 1], both rounded to the nearest level: never clipped. NaN
+    pixels, floats outside [0, 1] and other dtypes raise.
+    """
     if arr.ndim == 3 and arr.shape[0] in (1, 3) and arr.shape[-1] not in (1, 3, 4):
         arr = np.moveaxis(arr, 0, -1)  # CHW (a tensor row) → HWC
     if arr.ndim == 3 and arr.shape[-1] == 1:
@@ -125,14 +152,20 @@ def to_uint8_hwc(arr: np.ndarray, what: str) -> np.ndarray:
         raise ImageReadError(f"{what} has shape {arr.shape}; expected HxW, HxWx3 or HxWx4.")
     if arr.dtype == np.uint8:
         return arr
+    if arr.dtype.kind == "u" and arr.dtype.itemsize == 2:
+        # 65535 / 257 = 255: the 16-bit range onto the 8-bit one, level for level.
+        return ((arr.astype(np.uint32) + 128) // 257).astype(np.uint8)
     if arr.dtype.kind == "f":
-        if arr.size and (np.nanmin(arr) < 0 or np.nanmax(arr) > 1):
+        if np.isnan(arr).any():
+            raise ImageReadError(f"{what} has NaN pixels; fill or drop them before extracting features.")
+        if arr.size and (arr.min() < 0 or arr.max() > 1):
             raise ImageReadError(
-                f"{what} is a float image with values outside [0, 1]; pass uint8 pixels (0-255) "
-                "or floats scaled to [0, 1]."
+                f"{what} is a float image with values outside [0, 1] (min {float(arr.min()):.4g}, max "
+                f"{float(arr.max()):.4g}); pass uint8 pixels (0-255), uint16 (0-65535) or floats scaled to [0, 1]."
             )
-        return np.round(np.nan_to_num(arr) * 255).astype(np.uint8)
-    raise ImageReadError(f"{what} has dtype {arr.dtype}; expected uint8 or float in [0, 1].")
+        return np.round(arr.astype(np.float32) * 255).astype(np.uint8)
+    raise ImageReadError(f"{what} has dtype {arr.dtype}; expected uint8 (0-255), uint16 (0-65535) or floats in "
+                         "[0, 1]. Convert it, e.g. arr.astype(np.uint8) for 8-bit values held as integers.")
 
 
 def pil_resize_crop(image: Any, config: ImageConfig) -> np.ndarray:

@@ -90,6 +90,67 @@ def test_grayscale_inputs_equal_the_image_with_its_channel_repeated(fitted):
         np.testing.assert_array_equal(fitted.transform(X), reference)
 
 
+def test_16_bit_and_float_images_are_scaled_not_clipped(fitted, tmp_path):
+    """A 16-bit image (file, PIL ``I;16``, uint16 array) and a float one (PIL ``F``, float array) whose
+    levels are an 8-bit image's give that image's features exactly: PIL's convert("RGB") clips them."""
+    gray = make_images(2, 30, 44, seed=1)[..., 0]
+    reference = fitted.transform(np.repeat(gray[..., None], 3, axis=-1))
+    wide = gray.astype(np.uint16) * 257  # 8-bit level v is 16-bit level 257 v
+    paths = []
+    for i, g in enumerate(wide):
+        paths.append(tmp_path / f"gray16_{i}.png")
+        Image.fromarray(g).save(paths[-1])
+    assert Image.open(paths[0]).mode == "I;16"
+    floats = gray.astype(np.float32) / 255
+    kinds = {
+        "16-bit PNG files": paths,
+        "PIL I;16 images": [Image.fromarray(g) for g in wide],
+        "PIL I images (32-bit holding 16-bit levels)": [Image.fromarray(g.astype(np.int32)) for g in wide],
+        "uint16 NxHxW array": wide,
+        "list of uint16 arrays": list(wide),
+        "uint16 NCHW tensor": torch.from_numpy(wide.astype(np.int32))[:, None].to(torch.uint16),
+        "PIL F images in [0, 1]": [Image.fromarray(f) for f in floats],
+    }
+    for name, X in kinds.items():
+        np.testing.assert_array_equal(fitted.transform(X), reference, err_msg=name)
+
+
+@pytest.mark.parametrize(
+    "X, match",
+    [
+        (np.full((1, 8, 8, 3), np.nan), r"the image array has NaN pixels"),
+        ([np.where(np.eye(8, dtype=bool)[..., None], np.nan, 0.5) * np.ones((8, 8, 3))],
+         r"image at row 0 has NaN pixels"),
+        ([Image.fromarray(np.full((8, 8), np.nan, np.float32))], r"image at row 0 has NaN pixels"),
+        (torch.full((1, 3, 8, 8), float("nan")), r"has NaN pixels"),
+        ([Image.fromarray(np.full((8, 8), 2.0, np.float32))], r"outside \[0, 1\] \(min 2, max 2\)"),
+        ([Image.fromarray(np.full((8, 8), 70000, np.int32))], r"32-bit integer image with values outside 0-65535"),
+        (np.full((1, 8, 8, 3), np.inf, np.float32), r"outside \[0, 1\]"),
+    ],
+)
+def test_nan_and_out_of_range_pixels_are_refused(tiny, X, match):
+    with pytest.raises(ImageReadError, match=match):
+        tiny().fit(X).transform(X)
+
+
+@pytest.mark.parametrize("fmt", ["gif", "tiff", "png"])
+def test_image_files_are_closed_after_decoding(fitted, images, tmp_path, monkeypatch, fmt):
+    """Multi-frame formats keep their file open after loading: every file opened is closed at once."""
+    import PIL.Image
+
+    paths = _save(images, tmp_path, fmt)
+    opened, real_open = [], PIL.Image.open
+
+    def recording_open(*args, **kwargs):
+        opened.append(real_open(*args, **kwargs))
+        return opened[-1]
+
+    monkeypatch.setattr(PIL.Image, "open", recording_open)
+    fitted.transform(paths)
+    assert len(opened) == 3
+    assert all(getattr(image, "fp", None) is None for image in opened)
+
+
 def test_list_of_differently_sized_arrays_matches_each_image_alone(fitted):
     items = [make_images(1, h, w, seed=h)[0] for h, w in [(30, 40), (64, 48), (161, 170)]]
     batch = fitted.transform(items)
@@ -133,7 +194,7 @@ def test_dataloader_workers_keep_input_order(tiny, images, tmp_path):
         (np.zeros((2, 8, 8, 2), np.uint8), ValueError, r"shape \(2, 8, 8, 2\)"),
         (np.zeros((2, 3, 8, 8, 3), np.uint8), ValueError, r"expected N images"),
         (np.full((2, 8, 8, 3), 2.0), ImageReadError, r"outside \[0, 1\].*uint8"),
-        (np.zeros((2, 8, 8, 3), np.int64), ImageReadError, r"dtype int64"),
+        (np.zeros((2, 8, 8, 3), np.int64), ImageReadError, r"dtype int64; expected uint8 \(0-255\), uint16"),
     ],
 )
 def test_unsupported_inputs_raise_clear_errors(tiny, X, error, match):
