@@ -95,8 +95,10 @@ class FineTunePredictMixin:
             # loading needs no pretrained weights on this machine.
             builder = copy.copy(self)
             builder.__dict__.update(getattr(self, "_net_params", {}))
-            self.net_ = builder._new_net(shape[2], shape[1], with_backbone=any(k.startswith("body.") for k in net_state),
-                                         weights="random")
+            torch = import_torch(self._owner())
+            with torch.random.fork_rng(devices=[]):  # the head's throwaway initial weights draw from the RNG
+                self.net_ = builder._new_net(shape[2], shape[1], weights="random",
+                                             with_backbone=any(k.startswith("body.") for k in net_state))
             self.net_.load_state_dict(net_state)
             self.net_.eval()
 

@@ -78,9 +78,12 @@ def iter_image_batches(items: ImageItems, rows: np.ndarray, config: ImageConfig,
         return
     raw_jpeg = cuda and items.kind == "path"
     dataset = _Decoded(items, rows, config, on_error, raw_jpeg)
+    # A generator of its own: without one, each DataLoader iteration draws its workers' base seed
+    # from the global torch RNG, and transform would shift the caller's random stream.
     loader = torch.utils.data.DataLoader(dataset, batch_size=batch_size, num_workers=num_workers,
                                          collate_fn=_collate, persistent_workers=False,
-                                         prefetch_factor=4 if num_workers else None)
+                                         prefetch_factor=4 if num_workers else None,
+                                         generator=torch.Generator())
     for samples in loader:
         bad = [s[2] for s in samples if s[1] == "error"]
         if bad and on_error == "raise":
