@@ -14,6 +14,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_consistent_length
 
 from .._compat import Interval, StrOptions, validate_data
+from ..domain import _take, check_domains
 from ._augment import BatchAugmentation
 from ._backbones import DEFAULT_IMAGE_BACKBONE, resolve_backbone, spec_modality
 from ._blocks import batchnorm_layers, parameter_blocks, trainable_block_indices
@@ -203,9 +204,24 @@ class _BaseFineTune(FineTunePredictMixin, BaseEstimator):
         return groups, blocks  # blocks: top first
 
     # -- the fit --------------------------------------------------------------------
+    def _labelled(self, X: Any, y: np.ndarray) -> tuple[Any, np.ndarray]:
+        """``X`` and ``y`` without their unlabelled rows, by the library's mask rule.
+
+        ``-1`` (or ``NaN``) marks an unlabelled class label and ``NaN`` an
+        unlabelled regression target (:func:`sktransfer.domain.check_domains`
+        reads ``y`` as this estimator's task): such rows are target rows
+        without a label, never trained on, never a class.
+        """
+        check_consistent_length(X, y)
+        labelled = check_domains(X, y, estimator=self, needs=("source_labels",)).labelled
+        if labelled.all():
+            return X, y
+        rows = np.flatnonzero(labelled)
+        return _take(X, rows), y[rows]
+
     def _fit(self, X: Any, y: np.ndarray, *, partial: bool) -> Any:
         torch = import_torch(self._owner())
-        check_consistent_length(X, y)
+        X, y = self._labelled(X, y)
         rng = np.random.RandomState(self.random_state) if not isinstance(self.random_state, np.random.RandomState) \
             else self.random_state
         seed = int(rng.randint(0, 2**31 - 1))

@@ -11,6 +11,7 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import column_or_1d
 
 from .._compat import StrOptions, _fit_context
+from ..domain import labelled_rows_for_score, unlabelled_mask
 from ._finetune import _BaseFineTune
 from ._torch import import_torch
 
@@ -224,7 +225,8 @@ class FineTuneClassifier(ClassifierMixin, _BaseFineTune):
         X : sequence of inputs or array-like of shape (n_samples, n_features)
             Inputs of the backbone's kind, or features when ``backbone=None``.
         y : array-like of shape (n_samples,)
-            Class labels.
+            Class labels; ``-1`` (or ``NaN``) marks an unlabelled row, which is
+            left out of training (``-1`` is never a class).
 
         Returns
         -------
@@ -243,8 +245,10 @@ class FineTuneClassifier(ClassifierMixin, _BaseFineTune):
             As in :meth:`fit`.
         y : array-like of shape (n_samples,)
             Labels; each must be in ``classes`` (given at the first call).
+            ``-1`` (or ``NaN``) marks an unlabelled row, left out.
         classes : array-like, default=None
-            All classes, required at the first call.
+            All classes, required at the first call (``-1``, the mask, cannot
+            be one).
 
         Returns
         -------
@@ -262,12 +266,16 @@ class FineTuneClassifier(ClassifierMixin, _BaseFineTune):
                                  "e.g. dict(zip(classes, compute_class_weight('balanced', classes=classes, "
                                  "y=y_all))).")
             known = np.unique(np.asarray(classes))
+            if unlabelled_mask(known, "classification").any():
+                raise ValueError(f"{name} got classes={known.tolist()}, but -1 (or NaN) marks an unlabelled row and "
+                                 "cannot be a class. Recode the classes, e.g. y = (y > 0).astype(int) for -1/+1 "
+                                 "labels, and mark unlabelled rows with -1.")
         else:
             known = self.classes_
             if classes is not None and not np.array_equal(np.unique(np.asarray(classes)), known):
                 raise ValueError(f"{name} got classes={np.asarray(classes).tolist()}, not the classes "
                                  f"{known.tolist()} it was first fitted with.")
-        self._check_known_labels(y, known, f"{name} got")
+        self._check_known_labels(y[~unlabelled_mask(y, "classification")], known, f"{name} got")
         if first:
             self._classes_given = known
         return self._fit(X, y, partial=True)
@@ -306,12 +314,34 @@ class FineTuneClassifier(ClassifierMixin, _BaseFineTune):
         outputs = self._outputs(X)  # checks that the model is fitted, before classes_ is read
         return self.classes_[np.argmax(outputs, axis=1)]
 
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """Accuracy on the labelled rows (those whose label is not ``-1`` or ``NaN``).
+
+        Parameters
+        ----------
+        X : sequence of inputs or array-like
+            As in :meth:`fit`.
+        y : array-like of shape (n_samples,)
+            True labels; unlabelled rows are left out, as every score of the
+            library does.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the rows.
+
+        Returns
+        -------
+        score : float
+            Mean accuracy of :meth:`predict` on the labelled rows.
+        """
+        X, y, sample_weight = labelled_rows_for_score(type(self).__name__, X, y, sample_weight)
+        return super().score(X, y, sample_weight=sample_weight)
+
     # -- hooks of the base --------------------------------------------------------------
     def _check_y(self, y: Any) -> np.ndarray:
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None.")
         y = column_or_1d(np.asarray(y), warn=True)
-        kind = type_of_target(y, input_name="y")
+        # NaN, like -1, marks an unlabelled row (dropped by _labelled); type_of_target refuses it.
+        kind = type_of_target(y[~np.isnan(y)] if y.dtype.kind == "f" else y, input_name="y")
         if kind not in ("binary", "multiclass"):
             unknown = "Unknown label type: " if kind == "unknown" else ""  # sklearn's wording, for its checks
             raise ValueError(f"{type(self).__name__} needs class labels; {unknown}got a target of type {kind!r}.")
@@ -396,7 +426,9 @@ class FineTuneRegressor(RegressorMixin, _BaseFineTune):
         X : sequence of inputs or array-like of shape (n_samples, n_features)
             Inputs of the backbone's kind, or features when ``backbone=None``.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            Numeric targets.
+            Numeric targets; ``NaN`` (in every output of a row) marks an
+            unlabelled row, left out of training. ``-1`` is a value like any
+            other.
 
         Returns
         -------
@@ -414,7 +446,7 @@ class FineTuneRegressor(RegressorMixin, _BaseFineTune):
         X : sequence of inputs or array-like
             As in :meth:`fit`.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            Numeric targets.
+            Numeric targets; ``NaN`` marks an unlabelled row, left out.
 
         Returns
         -------
@@ -449,14 +481,16 @@ class FineTuneRegressor(RegressorMixin, _BaseFineTune):
             except (TypeError, ValueError):
                 raise ValueError(f"{type(self).__name__} needs numeric targets; got values such as "
                                  f"{y.ravel()[:3].tolist()}. Use FineTuneClassifier for labels.") from None
-        if not np.all(np.isfinite(y)):
-            raise ValueError(f"{type(self).__name__} got NaN or infinite targets.")
         if y.ndim not in (1, 2):
             raise ValueError(f"{type(self).__name__} needs y of shape (n_samples,) or (n_samples, n_outputs); "
                              f"got shape {y.shape}.")
         return y.astype(np.float64)
 
     def _encode_targets(self, y: np.ndarray, *, fit: bool) -> np.ndarray:
+        # The labelled rows only: NaN in every output of a row made it unlabelled and it was left out.
+        if not np.all(np.isfinite(y)):
+            raise ValueError(f"{type(self).__name__} got infinite targets, or NaN in some but not all outputs of a "
+                             "row (NaN marks an unlabelled row only in every output); fix or drop those rows.")
         y2 = y.reshape(len(y), -1)
         if not fit and y2.shape[1] != self.n_outputs_:
             raise ValueError(f"{type(self).__name__} was fitted on {self.n_outputs_} output(s), but y has "

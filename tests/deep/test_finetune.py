@@ -376,8 +376,10 @@ def test_regressor_refuses_labels():
     X, _ = _features(6)
     with pytest.raises(ValueError, match="FineTuneRegressor needs numeric targets.*Use FineTuneClassifier"):
         FineTuneRegressor(None).fit(X, ["cat", "dog"] * 3)
-    with pytest.raises(ValueError, match="NaN or infinite"):
-        FineTuneRegressor(None).fit(X, [1.0, np.nan] * 3)
+    with pytest.raises(ValueError, match="got infinite targets, or NaN in some but not all outputs"):
+        FineTuneRegressor(None).fit(X, [1.0, np.inf] * 3)
+    with pytest.raises(ValueError, match="got infinite targets, or NaN in some but not all outputs"):
+        FineTuneRegressor(None).fit(X, np.column_stack([np.ones(6), [1.0, np.nan] * 3]))
     with pytest.raises(ValueError, match=r"shape \(n_samples,\) or \(n_samples, n_outputs\)"):
         FineTuneRegressor(None).fit(X, np.zeros((6, 2, 2)))
 
@@ -397,6 +399,87 @@ def test_classifier_refuses_bad_targets():
     for est in (FineTuneClassifier(None), FineTuneRegressor(None)):
         with pytest.raises(ValueError, match="requires y to be passed, but the target y is None"):
             est.fit(X, None)
+
+
+# -- the label mask: -1 (classes) and NaN (targets) mark unlabelled rows, never a class -----------------
+def _same_fit(a, b, X):
+    np.testing.assert_array_equal(a.classes_, b.classes_) if hasattr(a, "classes_") else None
+    for (name, p), (_, q) in zip(a.net_.named_parameters(), b.net_.named_parameters()):
+        np.testing.assert_array_equal(p.detach().numpy(), q.detach().numpy(), err_msg=name)
+    np.testing.assert_array_equal(a.predict(X), b.predict(X))
+
+
+@pytest.mark.parametrize("mask", [-1, np.nan], ids=["-1", "NaN"])
+def test_classifier_leaves_unlabelled_rows_out_and_never_learns_the_mask_as_a_class(mask):
+    X, y = _features(40)
+    y_masked = y.astype(type(mask))
+    y_masked[::4] = mask
+    keep = np.arange(40) % 4 != 0
+    masked = FineTuneClassifier(None, max_epochs=3, random_state=0).fit(X, y_masked)
+    assert masked.classes_.tolist() == [0, 1] and masked.predict_proba(X).shape == (40, 2)
+    _same_fit(masked, FineTuneClassifier(None, max_epochs=3, random_state=0).fit(X[keep], y[keep]), X)
+
+
+def test_classifier_score_leaves_unlabelled_rows_out():
+    X, y = _features(40)
+    clf = FineTuneClassifier(None, max_epochs=3, random_state=0).fit(X, y)
+    y_masked = np.where(np.arange(40) % 4 == 0, -1, y)
+    keep = y_masked != -1
+    assert clf.score(X, y_masked) == clf.score(X[keep], y[keep])
+    with pytest.raises(ValueError, match=r"FineTuneClassifier.score needs labelled rows"):
+        clf.score(X, np.full(40, -1))
+
+
+def test_classifier_leaves_unlabelled_images_out(images160):
+    """The rows of a list of images are taken as a list (the frozen-embedding and the trained-block paths)."""
+    images, y = images160
+    X = list(images)
+    y_masked = np.where(np.arange(8) < 2, -1, y)
+    for blocks in (0, 1):
+        masked = _tiny(n_trainable_blocks=blocks, max_epochs=1).fit(X, y_masked)
+        assert masked.classes_.tolist() == [0, 1]
+        _same_fit(masked, _tiny(n_trainable_blocks=blocks, max_epochs=1).fit(X[2:], y[2:]), X)
+
+
+def test_classifier_partial_fit_skips_unlabelled_rows_and_refuses_the_mask_as_a_class():
+    X, y = _features(40)
+    y_masked = np.where(np.arange(40) % 5 == 0, -1, y)
+    clf = FineTuneClassifier(None, random_state=0).partial_fit(X, y_masked, classes=[0, 1])
+    assert clf.classes_.tolist() == [0, 1]
+    clf.partial_fit(X, y_masked)  # -1 is not an unseen label
+    with pytest.raises(ValueError, match=r"classes=\[-1, 1\], but -1 \(or NaN\) marks an unlabelled row and "
+                                         r"cannot be a class"):
+        FineTuneClassifier(None).partial_fit(X, y, classes=[-1, 1])
+
+
+def test_regressor_leaves_nan_rows_out_and_keeps_minus_one_as_a_value():
+    X, _ = _features(40)
+    y = X @ np.array([1.0, -2.0, 0.5, 0.0])
+    y[3] = -1.0  # a real value of a regression target
+    y_masked = y.copy()
+    y_masked[::4] = np.nan
+    keep = np.arange(40) % 4 != 0
+    masked = FineTuneRegressor(None, max_epochs=3, random_state=0).fit(X, y_masked)
+    _same_fit(masked, FineTuneRegressor(None, max_epochs=3, random_state=0).fit(X[keep], y[keep]), X)
+    both = np.column_stack([y_masked, 2 * y_masked])  # multi-output: NaN in every output masks the row
+    masked2 = FineTuneRegressor(None, max_epochs=3, random_state=0).fit(X, both)
+    assert masked2.predict(X).shape == (40, 2)
+    np.testing.assert_allclose(masked2.y_mean_, [y[keep].mean(), 2 * y[keep].mean()])
+
+
+@pytest.mark.parametrize(
+    "estimator, y, match",
+    [
+        (FineTuneClassifier, [-1] * 6, r"needs labelled source rows, but every source label is masked"),
+        (FineTuneRegressor, [np.nan] * 6, r"needs labelled source rows, but every source label is masked"),
+        (FineTuneClassifier, [1, -1, 1, -1, 1, -1], r"y holds only the values -1 and 1"),
+        (FineTuneClassifier, [0.0, 1.0, -1.0, np.nan, 0.0, 1.0], r"y holds both NaN and -1"),
+    ],
+)
+def test_masks_the_rule_refuses(estimator, y, match):
+    X, _ = _features(6)
+    with pytest.raises(ValueError, match=match):
+        estimator(None, max_epochs=1).fit(X, y)
 
 
 def test_inputs_of_the_wrong_modality(images160):
@@ -445,7 +528,10 @@ def test_tags():
 
 @pytest.mark.slow
 @parametrize_with_checks([FineTuneClassifier(None, max_epochs=30, lr=0.05, random_state=0),
-                          FineTuneRegressor(None, max_epochs=30, lr=0.05, random_state=0)])
+                          FineTuneRegressor(None, max_epochs=30, lr=0.05, random_state=0)],
+                         expected_failed_checks=lambda est: {
+                             "check_classifiers_classes": "-1 is the label mask; {-1, 1} labels clash with it"}
+                         if isinstance(est, FineTuneClassifier) else {})
 def test_sklearn_checks_on_feature_inputs(estimator, check):
     """scikit-learn's estimator checks on the feature-input variant (tests/test_common.py leaves
     sktransfer.deep out, since it needs torch); about 15 s on one CPU thread."""
