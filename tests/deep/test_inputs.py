@@ -5,6 +5,7 @@ and the streaming loader (DataLoader workers, on-device JPEG decoding run on the
 
 from __future__ import annotations
 
+import os
 import warnings
 
 import numpy as np
@@ -133,22 +134,34 @@ def test_nan_and_out_of_range_pixels_are_refused(tiny, X, match):
         tiny().fit(X).transform(X)
 
 
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="lists open files through /proc")
 @pytest.mark.parametrize("fmt", ["gif", "tiff", "png"])
 def test_image_files_are_closed_after_decoding(fitted, images, tmp_path, monkeypatch, fmt):
-    """Multi-frame formats keep their file open after loading: every file opened is closed at once."""
+    """Multi-frame files (an animated GIF, a multi-page TIFF) keep their file open after PIL loads a
+    frame, until the image is garbage-collected: every file opened must be closed at once."""
     import PIL.Image
 
-    paths = _save(images, tmp_path, fmt)
+    paths = []
+    for i, image in enumerate(images):
+        paths.append(tmp_path / f"img{i}.{fmt}")
+        first, second = Image.fromarray(image), Image.fromarray(image[::-1])
+        first.save(paths[-1], save_all=True, append_images=[second]) if fmt != "png" else first.save(paths[-1])
     opened, real_open = [], PIL.Image.open
 
     def recording_open(*args, **kwargs):
-        opened.append(real_open(*args, **kwargs))
+        opened.append(real_open(*args, **kwargs))  # kept alive: a leak cannot hide behind garbage collection
         return opened[-1]
 
     monkeypatch.setattr(PIL.Image, "open", recording_open)
-    fitted.transform(paths)
-    assert len(opened) == 3
-    assert all(getattr(image, "fp", None) is None for image in opened)
+    out = fitted.transform(paths)
+    assert len(opened) == 3 and np.isfinite(out).all()
+    files = set()
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            files.add(os.readlink(f"/proc/self/fd/{fd}"))
+        except OSError:
+            pass
+    assert not files & {str(p) for p in paths}
 
 
 def test_list_of_differently_sized_arrays_matches_each_image_alone(fitted):
