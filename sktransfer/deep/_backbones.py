@@ -323,9 +323,14 @@ def _load_spec(spec: str, weights: str, modality: str, *, owner: str, download: 
 
 
 def load_state_dict_file(module: Any, path: str, *, spec: str) -> None:
-    """Load a state-dict file into ``module`` strictly; a mismatch names the missing keys."""
+    """Load a state-dict file (``torch.save`` or safetensors) into ``module`` strictly; a mismatch names the keys."""
     torch = import_torch(spec)
-    state = torch.load(path, map_location="cpu", weights_only=True)
+    if path.lower().endswith(".safetensors"):
+        from safetensors.torch import load_file
+
+        state = load_file(path, device="cpu")
+    else:
+        state = torch.load(path, map_location="cpu", weights_only=True)
     if isinstance(state, dict) and "state_dict" in state:
         state = state["state_dict"]
     try:

@@ -218,6 +218,11 @@ def load_module_file(path: str, modality: str, *, owner: str, allow_pickle: bool
     ``weights``, a whole model the advice to opt in.
     """
     torch = import_torch(owner)
+    if path.lower().endswith(".safetensors"):  # tensors only, never a model
+        raise ValueError(
+            f"{owner}: {path!r} holds weights, not a model. A state dict needs its architecture: pass "
+            "backbone='timm:NAME' (or 'torchvision:NAME') with weights=the path."
+        )
     if allow_pickle:
         try:
             with warnings.catch_warnings():  # torch>=2.9 deprecates TorchScript; still read such files

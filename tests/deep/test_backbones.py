@@ -177,6 +177,19 @@ def test_state_dict_file_as_backbone_says_to_pass_it_as_weights(tiny, backbone_o
         tiny(str(path)).fit(images)
 
 
+def test_safetensors_weights_load_and_a_safetensors_backbone_says_to_pass_them_as_weights(tiny, backbone_of,
+                                                                                        images, tmp_path):
+    from safetensors.torch import save_file
+
+    path = tmp_path / "test_resnet.safetensors"
+    save_file({k: v.contiguous() for k, v in backbone_of("timm:test_resnet").module.state_dict().items()}, path)
+    expected = tiny("timm:test_resnet").fit(images).transform(images)
+    np.testing.assert_allclose(tiny("timm:test_resnet", weights=str(path)).fit(images).transform(images), expected,
+                               rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match=r"holds weights, not a model.*weights=the path"):
+        tiny(str(path)).fit(images)
+
+
 @pytest.mark.parametrize(
     "backbone, weights, error, match",
     [
