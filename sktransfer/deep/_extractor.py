@@ -31,6 +31,24 @@ class SkippedItemsWarning(SktransferWarning):
     """Some inputs could not be read and were skipped (``on_error="skip"``); their rows are NaN."""
 
 
+#: The loading parameters, documented once for every deep estimator (``{loading_params}`` in a docstring).
+LOADING_PARAMS_DOC = """    download : bool, default=False
+        Whether ``"timm:NAME"``, ``"torchvision:NAME"`` and ``"hf:NAME"`` may
+        fetch pretrained weights that are not in their library's local cache.
+        Off, nothing is downloaded: weights missing from the cache raise an
+        error that names them and ``download=True``. The offline defaults never
+        download.
+    allow_pickle : bool, default=False
+        Whether a backbone file holding a whole model (``torch.save(model)``,
+        or TorchScript) may be loaded. Loading such a file runs code stored in
+        it: set True only for files you trust. Off, files are read with
+        ``weights_only=True`` and a whole-model file raises an error. A string
+        backbone is a local path only when written as one (``"file:"``, a
+        path separator, or a checkpoint suffix such as ``.pt``): a bare name
+        never reads a file of that name in the working directory.
+"""
+
+
 def _warn_unwritable(owner: str, folder: Any, error: str) -> None:
     """Warn, from transform, that its cache cannot be written (stacklevel 3: the line calling transform)."""
     warnings.warn(

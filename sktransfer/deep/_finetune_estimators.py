@@ -12,6 +12,7 @@ from sklearn.utils.validation import column_or_1d
 
 from .._compat import StrOptions, _fit_context
 from ..domain import labelled_rows_for_score, unlabelled_mask
+from ._extractor import LOADING_PARAMS_DOC
 from ._finetune import _BaseFineTune
 from ._torch import import_torch
 
@@ -87,18 +88,7 @@ _DOC_PARAMS = """
         Patience of early stopping, in epochs.
     weights : str, default="pretrained"
         ``"pretrained"``, ``"random"`` or a state-dict file, as in the extractors.
-    download : bool, default=False
-        Whether ``"timm:NAME"``, ``"torchvision:NAME"`` and ``"hf:NAME"`` may
-        fetch pretrained weights missing from their library's local cache.
-        Off, nothing is downloaded, and missing weights raise an error naming
-        ``download=True``.
-    allow_pickle : bool, default=False
-        Whether a backbone file holding a whole model (``torch.save(model)`` or
-        TorchScript) may be loaded; loading one runs code stored in it, so set
-        True only for files you trust. A string backbone is a local path only
-        when it is clearly one (``"file:"`` prefix, a path separator, or a
-        checkpoint suffix such as ``.pt``), never a bare name.
-    device : str, default="auto"
+{loading_params}    device : str, default="auto"
         ``"auto"`` picks CUDA, then MPS, then the CPU; an absent device raises.
     precision : {"auto", "fp32", "bf16", "fp16"}, default="auto"
         Autocast dtype; ``"auto"`` is bf16 on GPUs that have it, fp32 on the CPU.
@@ -163,7 +153,7 @@ class FineTuneClassifier(ClassifierMixin, _BaseFineTune):
     The recipe of transfer learning as one estimator: put a new head on a
     pretrained backbone, train the head, then unfreeze the top blocks and
     fine-tune them with smaller learning rates.
-""" + _DOC_PARAMS.replace("{class_weight}", _DOC_CLASS_WEIGHT) + _DOC_ATTRS + """
+""" + _DOC_PARAMS.replace("{class_weight}", _DOC_CLASS_WEIGHT).replace("{loading_params}", LOADING_PARAMS_DOC) + _DOC_ATTRS + """
     classes_ : ndarray of shape (n_classes,)
         The class labels.
 
@@ -390,7 +380,7 @@ class FineTuneRegressor(RegressorMixin, _BaseFineTune):
 
     Targets are standardised for training (mean 0, variance 1 per output) and
     predictions mapped back; the loss is the mean squared error.
-""" + _DOC_PARAMS.replace("{class_weight}", "") + _DOC_ATTRS + """
+""" + _DOC_PARAMS.replace("{class_weight}", "").replace("{loading_params}", LOADING_PARAMS_DOC) + _DOC_ATTRS + """
 
     See Also
     --------

@@ -11,7 +11,7 @@ import numpy as np
 
 from .._compat import Interval, StrOptions
 from ._backbones import DEFAULT_IMAGE_BACKBONE, Backbone
-from ._extractor import DeepFeatureExtractor
+from ._extractor import LOADING_PARAMS_DOC, DeepFeatureExtractor
 from ._image_loader import iter_image_batches
 from ._images import ImageReadError, check_images
 from ._pooling import IMAGE_POOLINGS
@@ -54,18 +54,7 @@ class ImageFeatureExtractor(DeepFeatureExtractor):
         never a silent random model, when absent), ``"random"`` (an untrained
         model, e.g. for speed tests) or the path of a state-dict file (read
         with ``weights_only=True``).
-    download : bool, default=False
-        Whether ``"timm:NAME"``, ``"torchvision:NAME"`` and ``"hf:NAME"`` may
-        fetch pretrained weights that are not in their library's local cache.
-        Off, nothing is downloaded: weights missing from the cache raise an
-        error that names them and ``download=True``. The offline defaults never
-        download.
-    allow_pickle : bool, default=False
-        Whether a backbone file holding a whole model (``torch.save(model)``,
-        or TorchScript) may be loaded. Loading such a file runs code stored in
-        it: set True only for files you trust. Off, files are read with
-        ``weights_only=True`` and a whole-model file raises an error.
-    device : str, default="auto"
+{loading_params}    device : str, default="auto"
         ``"auto"`` picks CUDA, then MPS, then the CPU; an explicit device that is
         absent raises.
     precision : {"auto", "fp32", "bf16", "fp16"}, default="auto"
@@ -136,6 +125,7 @@ class ImageFeatureExtractor(DeepFeatureExtractor):
     (2, 320)
     """
 
+    __doc__ = __doc__.replace("{loading_params}", LOADING_PARAMS_DOC)
     modality = "image"
     _pooling_options = IMAGE_POOLINGS
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from .._compat import Interval, StrOptions
 from ._backbones import DEFAULT_TEXT_BACKBONE, Backbone
-from ._extractor import DeepFeatureExtractor
+from ._extractor import LOADING_PARAMS_DOC, DeepFeatureExtractor
 from ._pooling import TEXT_POOLINGS
 from ._runtime import Runtime, resolve_batch_size
 
@@ -44,18 +44,7 @@ class TextFeatureExtractor(DeepFeatureExtractor):
         Tokens kept per text; None uses the model's (256 for all-MiniLM-L6-v2).
     weights : str, default="pretrained"
         ``"pretrained"``, ``"random"`` or a state-dict file.
-    download : bool, default=False
-        Whether ``"timm:NAME"``, ``"torchvision:NAME"`` and ``"hf:NAME"`` may
-        fetch pretrained weights that are not in their library's local cache.
-        Off, nothing is downloaded: weights missing from the cache raise an
-        error that names them and ``download=True``. The offline defaults never
-        download.
-    allow_pickle : bool, default=False
-        Whether a backbone file holding a whole model (``torch.save(model)``,
-        or TorchScript) may be loaded. Loading such a file runs code stored in
-        it: set True only for files you trust. Off, files are read with
-        ``weights_only=True`` and a whole-model file raises an error.
-    device : str, default="auto"
+{loading_params}    device : str, default="auto"
         ``"auto"`` picks CUDA, then MPS, then the CPU.
     precision : {"auto", "fp32", "bf16", "fp16"}, default="auto"
         Autocast dtype; ``"auto"`` is bf16 on GPUs that have it.
@@ -103,6 +92,7 @@ class TextFeatureExtractor(DeepFeatureExtractor):
     (2, 384)
     """
 
+    __doc__ = __doc__.replace("{loading_params}", LOADING_PARAMS_DOC)
     modality = "text"
     _pooling_options = TEXT_POOLINGS
 
