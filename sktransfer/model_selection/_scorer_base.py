@@ -141,7 +141,9 @@ class DomainScorer:
     metadata routing on; with it off, domains are inferred from the mask of
     ``y``: labelled rows are source, masked rows target). Subclasses set
     ``_needs`` and write ``_score(estimator, X, y, domains, **metadata)``
-    returning a number where higher is better.
+    returning a number where higher is better. A score that comes out NaN
+    or infinite is a ``ValueError`` naming the scorer and the likely cause
+    (``_nonfinite_cause``), never a NaN for ``GridSearchCV`` to rank.
     """
 
     #: What the fold must hold, among "source_labels", "target".

@@ -115,7 +115,10 @@ class ImportanceWeightedScorer(DomainScorer):
     cross-validation). The identity behind it holds for the model that is
     deployed on target rows, so the source rows are predicted as target rows
     (through the target-side map of an adapter such as CORAL or subspace
-    alignment), not as the source rows they were in training.
+    alignment), not as the source rows they were in training. Weights that
+    come out NaN, infinite or all 0 on the fold's labelled source rows
+    leave the score undefined and raise a ``ValueError`` naming the likely
+    cause (a kernel bandwidth or gamma off the scale of the features).
 
     Parameters
     ----------

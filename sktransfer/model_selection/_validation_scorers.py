@@ -63,7 +63,9 @@ class DeepEmbeddedValidationScorer(DomainScorer):
     ``predict_proba``, else the 0-1 loss; the squared error for regressors.
     As in the paper, where one network serves both domains, the loss is that
     of the model deployed on target rows: source rows go through the
-    target-side map of any adapter.
+    target-side map of any adapter. Weights that come out NaN, infinite or
+    all 0 raise a ``ValueError`` naming the likely cause (they used to be
+    replaced by uniform weights, which scored the plain source loss).
 
     Parameters
     ----------
