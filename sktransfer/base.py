@@ -18,6 +18,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, has_fit_parameter
 
 from ._compat import _fit_context, validate_data
+from ._finite import check_finite_result, check_magnitude
 from .domain import Domains, check_domains, prediction_domains
 
 __all__ = [
@@ -123,19 +124,28 @@ class DomainAwareMixin:
     _domain_needs: tuple[str, ...] = ("source", "target")
 
     def _validate_rows(self, X: ArrayLike, *, reset: bool) -> np.ndarray:
-        """``validate_data`` for numeric rows (at least 2 to fit on)."""
-        return validate_data(
+        """``validate_data`` for numeric rows (at least 2 to fit on), not too large to square."""
+        X = validate_data(
             self,
             X,
             reset=reset,
             dtype=[np.float64, np.float32],
             ensure_min_samples=2 if reset else 1,
         )
+        return check_magnitude(X, type(self).__name__)
 
     def _check_domains(
         self, X: Any, y: ArrayLike | None, sample_domain: ArrayLike | None
     ) -> Domains:
         return check_domains(X, y, sample_domain, needs=self._domain_needs, estimator=self)
+
+    def _likely_cause(self) -> str:
+        """What most likely made a result non-finite, and the fix; estimators name their knobs."""
+        return "Standardise X (e.g. with StandardScaler) and check the hyperparameters."
+
+    def _check_finite(self, values: ArrayLike, what: str) -> np.ndarray:
+        """``values`` as an array; a ``ValueError`` naming the likely cause if any is NaN or inf."""
+        return check_finite_result(values, type(self).__name__, what, self._likely_cause())
 
 
 class BaseAdapter(DomainAwareMixin, TransformerMixin, BaseEstimator):
@@ -163,7 +173,7 @@ class BaseAdapter(DomainAwareMixin, TransformerMixin, BaseEstimator):
         X = self._validate_rows(X, reset=True)
         domains = self._check_domains(X, y, sample_domain)
         mapped = self._fit(X, None if y is None else np.asarray(y), domains)
-        return X, domains, mapped
+        return X, domains, None if mapped is None else self._check_finite(mapped, "mapped rows")
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: ArrayLike, y: ArrayLike | None = None, sample_domain: ArrayLike | None = None):
@@ -209,7 +219,9 @@ class BaseAdapter(DomainAwareMixin, TransformerMixin, BaseEstimator):
             The rows of ``X`` in the adapted space.
         """
         X, domains, mapped = self._fit_domains(X, y, sample_domain)
-        return self._transform(X, domains.sample_domain) if mapped is None else mapped
+        if mapped is None:
+            return self._check_finite(self._transform(X, domains.sample_domain), "mapped rows")
+        return mapped
 
     def transform(self, X: ArrayLike, sample_domain: ArrayLike | int | None = None) -> np.ndarray:
         """Map rows into the adapted space.
@@ -228,7 +240,9 @@ class BaseAdapter(DomainAwareMixin, TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = self._validate_rows(X, reset=False)
-        return self._transform(X, prediction_domains(X.shape[0], sample_domain))
+        return self._check_finite(
+            self._transform(X, prediction_domains(X.shape[0], sample_domain)), "mapped rows"
+        )
 
     def _fit(self, X: np.ndarray, y: np.ndarray | None, domains: Domains) -> np.ndarray | None:
         raise NotImplementedError

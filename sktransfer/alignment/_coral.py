@@ -21,8 +21,11 @@ def _covariance_model(X: np.ndarray, reg: float | str) -> tuple[np.ndarray, floa
     n, d = X.shape
     Xc = X - X.mean(axis=0)
     if reg == "auto":
-        # Ledoit-Wolf: (1 - a) Xc^T Xc / n + a mu I, mu = trace / d.
-        shrinkage = ledoit_wolf_shrinkage(X)
+        # Ledoit-Wolf: (1 - a) Xc^T Xc / n + a mu I, mu = trace / d. Its shrinkage
+        # sums fourth powers, which overflow long before the covariance does; it is
+        # scale-free, so it is computed on X scaled by a power of two (exact).
+        exponent = np.frexp(np.max(np.abs(X), initial=0.0))[1]
+        shrinkage = ledoit_wolf_shrinkage(np.ldexp(X, -exponent))
         return Xc, (1.0 - shrinkage) / n, shrinkage * np.sum(Xc**2) / (n * d)
     return Xc, (1.0 / (n - 1) if n > 1 else 0.0), float(reg)
 
@@ -123,7 +126,16 @@ class CORAL(OneToOneFeatureMixin, BaseAdapter):
         # fewer rows than features, O(d^3) otherwise.
         self.cov_source_, inv_root_source = _covariance_and_power(Xs, self.reg, -0.5)
         self.cov_target_, root_target = _covariance_and_power(Xt, self.reg, 0.5)
-        self.transform_matrix_ = inv_root_source @ root_target
+        self.transform_matrix_ = self._check_finite(
+            inv_root_source @ root_target, "transform matrix C_s^-1/2 C_t^1/2"
+        )
+
+    def _likely_cause(self) -> str:
+        return (
+            f"With reg={self.reg!r}, a covariance that is singular or nearly so (fewer rows "
+            "than features, a constant or duplicated feature) is inverted as it is. Pass "
+            "reg='auto' or a reg > 0, and standardise X first (StandardScaler)."
+        )
 
     def _transform(self, X: np.ndarray, sample_domain: np.ndarray) -> np.ndarray:
         X_new = X.copy()

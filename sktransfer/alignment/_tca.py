@@ -195,11 +195,12 @@ class TransferComponentAnalysis(ClassNamePrefixFeaturesOutMixin, BaseAdapter):
         logger.info("TCA on %d rows: %s solution", n, self.approximation_)
         if self.approximation_ == "exact":
             self.X_fit_ = X.copy()
-            K = self._kernel(X, X)
+            K = self._check_finite(self._kernel(X, X), "kernel matrix")
 
             def apply_khk(V: np.ndarray) -> np.ndarray:  # K H K V, H = I - 11^T/n
                 KV = K @ V
-                return K @ (KV - KV.mean(axis=0))
+                # Products of kernel values: large ones overflow here first.
+                return self._check_finite(K @ (KV - KV.mean(axis=0)), "matrix K H K")
 
             # K L K = (K e)(K e)^T: the constraint matrix is mu I plus rank one.
             vals, self.projection_ = leading_eigenpairs_rank_one(
@@ -222,16 +223,27 @@ class TransferComponentAnalysis(ClassNamePrefixFeaturesOutMixin, BaseAdapter):
                 se += Phi.T @ e[rows]
             # In Phi-space, with c = G^{1/2} a: (R S_H R) c = lambda (R S_L R + mu I) c,
             # where S_H = Phi^T H Phi and S_L = Phi^T L Phi; the embedding is Phi R c.
-            R = sqrtm_psd(G)
-            A = R @ (G - np.outer(s1, s1) / n) @ R
+            R = sqrtm_psd(self._check_finite(G, "Gram matrix of the features"))
+            A = self._check_finite(R @ (G - np.outer(s1, s1) / n) @ R, "matrix K H K")
             vals, vecs = leading_eigenpairs_rank_one(
                 lambda V: A @ V, basis, R @ se, self.mu, self.n_components
             )
             self.projection_ = R @ vecs if landmark_map is None else landmark_map @ R @ vecs
-        self.eigenvalues_ = vals
+        self.eigenvalues_ = self._check_finite(vals, "eigenvalues")
+        self.projection_ = self._check_finite(self.projection_, "projection")
         self.n_components_ = vals.shape[0]
         self._n_features_out = self.n_components_
         return mapped
+
+    def _likely_cause(self) -> str:
+        gamma = getattr(self, "gamma_", self.gamma)
+        return (
+            f"TCA used kernel={self.kernel!r} with gamma_={gamma!r} and mu={self.mu!r}. The "
+            "eigenproblem multiplies kernel values together, so large ones overflow: a large "
+            "gamma or degree makes 'poly' values explode, and the 'linear' kernel squares "
+            "large features. Standardise X (StandardScaler), pass a smaller gamma, or use "
+            "the 'rbf' kernel, whose values stay in [0, 1]."
+        )
 
     def _landmark_map(self, X: np.ndarray) -> np.ndarray | None:
         """Draw landmarks (Nyström) and return the map from kernel values to Phi."""

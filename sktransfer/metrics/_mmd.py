@@ -11,6 +11,7 @@ from sklearn.utils import check_random_state, gen_batches
 from sklearn.utils.validation import check_array
 
 from .. import _kernels
+from .._finite import check_magnitude
 from .._kernels import kernel as kernel_matrix
 from .._kernels import kernel_blocks, median_heuristic_gamma, pooled_sample
 
@@ -48,6 +49,10 @@ def check_two_samples(
             f"{owner}: {names[0]} has {Xs.shape[1]} features but {names[1]} has {Xt.shape[1]}; "
             "both domains must be described by the same features, in the same order."
         )
+    # The statistics pool the two samples, so the bound is that of all their rows.
+    n_rows = Xs.shape[0] + Xt.shape[0]
+    for X, name in ((Xs, names[0]), (Xt, names[1])):
+        check_magnitude(X, owner, n_rows=n_rows, input_name=name)
     return Xs, Xt
 
 
@@ -68,6 +73,19 @@ def _gamma(Xs: np.ndarray, Xt: np.ndarray, name: str, gamma: float | None, owner
     if not np.isfinite(gamma) or gamma <= 0:
         raise ValueError(f"{owner}: gamma must be a positive number or None, got {gamma!r}.")
     return float(gamma)
+
+
+def _linear_exponent(Xs: np.ndarray, Xt: np.ndarray, name: str) -> int:
+    """``e`` such that the rows scaled by ``2^-e`` are at most 1 in magnitude (0 unless linear).
+
+    The linear kernel's sums over ``n^2`` pairs reach ``n^2 d max|x|^2`` and
+    overflow long before MMD², at most ``4 d max|x|^2``, does. Scaling by a
+    power of two is exact, so the statistic of the scaled rows times ``4^e``
+    is bit for bit the one of the rows as given, wherever that is finite.
+    """
+    if name != "linear":
+        return 0
+    return int(np.frexp(max(np.max(np.abs(Xs)), np.max(np.abs(Xt))))[1])
 
 
 def _kernel_sum(X: np.ndarray, Y: np.ndarray | None, name: str, gamma: float | None) -> float:
@@ -161,11 +179,14 @@ def mmd(
     Xs, Xt = check_two_samples(Xs, Xt, owner)
     name = _kernel_name(kernel, owner)
     gamma = _gamma(Xs, Xt, name, gamma, owner)
+    exponent = _linear_exponent(Xs, Xt, name)
+    Xs, Xt = np.ldexp(Xs, -exponent), np.ldexp(Xt, -exponent)
     ss, tt = _kernel_sum(Xs, None, name, gamma), _kernel_sum(Xt, None, name, gamma)
     st = _kernel_sum(Xs, Xt, name, gamma)
     if unbiased:
         ss, tt = ss - _diagonal_sum(Xs, name), tt - _diagonal_sum(Xt, name)
-    return float(_statistic(ss, tt, st, Xs.shape[0], Xt.shape[0], unbiased))
+    statistic = _statistic(ss, tt, st, Xs.shape[0], Xt.shape[0], unbiased)
+    return float(np.ldexp(statistic, 2 * exponent))
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -305,14 +326,15 @@ def mmd_test(
         Xs = Xs[np.sort(rng.choice(m, m_sub, replace=False))]
         Xt = Xt[np.sort(rng.choice(n, max_samples - m_sub, replace=False))]
         m, n = Xs.shape[0], Xt.shape[0]
-    pooled = np.vstack([Xs, Xt])
+    exponent = _linear_exponent(Xs, Xt, name)
+    pooled = np.ldexp(np.vstack([Xs, Xt]), -exponent)
     K = kernel_matrix(pooled, pooled, name, gamma)
     np.fill_diagonal(K, 0.0)
     assignments = np.zeros((m + n, n_permutations + 1))
     assignments[:m, 0] = 1.0  # column 0: the observed assignment
     for j in range(1, n_permutations + 1):
         assignments[rng.permutation(m + n)[:m], j] = 1.0
-    stats = _permutation_statistics(K, m, assignments)
+    stats = np.ldexp(_permutation_statistics(K, m, assignments), 2 * exponent)
     observed, null = float(stats[0]), stats[1:]
     pvalue = (1.0 + np.count_nonzero(null >= observed)) / (1.0 + n_permutations)
     return MMDTestResult(statistic=observed, pvalue=float(pvalue), null_distribution=null, gamma=gamma)

@@ -17,6 +17,8 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import check_array, check_consistent_length
 
+from .._finite import check_magnitude
+
 __all__ = ["hscore", "leep_score", "logme_score", "nce_score"]
 
 _EPS = np.finfo(np.float64).eps
@@ -42,7 +44,7 @@ def _encode_classes(y: ArrayLike, owner: str) -> tuple[np.ndarray, int]:
 
 
 def _features_and_classes(X: ArrayLike, y: ArrayLike, owner: str) -> tuple[np.ndarray, np.ndarray, int]:
-    X = check_array(X, dtype=np.float64, input_name="X")
+    X = check_magnitude(check_array(X, dtype=np.float64, input_name="X"), owner)
     codes, n_classes = _encode_classes(y, owner)
     check_consistent_length(X, codes)
     return X, codes, n_classes
@@ -246,7 +248,7 @@ def logme_score(
     if not (isinstance(tol, Real) and tol > 0):
         raise ValueError(f"tol must be a positive number, got {tol!r}.")
     if regression:
-        X = check_array(X, dtype=np.float64, input_name="X")
+        X = check_magnitude(check_array(X, dtype=np.float64, input_name="X"), "logme_score")
         Y = check_array(y, dtype=np.float64, ensure_2d=False, input_name="y")
         Y = Y.reshape(Y.shape[0], -1)
         check_consistent_length(X, Y)

@@ -63,9 +63,16 @@ class BaseWeighter(OneToOneFeatureMixin, DomainAwareMixin, TransformerMixin, Bas
         X = self._validate_rows(X, reset=True).astype(np.float64, copy=False)
         domains = self._check_domains(X, y, sample_domain)
         rng = check_random_state(getattr(self, "random_state", None))
-        source_weights = np.asarray(
-            self._fit(_rows(X, domains.source), _rows(X, domains.target), rng), float
+        source_weights = self._check_finite(
+            np.asarray(self._fit(_rows(X, domains.source), _rows(X, domains.target), rng), float),
+            "importance weights of the source rows",
         )
+        if source_weights.size and not np.any(source_weights > 0):
+            raise ValueError(
+                f"{type(self).__name__}: every importance weight of the source rows came "
+                f"out 0, so a model trained with them would see no rows. "
+                f"{self._likely_cause()}"
+            )
         self.weights_ = np.zeros(X.shape[0])
         self.weights_[domains.source] = source_weights
         self.effective_sample_size_ = effective_sample_size(source_weights)
@@ -93,7 +100,7 @@ class BaseWeighter(OneToOneFeatureMixin, DomainAwareMixin, TransformerMixin, Bas
         """
         check_is_fitted(self)
         X = self._validate_rows(X, reset=False).astype(np.float64, copy=False)
-        weights = np.maximum(np.asarray(self._ratio(X), dtype=float), 0.0)
+        weights = np.maximum(self._check_finite(np.asarray(self._ratio(X), float), "weights"), 0.0)
         if sample_domain is not None:
             weights[_as_sample_domain(sample_domain, X.shape[0]) < 0] = 0.0
         return weights

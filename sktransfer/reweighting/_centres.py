@@ -44,6 +44,17 @@ def fold_ids(n: int, n_folds: int, rng: np.random.RandomState) -> np.ndarray:
     return rng.permutation(np.arange(n) % n_folds)
 
 
+def check_fold_count(n_rows: int, cv: int, domain: str, owner: str, fixed: str) -> None:
+    """Cross-validation over ``cv`` folds needs at least ``cv`` rows of the domain it splits."""
+    if n_rows < cv:
+        fewer = f"cv={n_rows} or fewer folds, or " if n_rows >= 2 else ""
+        raise ValueError(
+            f"{owner} chooses its hyperparameters by cross-validation over cv={cv} folds of "
+            f"the {domain} rows, but there are only {n_rows} {domain} rows. Pass {fewer}"
+            f"{fixed} to skip the cross-validation."
+        )
+
+
 def check_candidates(value: float | ArrayLike | None, param: str, owner: str) -> None:
     """A hyperparameter searched by CV must be None, a positive float or a list of them."""
     if value is None:

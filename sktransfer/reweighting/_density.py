@@ -30,6 +30,12 @@ def _bandwidth(rule: float | str, X: np.ndarray, blocks: list[np.ndarray], rng) 
     return float(rule)
 
 
+def _kernel_gamma(h: float) -> float:
+    """``1 / (2 h^2)`` in float64: inf for a bandwidth whose square underflows, 0 when it overflows."""
+    with np.errstate(over="ignore", divide="ignore"):
+        return float(0.5 / np.float64(h) ** 2)
+
+
 class KDEWeighter(BaseWeighter):
     """Importance weights as the ratio of two Gaussian kernel density estimates.
 
@@ -93,6 +99,13 @@ class KDEWeighter(BaseWeighter):
     ``sklearn.neighbors.KernelDensity`` without its trees, which degrade to
     pairwise loops in many dimensions.
 
+    With ``effective_sample_size_`` below 20% of the source rows,
+    :class:`~sktransfer.pipeline.DAPipeline` and
+    :class:`~sktransfer.reweighting.ImportanceWeightedEstimator` warn
+    (:class:`~sktransfer.exceptions.DegenerateWeightsWarning`): below that
+    share, a fit lost more than 5 accuracy points in 21% to 48% of the
+    measured cases (see the warning's docstring), above it in at most 8%.
+
     References
     ----------
     .. [1] H. Shimodaira, "Improving predictive inference under covariate
@@ -128,16 +141,28 @@ class KDEWeighter(BaseWeighter):
             self.bandwidth_source_ if self.bandwidth == "median"
             else _bandwidth(self.bandwidth, Xt, [Xs, Xt], rng)
         )
+        self._check_finite(
+            [_kernel_gamma(self.bandwidth_source_), _kernel_gamma(self.bandwidth_target_)],
+            "kernel coefficients 1 / (2 h^2)",
+        )
         self.X_source_, self.X_target_ = Xs.copy(), Xt.copy()
         loo = Xs.shape[0] > 1
         return self._weights(self._log_density(Xt, self.bandwidth_target_, Xs)
                              - self._log_density(Xs, self.bandwidth_source_, Xs, leave_one_out=loo))
 
+    def _likely_cause(self) -> str:
+        return (
+            f"The bandwidths {self.bandwidth_source_:.3g} (source) and "
+            f"{self.bandwidth_target_:.3g} (target) are likely too small for the distances "
+            "between rows: a density underflows to 0 and the ratio becomes x / 0. Pass a "
+            "larger bandwidth or bandwidth='median', or cap the weights with max_weight."
+        )
+
     @staticmethod
     def _log_density(rows: np.ndarray, h: float, X: np.ndarray, leave_one_out: bool = False):
         d = X.shape[1]
         return (
-            log_mean_gaussian(X, rows, 0.5 / h**2, leave_one_out=leave_one_out)
+            log_mean_gaussian(X, rows, _kernel_gamma(h), leave_one_out=leave_one_out)
             - d * np.log(h) - 0.5 * d * np.log(2 * np.pi)
         )
 
@@ -197,6 +222,13 @@ class NearestNeighborWeighter(BaseWeighter):
     ``compute_weights`` gives a new row the weight of its nearest training
     source row (the Voronoi cell it falls in), so on the training source rows
     it returns ``weights_``.
+
+    With ``effective_sample_size_`` below 20% of the source rows,
+    :class:`~sktransfer.pipeline.DAPipeline` and
+    :class:`~sktransfer.reweighting.ImportanceWeightedEstimator` warn
+    (:class:`~sktransfer.exceptions.DegenerateWeightsWarning`): below that
+    share, a fit lost more than 5 accuracy points in 21% to 48% of the
+    measured cases (see the warning's docstring), above it in at most 8%.
 
     References
     ----------

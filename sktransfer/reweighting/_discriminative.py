@@ -70,6 +70,13 @@ class DiscriminativeWeighter(BaseWeighter):
     The classifier sees source rows as class 0 and target rows as class 1,
     unbalanced as they come; the odds are rescaled by the prior ratio.
 
+    With ``effective_sample_size_`` below 20% of the source rows,
+    :class:`~sktransfer.pipeline.DAPipeline` and
+    :class:`~sktransfer.reweighting.ImportanceWeightedEstimator` warn
+    (:class:`~sktransfer.exceptions.DegenerateWeightsWarning`): below that
+    share, a fit lost more than 5 accuracy points in 21% to 48% of the
+    measured cases (see the warning's docstring), above it in at most 8%.
+
     References
     ----------
     .. [1] S. Bickel, M. Brückner and T. Scheffer, "Discriminative Learning
@@ -123,6 +130,14 @@ class DiscriminativeWeighter(BaseWeighter):
                 self._classifier(), X, is_target, cv=folds, method="predict_proba"
             )[: Xs.shape[0], 1]
         return self._odds(proba)
+
+    def _likely_cause(self) -> str:
+        return (
+            f"With clip={self.clip!r}, a domain classifier certain that a row is a target "
+            "row (probability 1) gives it an infinite weight, and certain of the source "
+            "everywhere gives only zeros. Pass clip > 0 (the default 0.01 bounds the weights), "
+            "or a smoother classifier (e.g. a smaller C)."
+        )
 
     def _ratio(self, X: np.ndarray) -> np.ndarray:
         return self._odds(self.estimator_.predict_proba(X)[:, 1])

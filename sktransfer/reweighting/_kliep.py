@@ -17,6 +17,7 @@ from ._base import BaseWeighter
 from ._centres import (
     KLIEP_GAMMA_FACTORS,
     check_candidates,
+    check_fold_count,
     draw_centres,
     fold_ids,
     gamma_candidates,
@@ -120,6 +121,13 @@ class KLIEP(BaseWeighter):
     draws them from its input. Memory is ``O(n b)``: the model never forms an
     ``n x n`` kernel, so no approximation is needed at scale.
 
+    With ``effective_sample_size_`` below 20% of the source rows,
+    :class:`~sktransfer.pipeline.DAPipeline` and
+    :class:`~sktransfer.reweighting.ImportanceWeightedEstimator` warn
+    (:class:`~sktransfer.exceptions.DegenerateWeightsWarning`): below that
+    share, a fit lost more than 5 accuracy points in 21% to 48% of the
+    measured cases (see the warning's docstring), above it in at most 8%.
+
     References
     ----------
     .. [1] M. Sugiyama, S. Nakajima, H. Kashima, P. von Bünau and M. Kawanabe,
@@ -151,10 +159,16 @@ class KLIEP(BaseWeighter):
 
     @staticmethod
     def _solve(D_target: np.ndarray, D_source: np.ndarray, gamma: float) -> np.ndarray:
-        """``alpha`` from squared distances of target and source rows to the centres."""
-        alpha, converged = _kliep_alpha(
-            np.exp(-gamma * D_target), np.exp(-gamma * D_source).mean(axis=0)
-        )
+        """``alpha`` from squared distances of target and source rows to the centres.
+
+        NaN when the kernel of a centre vanishes at every source row: its
+        coefficient then costs nothing in the constraint, and the program is
+        unbounded.
+        """
+        b = np.exp(-gamma * D_source).mean(axis=0)
+        if not np.all(b > 0):
+            return np.full(b.shape, np.nan)
+        alpha, converged = _kliep_alpha(np.exp(-gamma * D_target), b)
         if not converged:
             warnings.warn(
                 f"KLIEP's solver did not converge for gamma={gamma:.4g}; the "
@@ -169,9 +183,10 @@ class KLIEP(BaseWeighter):
         self.gammas_ = gamma_candidates(
             self.gamma, Xs, Xt, rng, KLIEP_GAMMA_FACTORS
         )
-        n_folds = min(self.cv, Xt.shape[0])
+        n_folds = self.cv
         self.cv_scores_ = np.zeros(self.gammas_.shape[0])
         if self.gammas_.shape[0] > 1:
+            check_fold_count(Xt.shape[0], n_folds, "target", "KLIEP", "a single gamma (e.g. gamma=1.0)")
             folds = fold_ids(Xt.shape[0], n_folds, rng)
             for fold in range(n_folds):
                 train, test = Xt[folds != fold], Xt[folds == fold]
@@ -184,9 +199,9 @@ class KLIEP(BaseWeighter):
                 for i, gamma in enumerate(self.gammas_):
                     alpha = self._solve(D_train, D_source, gamma)
                     held_out = np.exp(-gamma * D_test) @ alpha
-                    self.cv_scores_[i] += np.mean(
-                        np.log(np.maximum(held_out, np.finfo(float).tiny))
-                    ) / n_folds
+                    score = np.mean(np.log(np.maximum(held_out, np.finfo(float).tiny)))
+                    # NaN (a kernel too narrow to normalise) must lose, not win argmax.
+                    self.cv_scores_[i] += (score if np.isfinite(score) else -np.inf) / n_folds
         self.gamma_ = float(self.gammas_[np.argmax(self.cv_scores_)])
         logger.info("KLIEP: gamma=%.4g chosen among %s", self.gamma_, self.gammas_)
         self.centers_ = draw_centres(Xt, self.n_centers, rng)
@@ -196,6 +211,14 @@ class KLIEP(BaseWeighter):
             self.gamma_,
         )
         return self._ratio(Xs)
+
+    def _likely_cause(self) -> str:
+        return (
+            f"KLIEP's kernel is likely too narrow for the data (gamma_={self.gamma_:.3g}): "
+            "the kernel vanishes at every source row, so the constraint mean_source w(x) = 1 "
+            "divides by 0. Pass a smaller gamma, or gamma=None to choose among kernel widths "
+            "around the median distance."
+        )
 
     def _ratio(self, X: np.ndarray) -> np.ndarray:
         return kernel(X, self.centers_, "rbf", self.gamma_) @ self.alpha_

@@ -119,6 +119,13 @@ class KMM(BaseWeighter):
     ``DAPipeline`` uses only at prediction time; in ``fit`` it uses
     ``weights_``.
 
+    With ``effective_sample_size_`` below 20% of the source rows,
+    :class:`~sktransfer.pipeline.DAPipeline` and
+    :class:`~sktransfer.reweighting.ImportanceWeightedEstimator` warn
+    (:class:`~sktransfer.exceptions.DegenerateWeightsWarning`): below that
+    share, a fit lost more than 5 accuracy points in 21% to 48% of the
+    measured cases (see the warning's docstring), above it in at most 8%.
+
     References
     ----------
     .. [1] J. Huang, A. Smola, A. Gretton, K. Borgwardt and B. Schölkopf,
@@ -189,9 +196,12 @@ class KMM(BaseWeighter):
             kappa = n_s * kernel_row_means(Xs, Xt, self.kernel, self.gamma_)
             K[np.diag_indices(n_s)] += self.reg
             apply_K = K.__matmul__
+            # ARPACK's default start vector is random, which made two fits differ in
+            # the last bits. The kernel's entries are positive, so its leading
+            # eigenvector is too (Perron-Frobenius): all ones is never orthogonal to it.
             lipschitz = (
-                float(eigsh(K, k=1, which="LA", return_eigenvectors=False)[0]) if n_s > 2
-                else float(np.linalg.eigvalsh(K)[-1])
+                float(eigsh(K, k=1, which="LA", v0=np.ones(n_s), return_eigenvectors=False)[0])
+                if n_s > 2 else float(np.linalg.eigvalsh(K)[-1])
             )
         else:
             nystroem = NystroemMap.draw(
@@ -219,6 +229,13 @@ class KMM(BaseWeighter):
         self.X_source_ = Xs.copy()
         self._source_weights = weights
         return weights
+
+    def _likely_cause(self) -> str:
+        return (
+            f"KMM used gamma_={getattr(self, 'gamma_', self.gamma)!r} and reg={self.reg!r}: a "
+            "kernel far narrower or wider than the distances between rows leaves the program "
+            "degenerate. Pass gamma=None (the median heuristic) and a reg > 0."
+        )
 
     def _ratio(self, X: np.ndarray) -> np.ndarray:
         out = np.empty(X.shape[0])

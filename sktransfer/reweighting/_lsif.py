@@ -12,7 +12,13 @@ import numpy as np
 from .._compat import Interval
 from .._kernels import kernel
 from ._base import BaseWeighter
-from ._centres import check_candidates, draw_centres, fold_ids, gamma_candidates
+from ._centres import (
+    check_candidates,
+    check_fold_count,
+    draw_centres,
+    fold_ids,
+    gamma_candidates,
+)
 
 __all__ = ["RULSIF", "ULSIF"]
 
@@ -72,7 +78,10 @@ class _LeastSquaresRatio(BaseWeighter):
         )
         self.cv_scores_ = np.zeros((self.gammas_.size, self.regs_.size))
         if self.cv_scores_.size > 1:
-            n_folds = min(self.cv, Xs.shape[0], Xt.shape[0])
+            n_folds = self.cv
+            fixed = "a single gamma and reg (e.g. gamma=1.0, reg=0.1)"
+            check_fold_count(Xt.shape[0], n_folds, "target", who, fixed)
+            check_fold_count(Xs.shape[0], n_folds, "source", who, fixed)
             folds_s = fold_ids(Xs.shape[0], n_folds, rng)
             folds_t = fold_ids(Xt.shape[0], n_folds, rng)
             for i, gamma in enumerate(self.gammas_):
@@ -95,6 +104,14 @@ class _LeastSquaresRatio(BaseWeighter):
         Phi_t = kernel(Xt, self.centers_, "rbf", self.gamma_)
         self.theta_ = self._solve(*self._moments(Phi_s, Phi_t, self._mix), self.reg_)
         return Phi_s @ self.theta_
+
+    def _likely_cause(self) -> str:
+        return (
+            f"{type(self).__name__} used gamma_={self.gamma_:.3g} and reg_={self.reg_:.3g}: a "
+            "kernel far narrower than the distances between rows (a large gamma) vanishes at "
+            "the source rows, and a tiny reg leaves the solve ill-conditioned. Pass a smaller "
+            "gamma (or gamma=None, searched by cross-validation) and a larger reg."
+        )
 
     def _ratio(self, X: np.ndarray) -> np.ndarray:
         return kernel(X, self.centers_, "rbf", self.gamma_) @ self.theta_
@@ -169,6 +186,13 @@ class ULSIF(_LeastSquaresRatio):
     with the centres drawn from each training fold. Negative coefficients are
     set to 0 after solving, as in the paper. Memory is ``O(n b)``.
 
+    With ``effective_sample_size_`` below 20% of the source rows,
+    :class:`~sktransfer.pipeline.DAPipeline` and
+    :class:`~sktransfer.reweighting.ImportanceWeightedEstimator` warn
+    (:class:`~sktransfer.exceptions.DegenerateWeightsWarning`): below that
+    share, a fit lost more than 5 accuracy points in 21% to 48% of the
+    measured cases (see the warning's docstring), above it in at most 8%.
+
     References
     ----------
     .. [1] T. Kanamori, S. Hido and M. Sugiyama, "A Least-squares Approach to
@@ -217,6 +241,13 @@ class RULSIF(_LeastSquaresRatio):
     -----
     As :class:`ULSIF`: k-fold cross-validation of the squared loss instead of
     the analytic leave-one-out score, negative coefficients set to 0.
+
+    With ``effective_sample_size_`` below 20% of the source rows,
+    :class:`~sktransfer.pipeline.DAPipeline` and
+    :class:`~sktransfer.reweighting.ImportanceWeightedEstimator` warn
+    (:class:`~sktransfer.exceptions.DegenerateWeightsWarning`): below that
+    share, a fit lost more than 5 accuracy points in 21% to 48% of the
+    measured cases (see the warning's docstring), above it in at most 8%.
 
     References
     ----------

@@ -102,3 +102,42 @@ def test_wide_domains_use_the_low_rank_path_with_the_same_result(reg):
         inv_root = linalg.inv(np.real(linalg.sqrtm(Cs)))
     expected = inv_root @ np.real(linalg.sqrtm(Ct))
     np.testing.assert_allclose(est.transform_matrix_, expected, atol=1e-6)
+
+
+def test_a_negligible_reg_on_a_singular_covariance_acts_as_reg_0():
+    """reg=1e-300 is below the rounding level of any covariance: it used to
+    put 1e-300^-1/2 = 1e150 on the null space of a rank-deficient source
+    covariance, blowing rounding errors up to 1e135. It is now reg=0, whose
+    pseudo-inverse leaves the null space out."""
+    X, sd, Xs, Xt = _data(d=3)
+    X = np.c_[X, X[:, 0] + X[:, 1]]  # the fourth feature is a sum: rank 3
+    reference = CORAL(reg=0.0).fit_transform(X, sample_domain=sd)
+    mapped = CORAL(reg=1e-300).fit_transform(X, sample_domain=sd)
+    np.testing.assert_allclose(mapped, reference, rtol=1e-9, atol=1e-9)
+    assert np.abs(mapped).max() < 10 * np.abs(X).max()
+
+
+def test_auto_shrinkage_is_scale_free_on_large_values():
+    """Ledoit-Wolf sums fourth powers: at 1e100 they overflowed and the
+    shrinkage came out NaN. CORAL's map commutes with scaling the rows."""
+    X, sd, _, _ = _data()
+    scale = 1e100
+    np.testing.assert_allclose(
+        CORAL(reg="auto").fit_transform(X * scale, sample_domain=sd) / scale,
+        CORAL(reg="auto").fit_transform(X, sample_domain=sd),
+        rtol=1e-9, atol=1e-12,
+    )
+
+
+def test_a_non_finite_map_raises_naming_reg(monkeypatch):
+    """The last line of defence: a map that came out NaN or inf is never
+    stored; the error names reg and how to change it."""
+    from sktransfer.alignment import _coral
+
+    def overflowing(Xc, alpha, beta, p, gram=None):
+        return np.full((Xc.shape[1], Xc.shape[1]), np.inf)
+
+    monkeypatch.setattr(_coral, "shifted_gram_power", overflowing)
+    X, sd, _, _ = _data()
+    with pytest.raises(ValueError, match=r"CORAL: the transform matrix .* non-finite.*reg=0\.0.*reg='auto'"):
+        CORAL(reg=0.0).fit(X, sample_domain=sd)

@@ -157,3 +157,22 @@ def test_auto_linear_solves_the_smaller_problem():
         X, sample_domain=sd)
     assert auto.approximation_ == "exact" and primal.approximation_ == "primal"
     np.testing.assert_allclose(np.abs(auto.transform(X)), np.abs(primal.transform(X)), rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize(
+    "params, scale, match",
+    [
+        # (gamma <x, y> + 1)^3 overflows: the kernel matrix itself is inf.
+        ({"kernel": "poly", "gamma": 1e300}, 1.0, r"kernel matrix came out non-finite.*kernel='poly' with gamma_=1e\+300"),
+        # Linear kernel values of 1e200 are fine, their products in K H K are not.
+        ({"kernel": "linear", "approximation": "exact"}, 1e100, r"matrix K H K came out non-finite.*StandardScaler"),
+        ({"kernel": "linear"}, 1e100, r"(Gram matrix|matrix K H K) .*non-finite.*'linear' kernel squares"),
+    ],
+    ids=["poly-huge-gamma", "linear-exact-large-rows", "linear-primal-large-rows"],
+)
+def test_overflowing_eigenproblems_raise_naming_the_cause(params, scale, match):
+    """These ended in LAPACK's 'array must not contain infs or NaNs'."""
+    X, sd = _data()
+    tca = TransferComponentAnalysis(n_components=2, random_state=0, **params)
+    with pytest.raises(ValueError, match=f"TransferComponentAnalysis: .*{match}"):
+        tca.fit(X * scale, sample_domain=sd)

@@ -154,3 +154,20 @@ def test_bad_test_settings_raise(kwargs):
     Xs, Xt = _samples()
     with pytest.raises(ValueError, match=next(iter(kwargs))):
         mmd_test(Xs, Xt, **kwargs)
+
+
+def test_linear_statistics_do_not_overflow_on_large_but_safe_rows():
+    """The linear kernel sums n^2 products of rows: at 2^504 (values the
+    input check accepts) they overflowed to inf long before MMD² does. The
+    statistic is computed on rows scaled by a power of two, which is exact,
+    so it is the unscaled one times 4^504."""
+    rng = np.random.RandomState(0)
+    Xs, Xt = rng.uniform(-1, 1, size=(100, 2)), 3 + rng.uniform(-1, 1, size=(100, 2))
+    scale = 2.0**504
+    expected = mmd(Xs, Xt, kernel="linear") * scale**2
+    assert mmd(Xs * scale, Xt * scale, kernel="linear") == pytest.approx(expected, rel=1e-12)
+    result = mmd_test(Xs * scale, Xt * scale, kernel="linear", n_permutations=20, random_state=0)
+    reference = mmd_test(Xs, Xt, kernel="linear", n_permutations=20, random_state=0)
+    assert result.statistic == pytest.approx(expected, rel=1e-9)
+    np.testing.assert_allclose(result.null_distribution, reference.null_distribution * scale**2, rtol=1e-9)
+    assert result.pvalue == reference.pvalue

@@ -119,3 +119,13 @@ def test_the_default_converges_quietly():
         warnings.simplefilter("error", ConvergenceWarning)
         kmm = KMM().fit(X, y, sample_domain=sd)
     assert kmm.n_iter_ < 1000
+
+
+@pytest.mark.parametrize("approximation", ["exact", "nystroem"])
+def test_two_fits_with_the_same_random_state_are_bit_identical(approximation):
+    """The exact path's step size comes from eigsh, whose default start vector
+    is random: the weights of two fits used to differ in the last bits."""
+    X, y, sd, _, _ = _domains(n=150)
+    kmm = KMM(approximation=approximation, n_landmarks=50, random_state=0)
+    first = kmm.fit(X, y, sample_domain=sd).weights_.copy()
+    np.testing.assert_array_equal(kmm.fit(X, y, sample_domain=sd).weights_, first)

@@ -132,3 +132,67 @@ def test_bad_candidate_lists_are_refused(weighter, param, value):
     X, y, sd = make_domain_shift(n_samples=20, random_state=0)
     with pytest.raises(ValueError, match=f"{param} must be None"):
         clone(weighter).set_params(**{param: value}).fit(X, y, sample_domain=sd)
+
+
+# --------------------------------------------- results that cannot be weights
+@pytest.mark.parametrize(
+    "weighter, match",
+    [
+        # A density far narrower than the distances underflows to 0: the ratio
+        # was inf (1e-3) or a ZeroDivisionError (1e-200, h^2 underflows).
+        (KDEWeighter(bandwidth=1e-3), r"non-finite.*bandwidths 0\.001 \(source\).*too small"),
+        (KDEWeighter(bandwidth=1e-200), r"non-finite.*bandwidths 1e-200 \(source\)"),
+        # The kernel vanishes at every source row: mean_source w = 1 divided by 0 (NaN).
+        (KLIEP(gamma=1e6, random_state=0), r"non-finite.*too narrow.*gamma_=1e\+06"),
+        # The same kernel made every uLSIF weight 0, silently.
+        (ULSIF(gamma=1e6, random_state=0), r"every importance weight.*came out 0.*gamma_=1e\+06"),
+        (RULSIF(gamma=1e6, random_state=0), r"every importance weight.*came out 0.*gamma_=1e\+06"),
+    ],
+    ids=["kde-narrow", "kde-underflow", "kliep-narrow", "ulsif-narrow", "rulsif-narrow"],
+)
+def test_degenerate_weights_raise_naming_the_likely_cause(weighter, match):
+    X, y, sd = make_domain_shift(n_samples=50, random_state=0)
+    with pytest.raises(ValueError, match=f"{type(weighter).__name__}: .*{match}"):
+        clone(weighter).fit(X, y, sample_domain=sd)
+
+
+def test_kliep_cv_does_not_choose_a_candidate_whose_weights_are_nan():
+    """np.argmax picks a NaN score: a candidate too narrow to normalise used
+    to win the likelihood cross-validation."""
+    X, y, sd = make_domain_shift(n_samples=50, random_state=0)
+    kliep = KLIEP(gamma=[1e6, 1.0], random_state=0).fit(X, y, sample_domain=sd)
+    assert kliep.gamma_ == 1.0
+    assert kliep.cv_scores_[0] == -np.inf and np.isfinite(kliep.cv_scores_[1])
+
+
+def test_infinite_weights_of_new_rows_raise_naming_the_cause():
+    """With clip=0 a row the classifier is sure of gets p = 1: an infinite weight."""
+    rng = np.random.RandomState(0)
+    X = np.r_[rng.normal(size=(40, 1)), rng.normal(loc=4, size=(40, 1))]
+    sd = np.r_[np.ones(40, int), -np.ones(40, int)]
+    weighter = DiscriminativeWeighter(clip=0.0).fit(X, None, sample_domain=sd)
+    with pytest.raises(ValueError, match=r"DiscriminativeWeighter: the weights came out non-finite.*clip=0\.0"):
+        weighter.compute_weights([[1e3]])
+    assert np.isfinite(DiscriminativeWeighter().fit(X, None, sample_domain=sd).compute_weights([[1e3]])).all()
+
+
+# ------------------------------------------- cross-validation needs enough rows
+@pytest.mark.parametrize(
+    "weighter, n_source, n_target, match",
+    [
+        (KLIEP(cv=5, random_state=0), 20, 4, r"KLIEP .*cv=5 folds of the target rows, but there are only 4 target rows\. Pass cv=4 or fewer folds, or a single gamma"),
+        (ULSIF(cv=5, random_state=0), 20, 3, r"ULSIF .*cv=5 folds of the target rows, but there are only 3 target rows\. Pass cv=3 or fewer folds, or a single gamma and reg"),
+        (RULSIF(cv=4, random_state=0), 3, 20, r"RULSIF .*cv=4 folds of the source rows, but there are only 3 source rows"),
+    ],
+    ids=["kliep", "ulsif", "rulsif-source"],
+)
+def test_fewer_rows_than_cv_folds_raise(weighter, n_source, n_target, match):
+    """They used to shrink the folds silently to the number of rows."""
+    rng = np.random.RandomState(0)
+    X = np.r_[rng.normal(size=(n_source, 2)), rng.normal(loc=0.5, size=(n_target, 2))]
+    sd = np.r_[np.ones(n_source, int), -np.ones(n_target, int)]
+    with pytest.raises(ValueError, match=match):
+        clone(weighter).fit(X, None, sample_domain=sd)
+    # A fixed bandwidth (and ridge) needs no cross-validation, so no folds.
+    fixed = clone(weighter).set_params(gamma=1.0, **({} if isinstance(weighter, KLIEP) else {"reg": 0.1}))
+    assert np.isfinite(fixed.fit(X, None, sample_domain=sd).weights_).all()
