@@ -51,8 +51,15 @@ class DomainShiftReport:
     feature_shift : ndarray of shape (n_features,)
         Kolmogorov-Smirnov statistic of each feature, in [0, 1] (ranks the features).
     feature_mean_difference : ndarray of shape (n_features,)
-        ``(mean_t - mean_s) / sqrt((var_s + var_t) / 2)`` per feature (±inf when
-        the feature is constant in each domain, at different values).
+        ``(mean_t - mean_s) / sqrt((var_s + var_t) / 2)`` per feature, the
+        standardized mean difference. A feature constant in one domain counts
+        its variance there as exactly 0, so the other domain's spread sets the
+        scale; constant in both it is 0 at the same value and NaN at
+        different values (no spread to measure the difference against; its
+        KS statistic, 1, still ranks it first). See ``feature_constant_in``.
+    feature_constant_in : ndarray of shape (n_features,), dtype str
+        Where each feature takes a single value: ``"source"``, ``"target"``,
+        ``"both"``, or ``""`` where it varies in both domains.
     projection : ndarray of shape (n_samples, 2)
         Source rows, then target rows, on the first two principal axes of the
         pooled, standardized rows.
@@ -85,6 +92,7 @@ class DomainShiftReport:
     proxy_a_distance: float
     feature_shift: np.ndarray
     feature_mean_difference: np.ndarray
+    feature_constant_in: np.ndarray
     projection: np.ndarray
     is_target: np.ndarray
     explained_variance_ratio: np.ndarray
@@ -140,9 +148,25 @@ class DomainShiftReport:
             f"source rows ({self.effective_sample_size_fraction:.1%})"
         ]) + ["  most shifted features (KS statistic, standardized mean difference):"]
         width = max(len(name) for name in self.feature_names)
-        lines += [f"    {self.feature_names[j]:<{width}}  {self.feature_shift[j]:.3f}  "
-                  f"{self.feature_mean_difference[j]:+.2f}" for j in self.feature_ranking[:k]]
+        lines += [
+            f"    {self.feature_names[j]:<{width}}  {self.feature_shift[j]:.3f}  "
+            f"{_format_difference(self.feature_mean_difference[j])}"
+            + (f"  (constant in {self.feature_constant_in[j]})" if self.feature_constant_in[j] else "")
+            for j in self.feature_ranking[:k]
+        ]
+        constant = self.constant_features
+        if constant:
+            shown = ", ".join(f"{name} ({where})" for name, where in list(constant.items())[:k])
+            more = f" and {len(constant) - k} more" if len(constant) > k else ""
+            lines.append(f"  constant features: {shown}{more}")
         return "\n".join(lines)
+
+    @property
+    def constant_features(self) -> dict[str, str]:
+        """``{name: "source" | "target" | "both"}`` for the features that hold one value in a domain."""
+        return {
+            name: where for name, where in zip(self.feature_names, self.feature_constant_in) if where
+        }
 
     def __repr__(self) -> str:
         return self.summary()
@@ -153,9 +177,11 @@ class DomainShiftReport:
         Returns
         -------
         values : dict
-            The scalars, and ``feature_shift`` and ``feature_mean_difference``
-            as ``{name: value}`` dicts, most shifted feature first. The
-            arrays ``projection``, ``is_target`` and ``weights`` stay attributes.
+            The scalars, ``feature_shift`` and ``feature_mean_difference``
+            as ``{name: value}`` dicts, most shifted feature first (an
+            undefined mean difference is None), and ``constant_features``.
+            The arrays ``projection``, ``is_target`` and ``weights`` stay
+            attributes.
         """
         order = self.feature_ranking
         keys = ["n_source", "n_target", "mmd", "mmd_pvalue", "gamma", "n_permutations", "mmd_linear",
@@ -163,7 +189,11 @@ class DomainShiftReport:
         out = {key: getattr(self, key) for key in keys}
         for key in ("feature_shift", "feature_mean_difference"):
             values = getattr(self, key)
-            out[key] = {self.feature_names[j]: float(values[j]) for j in order}
+            out[key] = {
+                self.feature_names[j]: float(values[j]) if np.isfinite(values[j]) else None
+                for j in order
+            }
+        out["constant_features"] = self.constant_features
         return out
 
     def plot(self, axes: Any = None, *, k: int = 10) -> Any:
@@ -221,10 +251,11 @@ class DomainShiftReport:
 
         top = self.feature_ranking[:k][::-1]
         shift, smd = self.feature_shift[top], self.feature_mean_difference[top]
-        ax.barh(np.arange(len(top)), shift, color=np.where(smd >= 0, "tab:orange", "tab:blue"))
+        colors = np.where(np.isnan(smd), "tab:gray", np.where(smd >= 0, "tab:orange", "tab:blue"))
+        ax.barh(np.arange(len(top)), shift, color=colors)
         ax.set_yticks(np.arange(len(top)), [self.feature_names[j] for j in top])
         for row, (value, d) in enumerate(zip(shift, smd)):
-            ax.text(value, row, f" {d:+.2f}", va="center", fontsize=8)
+            ax.text(value, row, f" {_format_difference(d)}", va="center", fontsize=8)
         ax.set_xlim(0, 1.2 * max(float(shift.max()), 1e-3))
         ax.set_xlabel("Kolmogorov-Smirnov statistic (text: standardized mean difference)")
         ax.set_title(f"Top {len(top)} shifted features")
@@ -245,11 +276,30 @@ class DomainShiftReport:
         ax.legend(loc="upper right")
 
 
-def _mean_difference(Xs: np.ndarray, Xt: np.ndarray) -> np.ndarray:
+def _format_difference(value: float) -> str:
+    """A standardized mean difference for display; NaN (constant in both domains) as n/a."""
+    return "n/a" if np.isnan(value) else f"{value:+.2f}"
+
+
+def _constant_in(Xs: np.ndarray, Xt: np.ndarray) -> np.ndarray:
+    """``"source"``, ``"target"``, ``"both"`` or ``""``: where each feature holds one value."""
+    source, target = np.ptp(Xs, axis=0) == 0, np.ptp(Xt, axis=0) == 0
+    return np.select(
+        [source & target, source, target], ["both", "source", "target"], default=""
+    ).astype(str)
+
+
+def _mean_difference(Xs: np.ndarray, Xt: np.ndarray, constant_in: np.ndarray) -> np.ndarray:
+    """Standardized mean differences; finite, or NaN where the feature is constant in both domains."""
     diff = Xt.mean(axis=0) - Xs.mean(axis=0)
-    scale = np.sqrt((Xs.var(axis=0, ddof=1) + Xt.var(axis=0, ddof=1)) / 2)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(diff == 0, 0.0, diff / scale)
+    # A constant feature's computed variance is rounding noise around its
+    # rounded mean (1e-32 for ten 0.1s), which made the difference 1e15: use 0.
+    var_s = np.where(np.isin(constant_in, ("source", "both")), 0.0, Xs.var(axis=0, ddof=1))
+    var_t = np.where(np.isin(constant_in, ("target", "both")), 0.0, Xt.var(axis=0, ddof=1))
+    scale = np.sqrt((var_s + var_t) / 2)
+    out = np.divide(diff, scale, out=np.full(diff.shape, np.nan), where=scale > 0)
+    out[(constant_in == "both") & (Xs[0] == Xt[0])] = 0.0
+    return out
 
 
 def _projection(X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -347,6 +397,7 @@ def domain_shift_report(
         weights = np.asarray(fitted.weights_, dtype=float)[domains.source]
         ess = effective_sample_size(weights)
     projection, variance = _projection(np.vstack([Xs, Xt]))
+    constant_in = _constant_in(Xs, Xt)
     return DomainShiftReport(
         n_source=Xs.shape[0],
         n_target=Xt.shape[0],
@@ -358,7 +409,8 @@ def domain_shift_report(
         mmd_linear=mmd(Xs, Xt, kernel="linear"),
         proxy_a_distance=proxy_a_distance(Xs, Xt, random_state=random_state),
         feature_shift=np.atleast_1d(ks_2samp(Xs, Xt, axis=0, method="asymp").statistic),
-        feature_mean_difference=_mean_difference(Xs, Xt),
+        feature_mean_difference=_mean_difference(Xs, Xt, constant_in),
+        feature_constant_in=constant_in,
         projection=projection,
         is_target=np.r_[np.zeros(Xs.shape[0], bool), np.ones(Xt.shape[0], bool)],
         explained_variance_ratio=variance,

@@ -154,3 +154,46 @@ def test_weighter_without_weights_is_refused():
     X, sd = _shifted(n=20)
     with pytest.raises(TypeError, match="must be a sktransfer.reweighting weighter"):
         domain_shift_report(X, sd, weighter=StandardScaler(), n_permutations=5)
+
+
+def test_constant_features_get_a_sensible_mean_difference_and_are_named():
+    """A feature constant in a domain used to get a standardized mean
+    difference of 1e15 (its rounding-noise variance as the scale). Constant in
+    one domain, the other domain's spread sets the scale; constant in both,
+    it is 0 at the same value and NaN (undefined) at different values, and
+    the report says where each constant feature is constant."""
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 4))
+    sd = np.r_[np.ones(30, int), -np.ones(30, int)]
+    X[:30, 1] = 0.1  # constant in the source only
+    X[:, 2] = 0.1  # the same constant in both
+    X[:30, 3], X[30:, 3] = 0.1, 0.3  # a different constant in each
+    report = domain_shift_report(X, sd, n_permutations=10, random_state=0)
+    smd = report.feature_mean_difference
+    expected = (X[30:, 1].mean() - 0.1) / np.sqrt(X[30:, 1].var(ddof=1) / 2)
+    assert smd[1] == pytest.approx(expected, rel=1e-12)
+    assert smd[2] == 0.0 and np.isnan(smd[3])
+    assert list(report.feature_constant_in) == ["", "source", "both", "both"]
+    assert report.constant_features == {"x1": "source", "x2": "both", "x3": "both"}
+    text = report.summary(k=4)
+    assert "x3  1.000  n/a  (constant in both)" in text
+    assert "constant features: x1 (source), x2 (both), x3 (both)" in text
+    values = json.loads(json.dumps(report.to_dict(), allow_nan=False))  # strict JSON
+    assert values["feature_mean_difference"]["x3"] is None
+    assert values["constant_features"] == {"x1": "source", "x2": "both", "x3": "both"}
+
+
+def test_a_report_without_constant_features_says_nothing_about_them(report):
+    assert report.constant_features == {} and "constant" not in report.summary()
+
+
+def test_plot_marks_an_undefined_mean_difference(tmp_path):
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    X, sd = _shifted(n=40, d=4, seed=2)
+    X[sd > 0, 2], X[sd < 0, 2] = 1.0, 2.0
+    fig = domain_shift_report(X, sd, n_permutations=10, random_state=0).plot()
+    labels = [t.get_text() for t in fig.axes[1].texts]
+    assert " n/a" in labels
