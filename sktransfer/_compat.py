@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import HasMethods, Hidden, Interval, StrOptions
-from sklearn.utils.validation import _check_feature_names_in, validate_data
+from sklearn.utils.validation import _check_feature_names_in, _num_samples, validate_data
 
 __all__ = [
-    "_check_feature_names_in",
+    "_check_feature_names_in", "_num_samples",
     "HasMethods", "Hidden", "Interval", "StrOptions", "_fit_context", "validate_data"]

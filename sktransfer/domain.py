@@ -26,8 +26,10 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.sparse import issparse
 from scipy.sparse import vstack as sparse_vstack
+from sklearn.base import is_classifier, is_regressor
 from sklearn.utils.multiclass import type_of_target
-from sklearn.utils.validation import _num_samples
+
+from ._compat import _num_samples
 
 __all__ = [
     "Domains",
@@ -94,68 +96,128 @@ class Domains:
         return -np.unique(-self.sample_domain[self.target])
 
 
-def _label_kind(y: np.ndarray) -> str:
+#: The ways ``y`` can be read: guessed from its values, or stated.
+TASKS = ("auto", "classification", "regression")
+
+
+def _check_task(task: str) -> str:
+    if task not in TASKS:
+        raise ValueError(f"task must be one of {TASKS}; got {task!r}.")
+    return task
+
+
+def _task_of(estimator: Any) -> str:
+    """``"regression"`` or ``"classification"`` for a regressor or classifier, else ``"auto"``."""
+    if estimator is None or isinstance(estimator, str):
+        return "auto"
+    if is_regressor(estimator):
+        return "regression"
+    if is_classifier(estimator):
+        return "classification"
+    return "auto"
+
+
+def _mixed_mask_error(task: str) -> ValueError:
+    return ValueError(
+        "y holds both NaN and -1, which both mark unlabelled rows, so which rows are "
+        "labelled is ambiguous"
+        + (" (these are class labels)" if task == "classification" else "")
+        + ". For class labels, mark the unlabelled rows with -1 only, e.g. "
+        "y = np.where(np.isnan(y), -1, y).astype(int). For a regression target in "
+        "which -1 is a real value, mark them with NaN only: a regressor reads NaN as "
+        "its only mask, and stack_domains(..., task='regression') and "
+        "check_domains(..., task='regression') do the same."
+    )
+
+
+def _label_kind(y: np.ndarray, task: str = "auto") -> str:
     """Return ``"regression"``, ``"classification"`` or ``"string"`` for ``y``.
 
-    NaN anywhere means regression (NaN is the regression mask). Strings are
-    classes that cannot hold the ``-1`` mask.
+    With ``task="auto"``, NaN anywhere means regression (NaN is the regression
+    mask) and so do non-integer values; integer values are classes. A stated
+    ``task`` is taken as it is. Strings are classes that cannot hold the ``-1``
+    mask. Raises when the mask is ambiguous: NaN beside ``-1`` among class-like
+    values.
     """
-    if y.dtype.kind in "fc":
-        if np.isnan(y).any():
-            return "regression"
-        kind = type_of_target(y)
-        return "regression" if kind.startswith("continuous") else "classification"
+    if y.dtype.kind not in "fciub":
+        # object / str: look at the values themselves.
+        values = y.tolist()
+        has_str = any(isinstance(v, str) for v in values)
+        has_number = any(
+            isinstance(v, numbers.Number) and not isinstance(v, bool) for v in values
+        )
+        has_none = any(v is None for v in values)
+        if has_str and task == "regression":
+            raise TypeError(
+                "A regression target must be numeric, but y holds strings. Convert it, "
+                "e.g. y = y.astype(float), with NaN for the unlabelled rows."
+            )
+        if has_str and (has_number or has_none):
+            raise TypeError(
+                "y mixes string class labels with numbers or None (such as the "
+                "unlabelled marker -1). String labels cannot be masked: encode the "
+                "classes as integers first (sklearn.preprocessing.LabelEncoder fitted "
+                "on the labelled rows), then mark unlabelled rows with -1."
+            )
+        if has_str:
+            return "string"
+        return _label_kind(np.asarray(values, dtype=float), task)
+    if task == "regression":
+        return "regression"
     if y.dtype.kind in "iub":
         return "classification"
-    # object / str: look at the values themselves.
-    values = y.tolist()
-    has_str = any(isinstance(v, str) for v in values)
-    has_number = any(
-        isinstance(v, numbers.Number) and not isinstance(v, bool) for v in values
-    )
-    has_none = any(v is None for v in values)
-    if has_str and (has_number or has_none):
-        raise TypeError(
-            "y mixes string class labels with numbers or None (such as the "
-            "unlabelled marker -1). String labels cannot be masked: encode the "
-            "classes as integers first (sklearn.preprocessing.LabelEncoder fitted "
-            "on the labelled rows), then mark unlabelled rows with -1."
-        )
-    if has_str:
-        return "string"
-    return _label_kind(np.asarray(values, dtype=float))
+    nan = np.isnan(y)
+    if not nan.any():
+        if task == "classification":
+            return "classification"
+        return "regression" if type_of_target(y).startswith("continuous") else "classification"
+    known = y[~nan]
+    class_like = task == "classification" or np.array_equal(known, np.round(known))
+    if class_like and np.any(known == -1):
+        raise _mixed_mask_error(task)
+    return "classification" if task == "classification" else "regression"
 
 
-def unlabelled_mask(y: ArrayLike) -> np.ndarray:
+def unlabelled_mask(y: ArrayLike, task: str = "auto") -> np.ndarray:
     """Boolean mask of the rows of ``y`` whose label is masked.
 
-    ``NaN`` masks a regression target, ``-1`` a class label; string labels are
-    never masked.
+    ``NaN`` masks a regression target, ``-1`` (or ``NaN``) a class label;
+    string labels are never masked. With ``task="regression"``, ``NaN`` is the
+    only mask and ``-1`` is a value like any other.
 
     Parameters
     ----------
     y : array-like of shape (n_samples,)
         Labels, with unknown ones masked.
+    task : {"auto", "classification", "regression"}, default="auto"
+        How to read ``y``: ``"auto"`` guesses from the values (integers are
+        classes, NaN or non-integer values a regression target).
 
     Returns
     -------
     mask : ndarray of shape (n_samples,), dtype bool
         True where the label is unknown.
+
+    Raises
+    ------
+    ValueError
+        If class-like labels hold both ``NaN`` and ``-1``: which of them is the
+        mask cannot be told.
     """
     y = np.asarray(y)
     if y.ndim != 1:
         y = y.reshape(len(y), -1)
         if y.shape[1] != 1:
             # Multi-output: a row is unlabelled when all its outputs are masked.
-            return np.all([unlabelled_mask(col) for col in y.T], axis=0)
+            return np.all([unlabelled_mask(col, task) for col in y.T], axis=0)
         y = y[:, 0]
-    kind = _label_kind(y)
+    kind = _label_kind(y, _check_task(task))
     if kind == "string":
         return np.zeros(len(y), dtype=bool)
     values = np.asarray(y, dtype=float)
     if kind == "regression":
         return np.isnan(values)
-    return values == -1
+    return np.isnan(values) | (values == -1)
 
 
 def _check_not_mask_lookalike(y: np.ndarray, labelled: np.ndarray) -> None:
@@ -203,6 +265,36 @@ def _as_sample_domain(sample_domain: ArrayLike, n_samples: int) -> np.ndarray:
     return sd
 
 
+def _masked_source_error(where: str, mask: str) -> ValueError:
+    return ValueError(
+        f"{where} contain {mask}, which marks unlabelled rows, but source rows must be "
+        f"labelled. If {mask} is a class, recode the classes (e.g. y = (y > 0).astype(int) "
+        "for -1/+1 labels); if some source rows are unlabelled, drop them or give them a "
+        "target domain id (< 0)."
+    )
+
+
+def _check_source_labels(y: np.ndarray, labelled: np.ndarray, sd: np.ndarray, task: str) -> None:
+    """Refuse masked source labels, and regression targets masked the classes' way."""
+    masked_source = (sd > 0) & ~labelled
+    if masked_source.any():
+        mask = "NaN" if np.isnan(np.asarray(y[masked_source], dtype=float)).all() else "-1"
+        raise _masked_source_error(
+            f"The labels of {int(masked_source.sum())} source row(s) (sample_domain > 0)", mask
+        )
+    target = sd < 0
+    if task == "regression" and target.any() and labelled[target].all():
+        values = np.asarray(y, dtype=float)
+        if np.all(values[target] == -1) and not np.all(values == -1):
+            raise ValueError(
+                "Every target row (sample_domain < 0) has the target value -1, the mask "
+                "of class labels, but this is a regression, whose mask is NaN: -1 would "
+                "be learnt as a real value. Mask the unknown targets with NaN, e.g. "
+                "mask_target_labels(y, sample_domain, task='regression') or "
+                "stack_domains(..., task='regression')."
+            )
+
+
 def check_domains(
     X: Any,
     y: ArrayLike | None = None,
@@ -210,6 +302,7 @@ def check_domains(
     *,
     needs: str | Iterable[str] = ("source", "target"),
     estimator: Any = None,
+    task: str | None = None,
 ) -> Domains:
     """Validate the domain information of one ``fit`` call.
 
@@ -230,7 +323,14 @@ def check_domains(
         (some labelled target rows) and ``"sample_domain"`` (domains must be
         given, not inferred).
     estimator : estimator instance, str or None, default=None
-        Named in error messages.
+        Named in error messages. A regressor reads ``y`` as a regression
+        target and a classifier as class labels, unless ``task`` says otherwise.
+    task : {"auto", "classification", "regression"} or None, default=None
+        How to read the mask of ``y``: ``"regression"`` masks with ``NaN``
+        only (``-1`` is a value), ``"classification"`` with ``-1`` (or
+        ``NaN``), ``"auto"`` guesses from the values (integers are classes).
+        None takes it from ``estimator``, ``"auto"`` when that is neither a
+        classifier nor a regressor.
 
     Returns
     -------
@@ -240,7 +340,9 @@ def check_domains(
     Raises
     ------
     ValueError
-        If a need is not met, or ``y``/``sample_domain`` do not match ``X``.
+        If a need is not met, ``y``/``sample_domain`` do not match ``X``, the
+        mask of ``y`` is ambiguous (``NaN`` beside ``-1`` among class labels),
+        or a source row (``sample_domain > 0``) has a masked label.
 
     Examples
     --------
@@ -273,8 +375,9 @@ def check_domains(
                 f"y has {y.shape[0]} rows but X has {n_samples}: pass one label per "
                 "row of X, with unlabelled rows masked (-1 or NaN)."
             )
-        labelled = ~unlabelled_mask(y)
-        if sample_domain is None:
+        task = _task_of(estimator) if task is None else _check_task(task)
+        labelled = ~unlabelled_mask(y, task)
+        if sample_domain is None and task != "regression":
             _check_not_mask_lookalike(y, labelled)
     else:
         labelled = np.zeros(n_samples, dtype=bool)
@@ -330,6 +433,8 @@ def check_domains(
             "e.g. stack_domains(source=(Xs, ys), target=(Xt_few, yt_few)) plus the "
             "unlabelled ones as a second target block."
         )
+    if y is not None and not inferred:
+        _check_source_labels(y, labelled, sd, task)
     return domains
 
 
@@ -340,7 +445,7 @@ def prediction_domains(n_samples: int, sample_domain: ArrayLike | int | None) ->
     return _as_sample_domain(sample_domain, n_samples)
 
 
-def mask_target_labels(y: ArrayLike, sample_domain: ArrayLike) -> np.ndarray:
+def mask_target_labels(y: ArrayLike, sample_domain: ArrayLike, *, task: str = "auto") -> np.ndarray:
     """Return a copy of ``y`` with the labels of target rows masked.
 
     Use it to hide true target labels before ``fit`` (keeping them to score).
@@ -352,21 +457,29 @@ def mask_target_labels(y: ArrayLike, sample_domain: ArrayLike) -> np.ndarray:
         Labels of every row.
     sample_domain : array-like of shape (n_samples,)
         Domain id per row (> 0 source, < 0 target).
+    task : {"auto", "classification", "regression"}, default="auto"
+        What the labels are. ``"auto"`` reads integer labels as classes and
+        non-integer ones as a regression target; say ``"regression"`` for an
+        integer-valued regression target, to mask it with ``NaN``.
 
     Returns
     -------
     y_masked : ndarray of shape (n_samples,)
-        ``y`` with target rows set to the mask.
+        ``y`` with target rows set to the mask. Unsigned and boolean class
+        labels come back as the smallest signed integer type that holds them
+        and ``-1``; a regression target comes back as float.
 
     Examples
     --------
     >>> from sktransfer.domain import mask_target_labels
     >>> mask_target_labels([0, 1, 1, 0], [1, 1, -1, -1])
     array([ 0,  1, -1, -1])
+    >>> mask_target_labels([3, 5, 4, 2], [1, 1, -1, -1], task="regression")
+    array([ 3.,  5., nan, nan])
     """
     y = np.array(y, copy=True)
     sd = _as_sample_domain(sample_domain, y.shape[0])
-    kind = _label_kind(y)
+    kind = _label_kind(y, _check_task(task))
     if kind == "string":
         raise TypeError(
             "String class labels cannot be masked with -1: encode them as integers "
@@ -376,6 +489,8 @@ def mask_target_labels(y: ArrayLike, sample_domain: ArrayLike) -> np.ndarray:
         y = y.astype(float, copy=False)
         y[sd < 0] = np.nan
     else:
+        if y.dtype.kind in "ub":  # -1 does not fit: widen to a signed type that holds every label
+            y = y.astype(np.promote_types(y.dtype, np.int8))
         y[sd < 0] = -1
     return y
 
@@ -433,6 +548,8 @@ def _as_blocks(arg: Any, role: str) -> list[tuple[Any, Any]]:
 def stack_domains(
     source: Any,
     target: Any,
+    *,
+    task: str = "auto",
 ) -> tuple[Any, np.ndarray, np.ndarray]:
     """Stack source and target rows into the ``X, y, sample_domain`` of ``fit``.
 
@@ -448,6 +565,13 @@ def stack_domains(
         domain ``k`` (from 1) gets id ``-k``. A list whose items are all
         pairs, DataFrames or 2-D arrays is read as several domains, so pass a
         set of 2-D grayscale images as one 3-D array, not a list.
+    task : {"auto", "classification", "regression"}, default="auto"
+        What the labels are, which decides the mask. ``"auto"`` reads integer
+        labels as classes (masked with ``-1``) and non-integer or NaN-holding
+        ones as a regression target (masked with ``NaN``). Say
+        ``"regression"`` for an integer-valued regression target (counts,
+        ratings, ages): ``y`` is then float, masked with ``NaN``, and ``-1``
+        is a value like any other.
 
     Returns
     -------
@@ -502,8 +626,9 @@ def stack_domains(
             "Select or project the same features in each domain first."
         )
 
+    _check_task(task)
     y_given = [np.asarray(y_b) for _, y_b, _ in blocks if y_b is not None]
-    kinds_y = {_label_kind(y_b.ravel()) for y_b in y_given}
+    kinds_y = {_label_kind(y_b.ravel(), task) for y_b in y_given}
     if "string" in kinds_y and any(y_b is None for _, y_b, _ in blocks):
         raise TypeError(
             "The source labels are strings, which cannot be masked with -1 for the "
@@ -512,12 +637,9 @@ def stack_domains(
         )
     regression = "regression" in kinds_y
     for _, y_b, dom in blocks:
-        if dom > 0 and y_b is not None and unlabelled_mask(np.asarray(y_b)).any():
-            raise ValueError(
-                f"The labels of source domain {dom} contain "
-                f"{'NaN' if regression else '-1'}, which marks unlabelled rows. If -1 "
-                "is a class, recode the classes (e.g. y = (y > 0).astype(int) for "
-                "-1/+1 labels); if some source rows are unlabelled, drop them."
+        if dom > 0 and y_b is not None and unlabelled_mask(np.asarray(y_b), task).any():
+            raise _masked_source_error(
+                f"The labels of source domain {dom}", "NaN" if regression else "-1"
             )
 
     ys, doms = [], []
@@ -526,7 +648,7 @@ def stack_domains(
         if y_b is None:
             y_b = np.full(n_b, np.nan if regression else -1)
         else:
-            y_b = np.asarray(y_b)
+            y_b = np.asarray(y_b, dtype=float) if regression else np.asarray(y_b)
             if y_b.shape[0] != n_b:
                 raise ValueError(
                     f"{'Source' if dom > 0 else 'Target'} domain {abs(dom)} has "
@@ -569,6 +691,24 @@ def _take(X: Any, rows: np.ndarray) -> Any:
     if hasattr(X, "shape"):  # ndarrays, sparse matrices, tensors
         return X[rows]
     return np.asarray(X)[rows]
+
+
+def _is_per_row(value: Any, n_samples: int) -> bool:
+    """Whether ``value`` holds one entry per row (as scikit-learn slices fit parameters)."""
+    if isinstance(value, (str, bytes, dict)) or not (hasattr(value, "__len__") or hasattr(value, "shape")):
+        return False
+    try:
+        return _num_samples(value) == n_samples
+    except TypeError:
+        return False
+
+
+def _take_params(params: dict, rows: np.ndarray, n_samples: int) -> dict:
+    """Fit parameters for the rows ``rows``: per-row values sliced, the others as they are."""
+    return {
+        key: _take(value, rows) if _is_per_row(value, n_samples) else value
+        for key, value in params.items()
+    }
 
 
 def labelled_rows_for_score(owner: str, X: Any, y: ArrayLike, *arrays: Any) -> tuple:

@@ -225,7 +225,7 @@ def test_domains_inferred_from_mask_match_explicit(cls, shifted):
         ("bad_length", ValueError, "one id per row"),
         ("zero_domain", ValueError, "contains 0"),
         ("one_d", ValueError, "Expected 2D array"),
-        ("string_mask", TypeError, "string class labels"),
+        ("string_mask", TypeError, "string class labels|regression target must be numeric"),
     ],
 )
 def test_bad_input_gets_a_clear_error(cls, case, error, match, shifted):

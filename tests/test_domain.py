@@ -219,3 +219,94 @@ def test_stack_domains_keeps_sparse_blocks_sparse_and_splits_them_back():
     assert sparse.issparse(X2) and sorted(set(sd2.tolist())) == [-1, 1, 2]
     X3, _, _ = stack_domains(source=(Xs, np.zeros(5)), target=Xt.toarray())
     assert isinstance(X3, np.ndarray) and X3.shape == (9, 7)
+
+
+# ------------------------------------------------------------------ the mask rule
+
+
+@pytest.mark.parametrize("y", [[0.0, 1.0, np.nan, -1.0], np.array([0, 1, np.nan, -1], dtype=object)])
+def test_nan_beside_minus_one_among_classes_is_refused(y):
+    """Class labels holding both masks are ambiguous (NaN was the mask and -1 a class)."""
+    X = np.zeros((4, 2))
+    with pytest.raises(ValueError, match="both NaN and -1"):
+        unlabelled_mask(y)
+    with pytest.raises(ValueError, match="both NaN and -1"):
+        check_domains(X, y)
+    with pytest.raises(ValueError, match="both NaN and -1"):
+        check_domains(X, y, [1, 1, -1, -1], needs=())
+    from sklearn.linear_model import LogisticRegression
+
+    with pytest.raises(ValueError, match="both NaN and -1"):
+        check_domains(X, [0.5, 1.5, np.nan, -1.0], estimator=LogisticRegression())
+    # A continuous target holding -1.0 is a regression target: NaN is its mask.
+    np.testing.assert_array_equal(unlabelled_mask([0.5, 1.5, np.nan, -1.0]), [False, False, True, False])
+
+
+def test_masked_source_labels_are_refused_like_stack_domains():
+    """-1 among the source rows' labels is an error in check_domains as in stack_domains
+    (was silently an unlabelled source row)."""
+    X = np.zeros((6, 2))
+    y, sd = np.array([0, 1, -1, 1, -1, -1]), np.array([1, 1, 1, 2, -1, -1])
+    with pytest.raises(ValueError, match=r"1 source row\(s\).*contain -1.*recode the classes"):
+        check_domains(X, y, sd, needs=())
+    with pytest.raises(ValueError, match="source domain 1 contain -1.*recode the classes"):
+        stack_domains(source=(X[:3], y[:3]), target=X[4:])
+    y_reg, sd_reg = np.array([0.5, np.nan, 1.5, 2.0]), np.array([1, 1, -1, -1])
+    with pytest.raises(ValueError, match="source row.*contain NaN"):
+        check_domains(X[:4], y_reg, sd_reg, needs=())
+    # Without sample_domain, -1/+1 labels are refused (the look-alike rule).
+    with pytest.raises(ValueError, match="only the values -1 and 1"):
+        check_domains(X[:4], [1, -1, 1, -1])
+
+
+def test_regressors_read_nan_as_their_only_mask():
+    """An integer-valued regression target keeps -1 as a value when the task is regression."""
+    from sklearn.linear_model import Ridge
+
+    X = np.zeros((6, 2))
+    y = np.array([3.0, -1.0, 2.0, -1.0, np.nan, np.nan])
+    sd = np.array([1, 1, 1, 1, -1, -1])
+    for domains in (check_domains(X, y, sd, task="regression"), check_domains(X, y, sd, estimator=Ridge())):
+        np.testing.assert_array_equal(domains.labelled, [True, True, True, True, False, False])
+    # Inferred: the -1 rows are source rows of a regressor, not targets.
+    np.testing.assert_array_equal(check_domains(X, y, estimator=Ridge()).sample_domain, [1, 1, 1, 1, -2, -2])
+    # "auto" on integer values with NaN and -1 cannot tell, and says how to.
+    with pytest.raises(ValueError, match="task='regression'"):
+        check_domains(X, y, sd, needs=())
+
+
+def test_regression_target_masked_with_minus_one_is_refused():
+    """A regressor given -1 on every target row (the class mask) would learn -1 as a value."""
+    from sklearn.linear_model import Ridge
+
+    X = np.zeros((4, 2))
+    with pytest.raises(ValueError, match="regression, whose mask is NaN"):
+        check_domains(X, [3.0, 4.0, -1.0, -1.0], [1, 1, -1, -1], estimator=Ridge())
+
+
+def test_stack_and_mask_integer_valued_regression_targets():
+    """task='regression' masks with NaN and keeps -1 as a source value (stack_domains used to
+    mask integer targets with -1, and refuse a -1 among them)."""
+    Xs, ys, Xt = np.zeros((3, 2)), np.array([4, -1, 7]), np.ones((2, 2))
+    X, y, sd = stack_domains(source=(Xs, ys), target=Xt, task="regression")
+    assert y.dtype == np.float64
+    np.testing.assert_array_equal(y, [4.0, -1.0, 7.0, np.nan, np.nan])
+    _, y_auto, _ = stack_domains(source=(Xs, np.array([4, 5, 7])), target=Xt)
+    np.testing.assert_array_equal(y_auto, [4, 5, 7, -1, -1])
+    masked = mask_target_labels([4, -1, 7, 2], [1, 1, -1, -1], task="regression")
+    np.testing.assert_array_equal(masked, [4.0, -1.0, np.nan, np.nan])
+    with pytest.raises(ValueError, match="task must be one of"):
+        stack_domains(source=(Xs, ys), target=Xt, task="regresion")
+    with pytest.raises(TypeError, match="regression target must be numeric"):
+        stack_domains(source=(Xs, np.array(["a", "b", "c"])), target=Xt, task="regression")
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, bool])
+def test_mask_target_labels_on_unsigned_and_boolean_labels(dtype):
+    """-1 does not fit an unsigned or boolean array: the labels are widened (was an
+    OverflowError for uint8, and True for bool)."""
+    y = np.array([0, 1, 1, 0], dtype=dtype)
+    masked = mask_target_labels(y, [1, 1, -1, -1])
+    np.testing.assert_array_equal(masked, [0, 1, -1, -1])
+    assert masked.dtype.kind == "i"
+    assert y.dtype == dtype  # the caller's array is untouched
