@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -49,6 +50,28 @@ def effective_sample_size(weights: ArrayLike) -> float:
     w = np.asarray(weights, dtype=float)
     squares = float(np.sum(w**2))
     return float(np.sum(w)) ** 2 / squares if squares > 0 else 0.0
+
+
+def check_sample_weight(sample_weight: ArrayLike | None, n_samples: int, owner: Any) -> np.ndarray | None:
+    """A user's ``sample_weight``: one finite, non-negative weight per row, or None.
+
+    A scalar is broadcast to every row. Raises a ``ValueError`` naming
+    ``owner`` (an estimator or its name) otherwise; returns float64 weights.
+    """
+    if sample_weight is None:
+        return None
+    who = owner if isinstance(owner, str) else type(owner).__name__
+    weights = np.asarray(sample_weight, dtype=np.float64)
+    if weights.ndim == 0:
+        weights = np.full(n_samples, float(weights))
+    if weights.shape != (n_samples,):
+        raise ValueError(
+            f"{who}: sample_weight must hold one weight per row of X, shape ({n_samples},); "
+            f"got shape {weights.shape}."
+        )
+    if not np.all(np.isfinite(weights)) or np.any(weights < 0):
+        raise ValueError(f"{who}: sample_weight must be finite and non-negative.")
+    return weights
 
 
 def check_importance_weights(weights: ArrayLike, owner: str) -> np.ndarray:

@@ -9,6 +9,7 @@ passed as ``sample_weight``. Everything after ``fit`` is the ordinary
 
 from __future__ import annotations
 
+import inspect
 import logging
 import time
 from typing import Any
@@ -16,9 +17,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 from sklearn import get_config
-from sklearn.base import clone
+from sklearn.base import clone, is_classifier, is_regressor
 from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.utils import Bunch
+from sklearn.utils import Bunch, get_tags
 from sklearn.utils.metadata_routing import (
     MetadataRouter,
     MethodMapping,
@@ -27,10 +28,10 @@ from sklearn.utils.metadata_routing import (
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, check_memory
 
-from ._compat import _fit_context
-from ._sample_weights import check_importance_weights, warn_if_concentrated
+from ._compat import _fit_context, _num_samples
+from ._sample_weights import check_importance_weights, check_sample_weight, warn_if_concentrated
 from .base import accepts_sample_domain, accepts_sample_weight
-from .domain import Domains, _take, check_domains, labelled_rows_for_score
+from .domain import Domains, _take, _take_params, check_domains, labelled_rows_for_score
 
 __all__ = ["DAPipeline", "make_da_pipeline"]
 
@@ -47,6 +48,36 @@ def _is_skipped(step: Any) -> bool:
     return step is None or (isinstance(step, str) and step == "passthrough")
 
 
+def _fit_params(params: Bunch) -> dict:
+    """A step's fit parameters, whichever of ``fit``/``fit_transform`` they were routed to."""
+    return {**params.get("fit", {}), **params.get("fit_transform", {})}
+
+
+def _uses_labels(step: Any) -> bool:
+    """Whether a plain (not domain-aware) step learns from ``y``.
+
+    scikit-learn has no one flag for it, so: classifiers and regressors used
+    as transformers (LDA, PLS), steps whose tags require ``y`` (RFE,
+    TargetEncoder) or whose ``fit`` has no default for it, univariate feature
+    selectors (a ``score_func``: SelectKBest, SelectPercentile, ...), and
+    wrappers of a supervised ``estimator`` (SelectFromModel,
+    SequentialFeatureSelector).
+    """
+    if is_classifier(step) or is_regressor(step) or get_tags(step).target_tags.required:
+        return True
+    params = step.get_params(deep=False) if hasattr(step, "get_params") else {}
+    if "score_func" in params:
+        return True
+    inner = params.get("estimator")
+    if inner is not None and (is_classifier(inner) or is_regressor(inner)):
+        return True
+    try:
+        y_param = inspect.signature(step.fit).parameters.get("y")
+    except (TypeError, ValueError):
+        return False
+    return y_param is not None and y_param.default is inspect.Parameter.empty
+
+
 def _fit_transform_step(
     step: Any,
     X: Any,
@@ -59,8 +90,9 @@ def _fit_transform_step(
 
     Module-level so ``memory`` can cache it.
     """
+    fit_params = _fit_params(params)
     if _is_weighter(step):
-        step.fit(X, y, sample_domain=sample_domain, **params.fit)
+        step.fit(X, y, sample_domain=sample_domain, **fit_params)
         # A weighter's weights of its own training rows (``weights_``) can differ
         # from its out-of-sample rule (KMM defines weights only at those rows).
         weights = getattr(step, "weights_", None)
@@ -68,10 +100,19 @@ def _fit_transform_step(
             sd = None if domains is None else domains.sample_domain
             weights = step.compute_weights(X, sample_domain=sd)
         return X, step, np.asarray(weights, dtype=float)
-    kwargs = {"sample_domain": sample_domain} if accepts_sample_domain(step) else {}
+    if accepts_sample_domain(step):
+        kwargs = {"sample_domain": sample_domain}
+    else:
+        kwargs = {}
+        if domains is not None and y is not None and not domains.labelled.all() and _uses_labels(step):
+            # A supervised plain step would read the mask (-1) as a class: it learns
+            # from the labelled rows only, then transforms every row.
+            rows = np.flatnonzero(domains.labelled)
+            step.fit(_take(X, rows), np.asarray(y)[rows], **_take_params(fit_params, rows, _num_samples(X)))
+            return step.transform(X), step, None
     if hasattr(step, "fit_transform"):
-        return step.fit_transform(X, y, **kwargs, **params.fit_transform), step, None
-    step.fit(X, y, **kwargs, **params.fit)
+        return step.fit_transform(X, y, **kwargs, **params.get("fit_transform", fit_params)), step, None
+    step.fit(X, y, **kwargs, **fit_params)
     if kwargs and domains is not None and accepts_sample_domain(step, "transform"):
         return step.transform(X, sample_domain=domains.sample_domain), step, None
     return step.transform(X), step, None
@@ -156,8 +197,9 @@ class DAPipeline(Pipeline):
     named_steps : Bunch
         The steps, by name.
     sample_weight_ : ndarray of shape (n_rows_for_final,) or None
-        Weights passed to the final estimator in the last ``fit``, if any
-        weighter produced them.
+        Weights passed to the final estimator in the last ``fit``: the
+        product of the weighters' weights and the final step's own
+        ``sample_weight``, None when there were neither.
 
     See Also
     --------
@@ -322,10 +364,23 @@ class DAPipeline(Pipeline):
         sample_domain: ArrayLike | None,
         domains: Domains | None,
         weights: np.ndarray | None,
+        params: dict,
         predictor: bool,
     ) -> tuple[Any, Any, dict]:
-        """Rows, labels and keyword arguments for the final step's fit."""
+        """Rows, labels and keyword arguments for the final step's fit.
+
+        ``params`` are the final step's own fit parameters; a ``sample_weight``
+        among them multiplies the weighters' weights, and every per-row one
+        follows the rows that are kept.
+        """
         final_name, final = self.steps[-1]
+        params = dict(params)
+        n_samples = _num_samples(Xt)
+        user_weight = params.pop("sample_weight", None)
+        from_weighters = weights is not None
+        if user_weight is not None:
+            user_weight = check_sample_weight(user_weight, n_samples, "DAPipeline")
+            weights = user_weight if weights is None else weights * user_weight
         kwargs: dict = {}
         if accepts_sample_domain(final):
             kwargs["sample_domain"] = sample_domain
@@ -337,10 +392,12 @@ class DAPipeline(Pipeline):
                     f"{final_name!r} on: every label in y is masked (-1 or NaN). Pass "
                     "the labels of the source rows."
                 )
-            Xt, y = _take(Xt, np.flatnonzero(keep)), np.asarray(y)[keep]
+            rows = np.flatnonzero(keep)
+            Xt, y = _take(Xt, rows), np.asarray(y)[keep]
             weights = None if weights is None else weights[keep]
+            params = _take_params(params, rows, n_samples)
         if weights is not None:
-            if not accepts_sample_weight(final):
+            if from_weighters and not accepts_sample_weight(final):
                 weighters = [n for n, s in self.steps[:-1] if _is_weighter(s)]
                 raise TypeError(
                     f"The weighter step(s) {weighters} produce sample weights, but the "
@@ -348,12 +405,13 @@ class DAPipeline(Pipeline):
                     "sample_weight in fit, so the weights would be lost. Use an "
                     "estimator that takes sample_weight."
                 )
-            weights = check_importance_weights(weights, "DAPipeline")
-            if "sample_domain" not in kwargs:  # the weights of the training rows only
-                warn_if_concentrated(weights, "DAPipeline")
+            if from_weighters:
+                weights = check_importance_weights(weights, "DAPipeline")
+                if "sample_domain" not in kwargs:  # the weights of the training rows only
+                    warn_if_concentrated(weights, "DAPipeline")
             kwargs["sample_weight"] = weights
         self.sample_weight_ = weights
-        return Xt, y, kwargs
+        return Xt, y, {**kwargs, **params}
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X: Any, y: ArrayLike | None = None, sample_domain: ArrayLike | None = None, **params):
@@ -382,9 +440,10 @@ class DAPipeline(Pipeline):
         final = self.steps[-1][1]
         if not _is_skipped(final):
             Xt, yt, kwargs = self._final_fit_args(
-                Xt, y, sample_domain, domains, weights, predictor=hasattr(final, "predict")
+                Xt, y, sample_domain, domains, weights, final_params.get("fit", {}),
+                predictor=hasattr(final, "predict"),
             )
-            final.fit(Xt, yt, **kwargs, **final_params["fit"])
+            final.fit(Xt, yt, **kwargs)
         return self
 
     def _can_fit_transform(self) -> bool:
@@ -419,10 +478,13 @@ class DAPipeline(Pipeline):
         final = self.steps[-1][1]
         if _is_skipped(final):
             return Xt
-        Xt, yt, kwargs = self._final_fit_args(Xt, y, sample_domain, domains, weights, predictor=False)
-        if hasattr(final, "fit_transform"):
-            return final.fit_transform(Xt, yt, **kwargs, **final_params["fit_transform"])
-        final.fit(Xt, yt, **kwargs, **final_params["fit"])
+        method = "fit_transform" if hasattr(final, "fit_transform") else "fit"
+        Xt, yt, kwargs = self._final_fit_args(
+            Xt, y, sample_domain, domains, weights, final_params.get(method, {}), predictor=False
+        )
+        if method == "fit_transform":
+            return final.fit_transform(Xt, yt, **kwargs)
+        final.fit(Xt, yt, **kwargs)
         if "sample_domain" in kwargs and domains is not None and accepts_sample_domain(final, "transform"):
             return final.transform(Xt, sample_domain=domains.sample_domain)
         return final.transform(Xt)

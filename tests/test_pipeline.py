@@ -264,6 +264,9 @@ def test_pipeline_refuses_all_masked_labels(data):
     X, y, sd = data
     y = np.full_like(y, -1)
     with pytest.raises(ValueError, match="no labelled rows to train its final step"):
+        make_da_pipeline(StandardScaler(), LogisticRegression()).fit(X, y)
+    # With the domains given, the masked source labels are the error.
+    with pytest.raises(ValueError, match="source row.*contain -1"):
         make_da_pipeline(StandardScaler(), LogisticRegression()).fit(X, y, sample_domain=sd)
 
 
@@ -291,3 +294,103 @@ def test_fit_transform_and_transform_with_routing_on(data):
         on = make_da_pipeline(StandardScaler(), CORAL(), PCA(n_components=2))
         np.testing.assert_allclose(on.fit_transform(X, y, sample_domain=sd), expected)
         np.testing.assert_allclose(on.transform(X), off.transform(X))
+
+
+# ------------------------------------------------ fit parameters and user weights
+
+
+@pytest.fixture
+def regression():
+    X, y, sd = make_domain_shift(n_samples=40, n_features=3, task="regression", random_state=1)
+    w = np.random.default_rng(0).uniform(0.2, 3.0, len(y))
+    return X, y, sd, w
+
+
+def _reference_ridge(X, y, w, labelled):
+    """What the pipeline must do: scale on every row, Ridge on the labelled rows with their weights."""
+    from sklearn.linear_model import Ridge
+
+    Xt = StandardScaler().fit_transform(X)
+    return Ridge().fit(Xt[labelled], y[labelled], sample_weight=w[labelled]).coef_
+
+
+def test_per_row_fit_params_follow_the_dropped_rows(regression):
+    """A step's per-row fit parameter is sliced with the rows the pipeline drops (was a shape error)."""
+    from sklearn.linear_model import Ridge
+
+    X, y, sd, w = regression
+    labelled = ~np.isnan(y)
+    pipe = make_da_pipeline(StandardScaler(), Ridge()).fit(X, y, sample_domain=sd, ridge__sample_weight=w)
+    np.testing.assert_allclose(pipe[-1].coef_, _reference_ridge(X, y, w, labelled))
+    np.testing.assert_allclose(pipe.sample_weight_, w[labelled])
+    with config_context(enable_metadata_routing=True):
+        routed = make_da_pipeline(
+            StandardScaler().set_fit_request(sample_weight=False), Ridge().set_fit_request(sample_weight=True)
+        ).fit(X, y, sample_domain=sd, sample_weight=w)
+    np.testing.assert_allclose(routed[-1].coef_, pipe[-1].coef_)
+
+
+def test_user_weights_multiply_the_weighters(regression):
+    """With a weighter, the final step's sample_weight multiplies its weights (was a TypeError,
+    and with routing on an AttributeError)."""
+    from sklearn.linear_model import Ridge
+
+    X, y, sd, w = regression
+    labelled = ~np.isnan(y)
+    pipe = make_da_pipeline(ToyWeighter(), Ridge()).fit(X, y, sample_domain=sd, ridge__sample_weight=w)
+    toy = ToyWeighter().fit(X).compute_weights(X, sample_domain=sd)
+    expected = (toy * w)[labelled]
+    np.testing.assert_allclose(pipe.sample_weight_, expected)
+    reference = Ridge().fit(X[labelled], y[labelled], sample_weight=expected)
+    np.testing.assert_allclose(pipe[-1].coef_, reference.coef_)
+    with config_context(enable_metadata_routing=True):
+        routed = make_da_pipeline(ToyWeighter(), Ridge().set_fit_request(sample_weight=True))
+        routed.fit(X, y, sample_domain=sd, sample_weight=w)
+    np.testing.assert_allclose(routed.sample_weight_, expected)
+    np.testing.assert_allclose(routed[-1].coef_, reference.coef_)
+
+
+def test_bad_user_weights_are_named(regression):
+    from sklearn.linear_model import Ridge
+
+    X, y, sd, w = regression
+    with pytest.raises(ValueError, match="DAPipeline: sample_weight must hold one weight per row"):
+        make_da_pipeline(StandardScaler(), Ridge()).fit(X, y, sample_domain=sd, ridge__sample_weight=w[:-1])
+    with pytest.raises(ValueError, match="finite and non-negative"):
+        make_da_pipeline(StandardScaler(), Ridge()).fit(X, y, sample_domain=sd, ridge__sample_weight=-w)
+
+
+def test_cross_validate_slices_step_params_per_fold(regression):
+    """cross_validate(params=...) hands each fold its rows' weights; the pipeline then drops the masked ones."""
+    from sklearn.linear_model import Ridge
+
+    X, y, sd, w = regression
+    y_true = make_domain_shift(n_samples=40, n_features=3, task="regression", mask_target=False,
+                               random_state=1)[1]
+    cv = KFold(3, shuffle=True, random_state=0)
+    pipe = make_da_pipeline(StandardScaler(), Ridge())
+    out = cross_validate(pipe, X, y, cv=cv, params={"sample_domain": sd, "ridge__sample_weight": w},
+                         return_estimator=True)
+    for (train, _), fitted in zip(cv.split(X), out["estimator"]):
+        labelled = ~np.isnan(y[train])
+        expected = _reference_ridge(X[train], y[train], w[train], labelled)
+        np.testing.assert_allclose(fitted[-1].coef_, expected)
+    assert np.isfinite(out["test_score"]).all()
+    assert y_true.shape == y.shape
+
+
+def test_supervised_plain_steps_learn_from_labelled_rows_only(data):
+    """SelectKBest and friends never see the mask (-1) as a class: they are fitted on the
+    labelled rows and transform every row."""
+    from sklearn.feature_selection import SelectFromModel, SelectKBest
+
+    X, y, sd = data
+    labelled = y != -1
+    pipe = make_da_pipeline(SelectKBest(k=2), CORAL(), LogisticRegression()).fit(X, y, sample_domain=sd)
+    expected = SelectKBest(k=2).fit(X[labelled], y[labelled])
+    np.testing.assert_allclose(pipe[0].scores_, expected.scores_)
+    model = make_da_pipeline(SelectFromModel(LogisticRegression()), LogisticRegression()).fit(X, y)
+    assert -1 not in model[0].estimator_.classes_
+    # Unsupervised steps still see every row, target rows included (the shared scaler).
+    scaled = make_da_pipeline(StandardScaler(), LogisticRegression()).fit(X, y, sample_domain=sd)
+    np.testing.assert_allclose(scaled[0].mean_, X.mean(axis=0))

@@ -12,6 +12,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_consistent_length, column_or_1d
 
 from .._compat import HasMethods, Interval, validate_data
+from .._sample_weights import check_sample_weight
 from ..base import DomainAwareMixin, check_takes_sample_weight
 
 
@@ -48,9 +49,14 @@ class _BaseTransferBoosting(DomainAwareMixin, BaseEstimator):
         raise NotImplementedError
 
     def _prepare(
-        self, X: ArrayLike, y: ArrayLike | None, sample_domain: ArrayLike | None
-    ) -> tuple[np.ndarray, np.ndarray, _TrainingRows, np.random.RandomState]:
-        """Validate; return X and y of the labelled rows, their domains and the rng."""
+        self,
+        X: ArrayLike,
+        y: ArrayLike | None,
+        sample_domain: ArrayLike | None,
+        sample_weight: ArrayLike | None = None,
+    ) -> tuple[np.ndarray, np.ndarray, _TrainingRows, np.random.RandomState, np.ndarray]:
+        """Validate; return X and y of the labelled rows, their domains, the rng and
+        the starting distribution over them (uniform, or ``sample_weight`` normalised)."""
         # y=None makes validate_data raise scikit-learn's "requires y" error.
         X = validate_data(
             self,
@@ -66,9 +72,25 @@ class _BaseTransferBoosting(DomainAwareMixin, BaseEstimator):
         check_takes_sample_weight(self.estimator_, self)
         rows = domains.labelled.copy()
         training = _TrainingRows(rows, domains.source[rows], X.shape[0])
-        return X[rows], y[rows], training, check_random_state(self.random_state)
+        start = starting_weights(check_sample_weight(sample_weight, X.shape[0], self), rows, self)
+        return X[rows], y[rows], training, check_random_state(self.random_state), start
 
 
 def uniform_weights(n: int) -> np.ndarray:
     """The paper's starting distribution: every labelled row weighs the same."""
     return np.full(n, 1.0 / n)
+
+
+def starting_weights(sample_weight: np.ndarray | None, rows: np.ndarray, owner: Any) -> np.ndarray:
+    """The boosting's first distribution over the labelled ``rows``: uniform as in
+    the papers, or the user's ``sample_weight`` of those rows, normalised (as
+    scikit-learn's AdaBoost starts from its ``sample_weight``)."""
+    if sample_weight is None:
+        return uniform_weights(int(rows.sum()))
+    start = sample_weight[rows]
+    if not start.sum() > 0:
+        raise ValueError(
+            f"{type(owner).__name__}: sample_weight is 0 on every labelled row, so there is "
+            "nothing to boost on. Give the labelled rows positive weights."
+        )
+    return start / start.sum()

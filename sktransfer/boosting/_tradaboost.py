@@ -11,7 +11,7 @@ from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils.multiclass import check_classification_targets
 
 from .._compat import StrOptions, _fit_context
-from ._base import _BaseTransferBoosting, uniform_weights
+from ._base import _BaseTransferBoosting
 from ._samme import SammeVoteMixin
 from ._weights import boost, source_beta
 
@@ -213,7 +213,13 @@ class TrAdaBoostClassifier(SammeVoteMixin, ClassifierMixin, _BaseTransferBoostin
         return DecisionTreeClassifier(max_depth=4)
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X: ArrayLike, y: ArrayLike, sample_domain: ArrayLike | None = None):
+    def fit(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        sample_domain: ArrayLike | None = None,
+        sample_weight: ArrayLike | None = None,
+    ):
         """Boost on the labelled source and target rows.
 
         Parameters
@@ -224,13 +230,16 @@ class TrAdaBoostClassifier(SammeVoteMixin, ClassifierMixin, _BaseTransferBoostin
             Class labels; ``-1`` marks a row whose label is unknown (ignored).
         sample_domain : array-like of shape (n_samples,)
             Domain id per row: > 0 source, < 0 target. Required.
+        sample_weight : array-like of shape (n_samples,), default=None
+            The rows' own weights: the boosting starts from them (normalised
+            over the labelled rows) instead of from uniform weights.
 
         Returns
         -------
         self : TrAdaBoostClassifier
             The fitted classifier.
         """
-        X_train, y_train, training, rng = self._prepare(X, y, sample_domain)
+        X_train, y_train, training, rng, start = self._prepare(X, y, sample_domain, sample_weight)
         if self.loss == "probability" and not hasattr(self.estimator_, "predict_proba"):
             raise TypeError(
                 f"TrAdaBoostClassifier(loss='probability') needs a base estimator with "
@@ -252,7 +261,7 @@ class TrAdaBoostClassifier(SammeVoteMixin, ClassifierMixin, _BaseTransferBoostin
             X_train,
             y_codes,
             training.source,
-            uniform_weights(len(y_codes)),
+            start,
             n_estimators=self.n_estimators,
             learning_rate=self.learning_rate,
             rng=rng,

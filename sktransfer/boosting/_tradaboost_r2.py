@@ -12,7 +12,7 @@ from sklearn.tree import DecisionTreeRegressor
 from sklearn.utils.validation import check_is_fitted
 
 from .._compat import StrOptions, _fit_context
-from ._base import _BaseTransferBoosting, uniform_weights
+from ._base import _BaseTransferBoosting
 from ._weights import adjusted_errors, boost, source_beta, vote_start, weighted_median
 
 __all__ = ["TrAdaBoostRegressor"]
@@ -164,7 +164,13 @@ class TrAdaBoostRegressor(RegressorMixin, _BaseTransferBoosting):
         return DecisionTreeRegressor(max_depth=3)
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X: ArrayLike, y: ArrayLike, sample_domain: ArrayLike | None = None):
+    def fit(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        sample_domain: ArrayLike | None = None,
+        sample_weight: ArrayLike | None = None,
+    ):
         """Boost on the labelled source and target rows.
 
         Parameters
@@ -175,20 +181,23 @@ class TrAdaBoostRegressor(RegressorMixin, _BaseTransferBoosting):
             Targets; ``NaN`` marks a row whose target is unknown (ignored).
         sample_domain : array-like of shape (n_samples,)
             Domain id per row: > 0 source, < 0 target. Required.
+        sample_weight : array-like of shape (n_samples,), default=None
+            The rows' own weights: the boosting starts from them (normalised
+            over the labelled rows) instead of from uniform weights.
 
         Returns
         -------
         self : TrAdaBoostRegressor
             The fitted regressor.
         """
-        X_train, y_train, training, rng = self._prepare(X, y, sample_domain)
+        X_train, y_train, training, rng, start = self._prepare(X, y, sample_domain, sample_weight)
         y_train = y_train.astype(np.float64)
         boosted = boost(
             self.estimator_,
             X_train,
             y_train,
             training.source,
-            uniform_weights(len(y_train)),
+            start,
             n_estimators=self.n_estimators,
             learning_rate=self.learning_rate,
             rng=rng,

@@ -12,7 +12,7 @@ from sklearn.tree import DecisionTreeRegressor
 from sklearn.utils.validation import check_is_fitted
 
 from .._compat import Interval, StrOptions, _fit_context
-from ._base import _BaseTransferBoosting, uniform_weights
+from ._base import _BaseTransferBoosting
 from ._tradaboost_r2 import r2_alpha, regression_loss
 from ._weights import (
     _MAX_SEED,
@@ -206,7 +206,13 @@ class TwoStageTrAdaBoostRegressor(RegressorMixin, _BaseTransferBoosting):
         return float(np.mean(np.concatenate(squared)))
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X: ArrayLike, y: ArrayLike, sample_domain: ArrayLike | None = None):
+    def fit(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        sample_domain: ArrayLike | None = None,
+        sample_weight: ArrayLike | None = None,
+    ):
         """Run the steps and keep the AdaBoost.R2 model with the lowest CV error.
 
         Parameters
@@ -217,13 +223,16 @@ class TwoStageTrAdaBoostRegressor(RegressorMixin, _BaseTransferBoosting):
             Targets; ``NaN`` marks a row whose target is unknown (ignored).
         sample_domain : array-like of shape (n_samples,)
             Domain id per row: > 0 source, < 0 target. Required.
+        sample_weight : array-like of shape (n_samples,), default=None
+            The rows' own weights: the boosting starts from them (normalised
+            over the labelled rows) instead of from uniform weights.
 
         Returns
         -------
         self : TwoStageTrAdaBoostRegressor
             The fitted regressor.
         """
-        X_train, y_train, training, rng = self._prepare(X, y, sample_domain)
+        X_train, y_train, training, rng, start = self._prepare(X, y, sample_domain, sample_weight)
         y_train = y_train.astype(np.float64)
         source = training.source
         n_target = int((~source).sum())
@@ -236,8 +245,8 @@ class TwoStageTrAdaBoostRegressor(RegressorMixin, _BaseTransferBoosting):
         kfold = KFold(min(self.cv, n_target), shuffle=True, random_state=rng.randint(_MAX_SEED))
         folds = list(kfold.split(np.arange(n_target)))
         seeds = rng.randint(_MAX_SEED, size=(self.n_steps, 2))
-        start_share = n_target / len(y_train)
-        weights = uniform_weights(len(y_train))
+        start_share = float(start[~source].sum())  # n_target / n with uniform weights
+        weights = start
         history, cv_errors = [], []
         for s in range(self.n_steps):
             history.append(weights)

@@ -16,9 +16,10 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._compat import HasMethods, Interval, StrOptions, _fit_context, validate_data
 from .._delegation import delegate
+from .._sample_weights import check_sample_weight
 from ..base import DomainAwareMixin
 from ._finetune_phases import check_phase_takes_weights, finetune, pretrain, resolve_classes, resolve_method
-from ._validation import check_weights, check_y, labelled_rows
+from ._validation import check_y, labelled_rows
 
 __all__ = ["PretrainFineTune"]
 
@@ -214,7 +215,7 @@ class PretrainFineTune(DomainAwareMixin, BaseEstimator):
         method = resolve_method(self, estimator)
         source, target = domains.source & domains.labelled, domains.target & domains.labelled
         X_source, y_source, X_target, y_target = X[source], y[source], X[target], y[target]
-        weights = check_weights(self, sample_weight, X.shape[0])
+        weights = check_sample_weight(sample_weight, X.shape[0], self)
         w_source = w_target = None
         if weights is not None:
             check_phase_takes_weights(self, estimator, method)

@@ -14,9 +14,10 @@ from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils.validation import check_is_fitted
 
 from .._compat import HasMethods, Interval, _fit_context
+from .._sample_weights import check_sample_weight
 from ..base import DomainAwareMixin, check_takes_sample_weight
 from ..domain import Domains
-from ._validation import check_weights, check_y, labelled_rows
+from ._validation import check_y, labelled_rows
 
 __all__ = ["RegularTransferRegressor"]
 
@@ -134,7 +135,7 @@ class _BaseRegularTransfer(DomainAwareMixin, BaseEstimator):
         y = check_y(self, X, y)
         domains = self._check_domains(X, y, sample_domain)
         self._check_labels(y[domains.labelled])
-        weights = check_weights(self, sample_weight, X.shape[0])
+        weights = check_sample_weight(sample_weight, X.shape[0], self)
         X = X.astype(np.float64, copy=False)
         coef, intercept = self._fit_source(X, y, domains, weights)
         target = domains.target & domains.labelled

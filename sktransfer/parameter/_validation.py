@@ -27,24 +27,6 @@ def check_y(owner: Any, X: np.ndarray, y: ArrayLike | None) -> np.ndarray:
     return y
 
 
-def check_weights(owner: Any, sample_weight: ArrayLike | None, n_samples: int) -> np.ndarray | None:
-    """One finite, non-negative weight per row (a scalar is broadcast), or None."""
-    if sample_weight is None:
-        return None
-    who = type(owner).__name__
-    weights = np.asarray(sample_weight, dtype=np.float64)
-    if weights.ndim == 0:
-        weights = np.full(n_samples, float(weights))
-    if weights.shape != (n_samples,):
-        raise ValueError(
-            f"{who}: sample_weight must hold one weight per row of X, shape ({n_samples},); "
-            f"got shape {weights.shape}."
-        )
-    if not np.all(np.isfinite(weights)) or np.any(weights < 0):
-        raise ValueError(f"{who}: sample_weight must be finite and non-negative.")
-    return weights
-
-
 def labelled_rows(
     owner: Any, X: Any, y: ArrayLike, sample_weight: ArrayLike | None
 ) -> tuple[Any, np.ndarray, np.ndarray | None]:

@@ -13,7 +13,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from .._compat import HasMethods, _fit_context
 from .._delegation import delegate
-from .._sample_weights import check_importance_weights, warn_if_concentrated
+from .._sample_weights import check_importance_weights, check_sample_weight, warn_if_concentrated
 from ..base import DomainAwareMixin, check_takes_sample_weight
 from ..domain import labelled_rows_for_score
 from ._discriminative import DiscriminativeWeighter
@@ -48,7 +48,8 @@ class ImportanceWeightedEstimator(DomainAwareMixin, BaseEstimator):
     weighter_ : weighter
         The fitted weighter.
     weights_ : ndarray of shape (n_labelled_source,)
-        The weights the estimator was fit with, one per labelled source row.
+        The weights the estimator was fit with, one per labelled source row:
+        the importance weights times ``sample_weight`` when given.
     effective_sample_size_ : float
         Kish's effective sample size of ``weights_``: how many equally
         weighted rows the fit is worth.
@@ -110,7 +111,13 @@ class ImportanceWeightedEstimator(DomainAwareMixin, BaseEstimator):
         return tags
 
     @_fit_context(prefer_skip_nested_validation=False)
-    def fit(self, X: ArrayLike, y: ArrayLike, sample_domain: ArrayLike | None = None):
+    def fit(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        sample_domain: ArrayLike | None = None,
+        sample_weight: ArrayLike | None = None,
+    ):
         """Estimate the weights, then fit the estimator on the weighted source rows.
 
         Parameters
@@ -122,6 +129,9 @@ class ImportanceWeightedEstimator(DomainAwareMixin, BaseEstimator):
         sample_domain : array-like of shape (n_samples,), default=None
             Domain id per row (> 0 source, < 0 target); None infers it from
             the label mask.
+        sample_weight : array-like of shape (n_samples,), default=None
+            The rows' own weights (survey weights, costs), multiplied with the
+            importance weights; the weighter does not see them.
 
         Returns
         -------
@@ -144,7 +154,11 @@ class ImportanceWeightedEstimator(DomainAwareMixin, BaseEstimator):
             all_weights = self.weighter_.compute_weights(X, sample_domain=domains.sample_domain)
         train = domains.source & domains.labelled
         owner = "ImportanceWeightedEstimator"
-        self.weights_ = check_importance_weights(np.asarray(all_weights)[train], owner)
+        all_weights = np.asarray(all_weights, dtype=float)
+        user_weights = check_sample_weight(sample_weight, X.shape[0], owner)
+        if user_weights is not None:
+            all_weights = all_weights * user_weights
+        self.weights_ = check_importance_weights(all_weights[train], owner)
         self.effective_sample_size_ = warn_if_concentrated(self.weights_, owner)
         self.estimator_ = estimator.fit(X[train], y[train], sample_weight=self.weights_)
         return self

@@ -155,3 +155,16 @@ def test_pipeline_warns_on_concentrated_weights():
     spiky = _FixedWeighter(lambda X: (np.arange(len(X)) % 50 == 0) * 100.0 + 1e-6)
     with pytest.warns(DegenerateWeightsWarning, match="DAPipeline: .*effective sample size"):
         make_da_pipeline(spiky, DecisionTreeClassifier(random_state=0)).fit(X, y, sample_domain=sd)
+
+
+def test_sample_weight_multiplies_the_importance_weights():
+    """The user's row weights multiply the weighter's (fit had no sample_weight before)."""
+    X, y, sd = make_domain_shift(n_samples=60, random_state=0)
+    w = np.random.default_rng(0).uniform(0.1, 2.0, len(y))
+    model = ImportanceWeightedEstimator(LogisticRegression(), _FixedWeighter(2.0))
+    model.fit(X, y, sample_domain=sd, sample_weight=w)
+    np.testing.assert_allclose(model.weights_, 2.0 * w[sd > 0])
+    reference = LogisticRegression().fit(X[sd > 0], y[sd > 0], sample_weight=2.0 * w[sd > 0])
+    np.testing.assert_allclose(model.estimator_.coef_, reference.coef_)
+    with pytest.raises(ValueError, match="ImportanceWeightedEstimator: sample_weight must hold one weight"):
+        model.fit(X, y, sample_domain=sd, sample_weight=w[:5])
