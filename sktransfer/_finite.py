@@ -24,7 +24,7 @@ def max_safe_magnitude(n_entries: int, dtype: np.dtype | type = np.float64) -> f
     M^2``: centred Gram matrices, covariances, the total variance and the
     squared distance between two rows are all such sums. They stay below the
     largest float of ``dtype`` when ``M <= sqrt(max / (4 n_entries))``:
-    for a million entries, ``6.7e148`` in float64 and ``9.2e15`` in float32.
+    for a million entries, ``6.7e150`` in float64 and ``9.2e15`` in float32.
 
     Parameters
     ----------
@@ -42,7 +42,7 @@ def max_safe_magnitude(n_entries: int, dtype: np.dtype | type = np.float64) -> f
     --------
     >>> from sktransfer._finite import max_safe_magnitude
     >>> f"{max_safe_magnitude(10**6):.2g}"
-    '6.7e+148'
+    '6.7e+150'
     """
     return float(np.sqrt(np.finfo(dtype).max / (4.0 * max(int(n_entries), 1))))
 

@@ -99,12 +99,9 @@ class KDEWeighter(BaseWeighter):
     ``sklearn.neighbors.KernelDensity`` without its trees, which degrade to
     pairwise loops in many dimensions.
 
-    With ``effective_sample_size_`` below 20% of the source rows,
-    :class:`~sktransfer.pipeline.DAPipeline` and
-    :class:`~sktransfer.reweighting.ImportanceWeightedEstimator` warn
-    (:class:`~sktransfer.exceptions.DegenerateWeightsWarning`): below that
-    share, a fit lost more than 5 accuracy points in 21% to 48% of the
-    measured cases (see the warning's docstring), above it in at most 8%.
+    ``effective_sample_size_`` below 20% of the source rows draws a
+    :class:`~sktransfer.exceptions.DegenerateWeightsWarning` from the
+    estimator trained with the weights (its docstring gives the measurement).
 
     References
     ----------
@@ -223,12 +220,9 @@ class NearestNeighborWeighter(BaseWeighter):
     source row (the Voronoi cell it falls in), so on the training source rows
     it returns ``weights_``.
 
-    With ``effective_sample_size_`` below 20% of the source rows,
-    :class:`~sktransfer.pipeline.DAPipeline` and
-    :class:`~sktransfer.reweighting.ImportanceWeightedEstimator` warn
-    (:class:`~sktransfer.exceptions.DegenerateWeightsWarning`): below that
-    share, a fit lost more than 5 accuracy points in 21% to 48% of the
-    measured cases (see the warning's docstring), above it in at most 8%.
+    ``effective_sample_size_`` below 20% of the source rows draws a
+    :class:`~sktransfer.exceptions.DegenerateWeightsWarning` from the
+    estimator trained with the weights (its docstring gives the measurement).
 
     References
     ----------

@@ -119,12 +119,9 @@ class KMM(BaseWeighter):
     ``DAPipeline`` uses only at prediction time; in ``fit`` it uses
     ``weights_``.
 
-    With ``effective_sample_size_`` below 20% of the source rows,
-    :class:`~sktransfer.pipeline.DAPipeline` and
-    :class:`~sktransfer.reweighting.ImportanceWeightedEstimator` warn
-    (:class:`~sktransfer.exceptions.DegenerateWeightsWarning`): below that
-    share, a fit lost more than 5 accuracy points in 21% to 48% of the
-    measured cases (see the warning's docstring), above it in at most 8%.
+    ``effective_sample_size_`` below 20% of the source rows draws a
+    :class:`~sktransfer.exceptions.DegenerateWeightsWarning` from the
+    estimator trained with the weights (its docstring gives the measurement).
 
     References
     ----------

@@ -186,12 +186,9 @@ class ULSIF(_LeastSquaresRatio):
     with the centres drawn from each training fold. Negative coefficients are
     set to 0 after solving, as in the paper. Memory is ``O(n b)``.
 
-    With ``effective_sample_size_`` below 20% of the source rows,
-    :class:`~sktransfer.pipeline.DAPipeline` and
-    :class:`~sktransfer.reweighting.ImportanceWeightedEstimator` warn
-    (:class:`~sktransfer.exceptions.DegenerateWeightsWarning`): below that
-    share, a fit lost more than 5 accuracy points in 21% to 48% of the
-    measured cases (see the warning's docstring), above it in at most 8%.
+    ``effective_sample_size_`` below 20% of the source rows draws a
+    :class:`~sktransfer.exceptions.DegenerateWeightsWarning` from the
+    estimator trained with the weights (its docstring gives the measurement).
 
     References
     ----------
@@ -242,12 +239,9 @@ class RULSIF(_LeastSquaresRatio):
     As :class:`ULSIF`: k-fold cross-validation of the squared loss instead of
     the analytic leave-one-out score, negative coefficients set to 0.
 
-    With ``effective_sample_size_`` below 20% of the source rows,
-    :class:`~sktransfer.pipeline.DAPipeline` and
-    :class:`~sktransfer.reweighting.ImportanceWeightedEstimator` warn
-    (:class:`~sktransfer.exceptions.DegenerateWeightsWarning`): below that
-    share, a fit lost more than 5 accuracy points in 21% to 48% of the
-    measured cases (see the warning's docstring), above it in at most 8%.
+    ``effective_sample_size_`` below 20% of the source rows draws a
+    :class:`~sktransfer.exceptions.DegenerateWeightsWarning` from the
+    estimator trained with the weights (its docstring gives the measurement).
 
     References
     ----------
