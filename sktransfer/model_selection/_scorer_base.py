@@ -12,6 +12,7 @@ from sklearn.base import is_regressor
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils.metadata_routing import MetadataRequest
 
+from .._finite import check_finite_result
 from .._sample_weights import check_importance_weights
 from ..base import accepts_sample_domain
 from ..domain import INFERRED_SOURCE, INFERRED_TARGET, Domains, _take, check_domains, unlabelled_mask
@@ -20,7 +21,6 @@ __all__ = [
     "DomainScorer",
     "as_target",
     "call_with_domains",
-    "check_finite_result",
     "default_weighter",
     "fold_domains",
     "fold_rows",
@@ -39,22 +39,6 @@ _PROBA_CAUSE = (
     "bandwidth or gamma is far off the scale of the features is the usual cause. Fit it on the "
     "training fold and look at its predictions."
 )
-
-
-def check_finite_result(values: ArrayLike, owner: str, what: str, cause: str) -> np.ndarray:
-    """``values`` as an array, or a ``ValueError`` naming ``owner`` and the likely ``cause`` of NaN or inf.
-
-    ``GridSearchCV`` ranks a NaN score last with a warning that says nothing
-    of its cause, so a scorer never returns one.
-    """
-    values = np.asarray(values)
-    bad = ~np.isfinite(values)
-    if bad.any():
-        raise ValueError(
-            f"{owner}: the {what} came out non-finite ({int(bad.sum())} of {bad.size} "
-            f"values NaN or inf). {cause}"
-        )
-    return values
 
 
 def fold_weights(weighter: Any, rows: np.ndarray, owner: str) -> np.ndarray:

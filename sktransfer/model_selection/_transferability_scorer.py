@@ -7,9 +7,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from .._finite import check_finite_result
 from ..domain import _check_not_mask_lookalike, _take, unlabelled_mask
 from ..metrics import hscore, leep_score, logme_score, nce_score
-from ._scorer_base import check_finite_result
 
 __all__ = ["TransferabilityScorer"]
 
