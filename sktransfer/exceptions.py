@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["DegenerateWeightsWarning", "SktransferWarning"]
+__all__ = ["DegenerateWeightsWarning", "NegativeTransferWarning", "SktransferWarning"]
 
 
 class SktransferWarning(UserWarning):
@@ -22,4 +22,13 @@ class DegenerateWeightsWarning(SktransferWarning):
     compared with the same model unweighted, 21% to 48% of the fits in each
     5%-wide band of the share below 20% lost more than 5 points of accuracy
     (or of R² x 100), and at most 8% in each band above.
+    """
+
+
+class NegativeTransferWarning(SktransferWarning):
+    """Adaptation may have made the target predictions worse.
+
+    Raised by :class:`~sktransfer.pipeline.DAPipeline` when its adaptation
+    steps change the class of many target rows that the same pipeline without
+    them predicts confidently (see ``DAPipeline(check_negative_transfer=...)``).
     """

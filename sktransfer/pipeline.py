@@ -29,6 +29,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, check_memory
 
 from ._compat import _fit_context, _num_samples
+from ._negative_transfer import flip_rate, warn_if_flipped
 from ._sample_weights import check_importance_weights, check_sample_weight, warn_if_concentrated
 from .base import accepts_sample_domain, accepts_sample_weight
 from .domain import Domains, _take, _take_params, check_domains, labelled_rows_for_score
@@ -191,11 +192,23 @@ class DAPipeline(Pipeline):
         Caches fitted intermediate steps, as in ``Pipeline``.
     verbose : bool, default=False
         Log the time each step takes (logger ``sktransfer.pipeline``, INFO).
+    check_negative_transfer : bool, default=True
+        After ``fit``, when the pipeline has feature-adaptation steps and ends
+        in a classifier with ``predict_proba``, also fit it without its
+        adaptation steps and weighters, and warn
+        (:class:`~sktransfer.exceptions.NegativeTransferWarning`) when the
+        adaptation changes the class of 25% or more of the target rows that
+        the unadapted pipeline predicts with probability >= 0.9 (at least 10
+        such rows). It costs one more fit of the other steps; False skips it.
 
     Attributes
     ----------
     named_steps : Bunch
         The steps, by name.
+    flip_rate_ : float or None
+        The share of confident unadapted target predictions that the
+        adaptation changed in the last ``fit`` (see
+        ``check_negative_transfer``); None when not checked or not judgeable.
     sample_weight_ : ndarray of shape (n_rows_for_final,) or None
         Weights passed to the final estimator in the last ``fit``: the
         product of the weighters' weights and the final step's own
@@ -231,8 +244,9 @@ class DAPipeline(Pipeline):
     __metadata_request__decision_function = {"sample_domain": False}
     __metadata_request__score = {"sample_domain": False}
 
-    def __init__(self, steps, *, transform_input=None, memory=None, verbose=False):
+    def __init__(self, steps, *, transform_input=None, memory=None, verbose=False, check_negative_transfer=True):
         super().__init__(steps, transform_input=transform_input, memory=memory, verbose=verbose)
+        self.check_negative_transfer = check_negative_transfer
 
     def get_metadata_routing(self):
         """Metadata routing: the steps' requests plus this pipeline's own.
@@ -444,6 +458,10 @@ class DAPipeline(Pipeline):
                 predictor=hasattr(final, "predict"),
             )
             final.fit(Xt, yt, **kwargs)
+        self.flip_rate_ = None
+        if self.check_negative_transfer and domains is not None and y is not None:
+            self.flip_rate_ = flip_rate(self, X, y, domains, params)
+            warn_if_flipped(self.flip_rate_, self)
         return self
 
     def _can_fit_transform(self) -> bool:
@@ -580,7 +598,9 @@ class DAPipeline(Pipeline):
         return self._call_final("score", X, sample_domain, params, *args)
 
 
-def make_da_pipeline(*steps: Any, memory: Any = None, verbose: bool = False) -> DAPipeline:
+def make_da_pipeline(
+    *steps: Any, memory: Any = None, verbose: bool = False, check_negative_transfer: bool = True
+) -> DAPipeline:
     """Build a :class:`DAPipeline`, naming the steps after their classes.
 
     Parameters
@@ -592,6 +612,9 @@ def make_da_pipeline(*steps: Any, memory: Any = None, verbose: bool = False) -> 
         Caches fitted intermediate steps.
     verbose : bool, default=False
         Log the time each step takes.
+    check_negative_transfer : bool, default=True
+        Warn when adaptation overrides many confident predictions of the
+        unadapted pipeline; see :class:`DAPipeline`.
 
     Returns
     -------
@@ -607,4 +630,7 @@ def make_da_pipeline(*steps: Any, memory: Any = None, verbose: bool = False) -> 
     >>> [name for name, _ in pipe.steps]
     ['subspacealignment', 'kneighborsclassifier']
     """
-    return DAPipeline(make_pipeline(*steps).steps, memory=memory, verbose=verbose)
+    return DAPipeline(
+        make_pipeline(*steps).steps, memory=memory, verbose=verbose,
+        check_negative_transfer=check_negative_transfer,
+    )

@@ -394,3 +394,66 @@ def test_supervised_plain_steps_learn_from_labelled_rows_only(data):
     # Unsupervised steps still see every row, target rows included (the shared scaler).
     scaled = make_da_pipeline(StandardScaler(), LogisticRegression()).fit(X, y, sample_domain=sd)
     np.testing.assert_allclose(scaled[0].mean_, X.mean(axis=0))
+
+
+# --------------------------------------------------------------- negative transfer
+
+
+def _breast_cancer_split():
+    """Breast cancer split on the mean radius: small tumours are the source, large ones the
+    target. CORAL takes the target accuracy from 92% to 39% there."""
+    from sklearn.datasets import load_breast_cancer
+
+    X, y = load_breast_cancer(return_X_y=True)
+    source = X[:, 0] < np.median(X[:, 0])
+    return X, np.where(source, y, -1), np.where(source, 1, -1), y
+
+
+def test_adaptation_that_overrides_confident_predictions_warns():
+    from sktransfer.exceptions import NegativeTransferWarning
+
+    X, y, sd, y_true = _breast_cancer_split()
+    pipe = make_da_pipeline(StandardScaler(), CORAL(), LogisticRegression(max_iter=1000))
+    with pytest.warns(NegativeTransferWarning, match=r"\['coral'\] change the class of 5\d% of the target"):
+        pipe.fit(X, y, sample_domain=sd)
+    target = sd < 0
+    plain = make_da_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)).fit(X, y, sample_domain=sd)
+    # The warning is right: the adapted model is much worse on the (hidden) target labels.
+    assert np.mean(pipe.predict(X[target]) == y_true[target]) < np.mean(plain.predict(X[target]) == y_true[target]) - 0.3
+    # Recomputed by hand: the share of plain's sure target rows whose class CORAL changes.
+    proba = plain.predict_proba(X[target])
+    sure = proba.max(axis=1) >= 0.9
+    expected = np.mean(pipe.predict(X[target][sure]) != plain.classes_[proba[sure].argmax(axis=1)])
+    assert pipe.flip_rate_ == pytest.approx(expected)
+
+
+def test_helpful_adaptation_does_not_warn():
+    """On the quickstart's digits CORAL helps (56% -> 85%): no warning."""
+    import warnings
+
+    from sktransfer.datasets import load_digits_shift
+    from sktransfer.exceptions import NegativeTransferWarning
+
+    data = load_digits_shift()
+    pipe = make_da_pipeline(StandardScaler(), CORAL(), LogisticRegression(max_iter=1000))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NegativeTransferWarning)
+        pipe.fit(data.data, data.target, sample_domain=data.sample_domain)
+    assert pipe.flip_rate_ < 0.25
+
+
+def test_negative_transfer_check_can_be_skipped_and_is_skipped_when_meaningless(data):
+    import warnings
+
+    from sklearn.linear_model import Ridge
+
+    X, y, sd, _ = _breast_cancer_split()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        pipe = make_da_pipeline(StandardScaler(), CORAL(), LogisticRegression(max_iter=1000),
+                                check_negative_transfer=False).fit(X, y, sample_domain=sd)
+    assert pipe.flip_rate_ is None
+    # No adaptation step, or a final step without probabilities: nothing to judge.
+    assert make_da_pipeline(StandardScaler(), LogisticRegression()).fit(*data).flip_rate_ is None
+    Xr, yr, sdr = make_domain_shift(n_samples=40, task="regression", random_state=0)
+    assert make_da_pipeline(CORAL(), Ridge()).fit(Xr, yr, sample_domain=sdr).flip_rate_ is None
