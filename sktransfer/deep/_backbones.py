@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import pickle
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -330,7 +331,14 @@ def load_state_dict_file(module: Any, path: str, *, spec: str) -> None:
 
         state = load_file(path, device="cpu")
     else:
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+        except (pickle.UnpicklingError, RuntimeError, EOFError) as exc:
+            raise ValueError(
+                f"The weights file {path!r} for backbone {spec!r} is not a state dict that loads with "
+                f"weights_only=True ({type(exc).__name__}); it holds other pickled objects, which could run "
+                "code, and is not loaded. Save the weights alone: torch.save(model.state_dict(), path)."
+            ) from exc
     if isinstance(state, dict) and "state_dict" in state:
         state = state["state_dict"]
     try:

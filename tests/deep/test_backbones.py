@@ -246,6 +246,16 @@ def test_crafted_pickle_is_refused_by_default_and_runs_nothing(fresh_backbone_ca
     assert marker.exists()
 
 
+def test_crafted_pickle_as_weights_is_refused_clearly_and_runs_nothing(tiny, images, tmp_path):
+    marker = tmp_path / "marker"
+    path = tmp_path / "weights.pth"
+    torch.save(_WritesMarker(marker), path)
+    with pytest.raises(ValueError, match=r"weights\.pth' for backbone 'timm:test_resnet' is not a state dict that "
+                                         r"loads with weights_only=True.*torch\.save\(model\.state_dict\(\), path\)"):
+        tiny("timm:test_resnet", weights=str(path)).fit(images)
+    assert not marker.exists()
+
+
 def test_torchscript_file_needs_allow_pickle(fresh_backbone_cache, tmp_path):
     net = _Net().eval()
     path = tmp_path / "net.pts"
