@@ -32,12 +32,19 @@ def effective_sample_size(weights: ArrayLike) -> float:
     Parameters
     ----------
     weights : array-like of shape (n_samples,)
-        Non-negative weights.
+        Non-negative weights, not all 0.
 
     Returns
     -------
     n_eff : float
-        Between 1 and ``n_samples`` (0 when every weight is 0).
+        Between 1 and ``n_samples``.
+
+    Raises
+    ------
+    TypeError
+        If the weights are not numbers.
+    ValueError
+        If there are none, or any is NaN, infinite or negative, or all are 0.
 
     Examples
     --------
@@ -47,9 +54,28 @@ def effective_sample_size(weights: ArrayLike) -> float:
     >>> effective_sample_size([4.0, 0.0, 0.0, 0.0])
     1.0
     """
-    w = np.asarray(weights, dtype=float)
-    squares = float(np.sum(w**2))
-    return float(np.sum(w)) ** 2 / squares if squares > 0 else 0.0
+    try:
+        w = np.asarray(weights, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(
+            f"effective_sample_size needs numeric weights; got {np.asarray(weights).dtype} values."
+        ) from exc
+    problem = (
+        "there are none (an empty array)" if w.size == 0
+        else "some are NaN or infinite" if not np.all(np.isfinite(w))
+        else f"some are negative (min {w.min():.3g})" if np.any(w < 0)
+        else "every weight is zero" if not np.any(w > 0)
+        else None
+    )
+    if problem is not None:
+        raise ValueError(
+            f"effective_sample_size needs finite, non-negative weights, not all zero, "
+            f"but {problem}."
+        )
+    # The ratio is scale-free; scaling by a power of two (exact) keeps the
+    # squares of weights like 1e300 from overflowing.
+    w = np.ldexp(w, -np.frexp(w.max())[1])
+    return float(np.sum(w)) ** 2 / float(np.sum(w**2))
 
 
 def check_sample_weight(sample_weight: ArrayLike | None, n_samples: int, owner: Any) -> np.ndarray | None:

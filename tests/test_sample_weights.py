@@ -63,3 +63,30 @@ def test_a_pipeline_warns_below_the_threshold_only(share, warns):
         pipe.fit(X, y, sample_domain=sd)
     degenerate = [w for w in caught if issubclass(w.category, DegenerateWeightsWarning)]
     assert bool(degenerate) == warns
+
+
+@pytest.mark.parametrize(
+    "weights, error, match",
+    [
+        ([-1.0, 1.0], ValueError, r"some are negative \(min -1\)"),
+        ([np.nan, 1.0], ValueError, "NaN or infinite"),
+        ([np.inf, 1.0], ValueError, "NaN or infinite"),
+        ([0.0, 0.0], ValueError, "every weight is zero"),
+        ([], ValueError, "there are none"),
+        (["a", "b"], TypeError, "numeric weights"),
+    ],
+    ids=["negative", "nan", "inf", "all-zero", "empty", "strings"],
+)
+def test_effective_sample_size_refuses_what_is_not_weights(weights, error, match):
+    """It returned NaN for an inf weight, 0 for none or all-zero, and a number
+    for negative ones."""
+    with pytest.raises(error, match=f"effective_sample_size needs .*{match}"):
+        effective_sample_size(weights)
+
+
+def test_effective_sample_size_is_scale_free_up_to_huge_weights():
+    """The squares of 1e300 weights overflowed (an OverflowError); the ratio
+    does not depend on the scale, and powers of two scale exactly."""
+    w = np.linspace(0.1, 2.0, 10)
+    assert effective_sample_size(w * 2.0**990) == effective_sample_size(w)
+    assert effective_sample_size(w * 2.0**-1000) == effective_sample_size(w)

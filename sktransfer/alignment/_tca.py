@@ -132,7 +132,7 @@ class TransferComponentAnalysis(ClassNamePrefixFeaturesOutMixin, BaseAdapter):
         "kernel": [StrOptions(_KERNELS)],
         "gamma": [Interval(Real, 0, None, closed="neither"), None],
         "degree": [Interval(Integral, 1, None, closed="left")],
-        "coef0": [Real],
+        "coef0": [Interval(Real, None, None, closed="neither")],
         "mu": [Interval(Real, 0, None, closed="neither")],
         "approximation": [StrOptions({"auto", "exact", "nystroem"})],
         "n_landmarks": [Interval(Integral, 1, None, closed="left")],

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -70,6 +70,8 @@ def _gamma(Xs: np.ndarray, Xt: np.ndarray, name: str, gamma: float | None, owner
         return None
     if gamma is None:
         return median_heuristic_gamma(pooled_sample([Xs, Xt], _kernels._MEDIAN_ROWS, 0), "rbf", 0)
+    if not isinstance(gamma, Real) or isinstance(gamma, bool):
+        raise TypeError(f"{owner}: gamma must be a positive number or None, got {gamma!r}.")
     if not np.isfinite(gamma) or gamma <= 0:
         raise ValueError(f"{owner}: gamma must be a positive number or None, got {gamma!r}.")
     return float(gamma)

@@ -357,7 +357,7 @@ def nce_score(source_labels: ArrayLike, y: ArrayLike) -> float:
     if z.ndim == 2 and z.shape[1] > 1:
         z = np.argmax(check_array(z, dtype=np.float64, input_name="source_labels"), axis=1)
     else:
-        z = check_array(z.reshape(len(z), -1), dtype=None, input_name="source_labels")
+        z = check_array(z[:, None] if z.ndim == 1 else z, dtype=None, input_name="source_labels")
         if z.shape[1] != 1:
             raise ValueError(f"nce_score needs source_labels of 1 or 2 dimensions, got shape {z.shape}.")
         z = z.ravel()

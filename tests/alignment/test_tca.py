@@ -176,3 +176,10 @@ def test_overflowing_eigenproblems_raise_naming_the_cause(params, scale, match):
     tca = TransferComponentAnalysis(n_components=2, random_state=0, **params)
     with pytest.raises(ValueError, match=f"TransferComponentAnalysis: .*{match}"):
         tca.fit(X * scale, sample_domain=sd)
+
+
+def test_an_infinite_coef0_is_refused():
+    """It was accepted (and ignored by the rbf kernel, or made 'poly' values inf)."""
+    X, sd = _data()
+    with pytest.raises(ValueError, match="'coef0' parameter of TransferComponentAnalysis"):
+        TransferComponentAnalysis(coef0=np.inf).fit(X, sample_domain=sd)

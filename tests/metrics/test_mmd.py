@@ -171,3 +171,11 @@ def test_linear_statistics_do_not_overflow_on_large_but_safe_rows():
     assert result.statistic == pytest.approx(expected, rel=1e-9)
     np.testing.assert_allclose(result.null_distribution, reference.null_distribution * scale**2, rtol=1e-9)
     assert result.pvalue == reference.pvalue
+
+
+@pytest.mark.parametrize("function", [mmd, mmd_test])
+def test_a_gamma_that_is_not_a_number_is_a_type_error_naming_it(function):
+    """It was numpy's 'ufunc isfinite not supported' from inside the check."""
+    Xs, Xt = np.zeros((5, 2)), np.ones((5, 2))
+    with pytest.raises(TypeError, match=f"{function.__name__}: gamma must be a positive number or None, got 'bogus'"):
+        function(Xs, Xt, gamma="bogus")

@@ -381,3 +381,9 @@ def test_bad_parameters_are_refused(informative):
         logme_score(X, y, tol=-1.0)
     with pytest.raises(ValueError, match="not all zero"):
         logme_score(X, np.zeros(len(y)), regression=True)
+
+
+def test_nce_score_with_no_rows_says_so():
+    """An empty 1-D source_labels failed in a reshape ('cannot reshape array of size 0')."""
+    with pytest.raises(ValueError, match="0 sample"):
+        nce_score(np.zeros(0, int), np.zeros(0, int))
