@@ -574,7 +574,7 @@ def _final(task: str) -> Any:
     return Ridge() if task == "regression" else LogisticRegression()
 
 
-def _wrap(sub: Subject, est: Any) -> Any:
+def _wrap(sub: Subject, est: Any, task: str | None = None) -> Any:
     """``est`` in a DAPipeline with what it needs around it (an identity step before a predictor, so
     the rows go through a plain step without a scaler's own overflow hiding the estimator's)."""
     from sklearn.preprocessing import FunctionTransformer
@@ -583,7 +583,7 @@ def _wrap(sub: Subject, est: Any) -> Any:
 
     if sub.role in ("classifier", "regressor"):
         return make_da_pipeline(FunctionTransformer(), est)
-    return make_da_pipeline(est, _final(sub.task))
+    return make_da_pipeline(est, _final(task or sub.task))
 
 
 def _snapshot(*arrays: Any) -> list:
@@ -609,7 +609,7 @@ def exercise(probe: Probe, sub: Subject, data: Data, *, how: str = "direct", inf
 
     est = (make or sub.make)()
     if how != "direct":
-        est = _wrap(sub, est)
+        est = _wrap(sub, est, data.task)
     sd = None if inferred else data.sd
     before = _snapshot(data.X, data.y, sd)
     with config_context(enable_metadata_routing=how.endswith("routing on")):
@@ -1352,6 +1352,14 @@ def _routing_same_act(sub: Subject, seed: int, probe: Probe) -> None:
         probe.same(f"{key} with routing off and on", off[key], on[key])
 
 
+def _regression_step_act(sub: Subject, seed: int, how: str, probe: Probe) -> None:
+    """An adaptation step before a regressor, on an integer-valued target where -1 is a value."""
+    data = make_data(seed, task="regression", labelled_target=4 if sub.needs_target_labels else 0)
+    y = np.round(np.asarray(data.y) * 2)
+    y[[1, 3]] = -1.0
+    exercise(probe, sub, replace(data, y=y), how=how)
+
+
 def _clean_act(sub: Subject, seed: int, how: str, inferred: bool, probe: Probe) -> None:
     exercise(probe, sub, sub.data(seed), how=how, inferred=inferred)
 
@@ -1383,6 +1391,12 @@ def pipeline_cases(subs: list[Subject], seeds: list[int]) -> Iterator[Case]:
                        partial(_routing_same_act, sub, seed), quick=s == 0, must_work=True)
         for j, bad in enumerate(SD_BADS):
             yield from _estimator_cases(sub, bad, PIPELINE, seeds, quick=(i + j) % 3 == 0)
+        if sub.role in ("adapter", "weighter"):
+            for s, seed in enumerate(seeds):
+                for how in ("DAPipeline", "DAPipeline, routing on"):
+                    yield Case(PIPELINE, sub.name, "before a Ridge, integer target with -1 values and NaN masks",
+                               f"{how}, seed {seed}", partial(_regression_step_act, sub, seed, how),
+                               quick=s == 0 and how == "DAPipeline", must_work=True)
         if "estimator" in sub.make().get_params(deep=False):
             needs_weights = sub.name.startswith(_WEIGHTED)
             yield _case(PIPELINE, sub.name, "estimator without sample_weight",
@@ -2142,7 +2156,7 @@ def _dataset_cases() -> Iterator[Case]:
     for bad, (kw, must) in params.items():
         culprits = tuple(k for k in kw) + ("at least",)
         for shift in ("covariate", "target", "concept", "subspace"):
-            for task in ("classification", "regression"):
+            for task in ("classification",) if "n_classes" in kw else ("classification", "regression"):
                 call = partial(make, **{"shift": shift, "task": task, "random_state": 0, **kw})
                 yield _case(NUMERICS, "make_domain_shift", bad, partial(_dataset_act, call), must, culprits,
                             variant=f"shift={shift}, task={task}", quick=shift == "covariate" and task == "classification")
