@@ -8,16 +8,15 @@ share whose predicted class the adaptation changes is the *flip rate*.
 
 Why this and not the held-out source accuracy: on breast cancer split on the
 mean radius, CORAL, subspace alignment and TCA take the target accuracy from
-92% to 39-46%, yet the adapted model still classifies held-out source rows,
+92% to 39-49%, yet the adapted model still classifies held-out source rows,
 passed through the map deployed on new rows, at 94-96% (97% unadapted): a
 marginal alignment that erases a difference carrying the labels leaves the
 source side intact. It does flip 41-91% of the target rows the unadapted
-model was sure of. Measured with logistic regression (CORAL and SA at 20
-components), flip rates where adaptation helped or was neutral were at most
-0.17 (digits demo, COIL20, MNIST->USPS CORAL, SURF CORAL); where it hurt by
-8 to 80 points they were 0.29 to 0.91; the one alarm on a helpful adaptation
-is USPS->MNIST on raw pixels, where the unadapted model is confidently wrong
-(12% accuracy) and the flips are corrections.
+model was sure of. ``benchmarks/negative_transfer.py`` measures the rule on 11
+tasks x 3 aligners (logistic regression): at 0.35 it warns on 10 of the 13
+fits that lost 5 points or more, and on 4 of the 15 that lost nothing, three
+of them USPS -> MNIST on raw pixels, where the unadapted model is confidently
+wrong (12% accuracy) and the flips are corrections.
 """
 
 from __future__ import annotations
@@ -35,7 +34,7 @@ from .exceptions import NegativeTransferWarning
 #: Probability above which the unadapted model counts as sure of a target row.
 CONFIDENT = 0.9
 #: Share of those rows whose class may change before the pipeline warns.
-MAX_FLIP_RATE = 0.25
+MAX_FLIP_RATE = 0.35
 #: Fewer confident target rows than this are too few to judge.
 MIN_CONFIDENT_ROWS = 10
 
@@ -61,6 +60,8 @@ def flip_rate(pipeline: Any, X: Any, y: Any, domains: Domains, params: dict) -> 
     maps = [name for name in steps if accepts_sample_domain(pipeline.named_steps[name])
             and not hasattr(pipeline.named_steps[name], "compute_weights")]
     final = pipeline.steps[-1][1]
+    if final is None or isinstance(final, str):  # 'passthrough': nothing predicts
+        return None
     if not maps or not is_classifier(final) or not hasattr(final, "predict_proba"):
         return None
     target = np.flatnonzero(domains.target)

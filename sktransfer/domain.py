@@ -100,6 +100,21 @@ class Domains:
 TASKS = ("auto", "classification", "regression")
 
 
+def _task_from_source_rows(y: np.ndarray, sd: np.ndarray) -> str:
+    """``"regression"`` when NaN masks ``y`` and a source row holds -1, else ``"auto"``.
+
+    Source rows are labelled, so a -1 among them is a value, not the mask: with
+    NaN beside it, ``y`` is a regression target (as a regressor at the end of a
+    pipeline reads it), which its adaptation steps must not call ambiguous.
+    """
+    if y.ndim != 1 or y.dtype.kind not in "fiu":
+        return "auto"
+    values = y.astype(float, copy=False)
+    if np.isnan(values).any() and np.any(values[sd > 0] == -1):
+        return "regression"
+    return "auto"
+
+
 def _check_task(task: str) -> str:
     if task not in TASKS:
         raise ValueError(f"task must be one of {TASKS}; got {task!r}.")
@@ -376,6 +391,8 @@ def check_domains(
                 "row of X, with unlabelled rows masked (-1 or NaN)."
             )
         task = _task_of(estimator) if task is None else _check_task(task)
+        if task == "auto" and sample_domain is not None:
+            task = _task_from_source_rows(y, _as_sample_domain(sample_domain, n_samples))
         labelled = ~unlabelled_mask(y, task)
         if sample_domain is None and task != "regression":
             _check_not_mask_lookalike(y, labelled)
@@ -539,6 +556,11 @@ def _as_blocks(arg: Any, role: str) -> list[tuple[Any, Any]]:
     def is_block(a: Any) -> bool:
         return isinstance(a, tuple) or hasattr(a, "iloc") or issparse(a) or np.ndim(a) == 2
 
+    if isinstance(arg, (list, tuple)) and len(arg) == 0:
+        raise ValueError(
+            f"stack_domains needs at least one {role} domain; got an empty {type(arg).__name__}. "
+            f"{_STACK_HINT[0].upper()}{_STACK_HINT[1:]}."
+        )
     # A list of (X, y) pairs, DataFrames or 2-D arrays holds several domains.
     if isinstance(arg, list) and arg and all(is_block(a) for a in arg):
         return [one(a) for a in arg]
@@ -603,7 +625,7 @@ def stack_domains(
         if y_block is None:
             raise ValueError(
                 "Each source domain must be a pair (X, y) with its labels; got X "
-                f"alone. {_STACK_HINT[5:].capitalize()}."
+                f"alone, {_STACK_HINT}."
             )
     blocks = [(X_b, y_b, k + 1) for k, (X_b, y_b) in enumerate(sources)]
     blocks += [(X_b, y_b, -(k + 1)) for k, (X_b, y_b) in enumerate(targets)]

@@ -21,6 +21,7 @@ from sklearn.base import clone, is_classifier, is_regressor
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.utils import Bunch, get_tags
 from sklearn.utils.metadata_routing import (
+    UNUSED,
     MetadataRouter,
     MethodMapping,
     process_routing,
@@ -32,7 +33,7 @@ from ._compat import _fit_context, _num_samples
 from ._negative_transfer import flip_rate, warn_if_flipped
 from ._sample_weights import check_importance_weights, check_sample_weight, warn_if_concentrated
 from .base import accepts_sample_domain, accepts_sample_weight
-from .domain import Domains, _take, _take_params, check_domains, labelled_rows_for_score
+from .domain import Domains, _take, _take_params, _task_of, check_domains, labelled_rows_for_score
 
 __all__ = ["DAPipeline", "make_da_pipeline"]
 
@@ -197,7 +198,7 @@ class DAPipeline(Pipeline):
         in a classifier with ``predict_proba``, also fit it without its
         adaptation steps and weighters, and warn
         (:class:`~sktransfer.exceptions.NegativeTransferWarning`) when the
-        adaptation changes the class of 25% or more of the target rows that
+        adaptation changes the class of 35% or more of the target rows that
         the unadapted pipeline predicts with probability >= 0.9 (at least 10
         such rows). It costs one more fit of the other steps; False skips it.
 
@@ -242,7 +243,9 @@ class DAPipeline(Pipeline):
     __metadata_request__predict_proba = {"sample_domain": False}
     __metadata_request__predict_log_proba = {"sample_domain": False}
     __metadata_request__decision_function = {"sample_domain": False}
-    __metadata_request__score = {"sample_domain": False}
+    # score's own sample_weight argument only forwards to the final step, which
+    # states its request itself (as in Pipeline): the pipeline consumes nothing.
+    __metadata_request__score = {"sample_domain": False, "sample_weight": UNUSED}
 
     def __init__(self, steps, *, transform_input=None, memory=None, verbose=False, check_negative_transfer=True):
         super().__init__(steps, transform_input=transform_input, memory=memory, verbose=verbose)
@@ -297,6 +300,11 @@ class DAPipeline(Pipeline):
         if self.transform_input is not None:
             raise ValueError(
                 "DAPipeline does not support transform_input; leave it None."
+            )
+        if not self.steps:
+            raise ValueError(
+                "DAPipeline needs at least one step; got none. Pass the steps, e.g. "
+                "make_da_pipeline(StandardScaler(), CORAL(), LogisticRegression())."
             )
         names = [name for name, _ in self.steps]
         if len(set(names)) != len(names):
@@ -353,6 +361,12 @@ class DAPipeline(Pipeline):
             if y is None and sample_domain is None
             else check_domains(X, y, sample_domain, needs=(), estimator=self)
         )
+        # Before a regressor, NaN is the only mask: domains inferred that way go to the
+        # steps, which could not tell an integer target's -1 values from the class mask.
+        # Otherwise the steps get sample_domain as given (a step that needs it given,
+        # such as FeatureAugmentation, still says so).
+        regression = domains is not None and domains.inferred and _task_of(self) == "regression"
+        step_domains = domains.sample_domain if regression else sample_domain
         memory = check_memory(self.memory)
         fit_step = memory.cache(_fit_transform_step)
         weights = None
@@ -363,7 +377,7 @@ class DAPipeline(Pipeline):
             start = time.perf_counter()
             if getattr(memory, "location", None) is not None:
                 step = clone(step)
-            Xt, fitted, step_weights = fit_step(step, Xt, y, sample_domain, domains, routed[name])
+            Xt, fitted, step_weights = fit_step(step, Xt, y, step_domains, domains, routed[name])
             self.steps[idx] = (name, fitted)
             if step_weights is not None:
                 weights = step_weights if weights is None else weights * step_weights
@@ -513,7 +527,8 @@ class DAPipeline(Pipeline):
         for name, step in self.steps[:-1]:
             if _is_skipped(step) or _is_weighter(step):
                 continue
-            kwargs = dict(routed[name].transform) if routed is not None else {}
+            # A domain-aware step gets no metadata at inference (new rows are target rows).
+            kwargs = dict(routed[name].get("transform", {})) if routed is not None else {}
             if sample_domain is not None and accepts_sample_domain(step, "transform"):
                 kwargs["sample_domain"] = sample_domain
             Xt = step.transform(Xt, **kwargs)

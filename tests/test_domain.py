@@ -270,9 +270,9 @@ def test_regressors_read_nan_as_their_only_mask():
         np.testing.assert_array_equal(domains.labelled, [True, True, True, True, False, False])
     # Inferred: the -1 rows are source rows of a regressor, not targets.
     np.testing.assert_array_equal(check_domains(X, y, estimator=Ridge()).sample_domain, [1, 1, 1, 1, -2, -2])
-    # "auto" on integer values with NaN and -1 cannot tell, and says how to.
+    # "auto" on integer values with NaN and -1, and no domains, cannot tell; it says how to.
     with pytest.raises(ValueError, match="task='regression'"):
-        check_domains(X, y, sd, needs=())
+        check_domains(X, y, needs=())
 
 
 def test_regression_target_masked_with_minus_one_is_refused():
@@ -310,3 +310,23 @@ def test_mask_target_labels_on_unsigned_and_boolean_labels(dtype):
     np.testing.assert_array_equal(masked, [0, 1, -1, -1])
     assert masked.dtype.kind == "i"
     assert y.dtype == dtype  # the caller's array is untouched
+
+
+def test_empty_domain_lists_are_refused():
+    Xs, ys = np.zeros((3, 2)), np.array([0, 1, 0])
+    with pytest.raises(ValueError, match="at least one target domain; got an empty list"):
+        stack_domains(source=(Xs, ys), target=[])
+    with pytest.raises(ValueError, match="at least one source domain"):
+        stack_domains(source=[], target=Xs)
+
+
+def test_minus_one_on_a_source_row_beside_nan_is_a_regression_value():
+    """With sample_domain given, a -1 on a (labelled) source row cannot be the mask: y with NaN
+    masks is then a regression target, as adaptation steps in a regressor's pipeline see it."""
+    X = np.zeros((6, 2))
+    y = np.array([3.0, -1.0, 2.0, 0.0, np.nan, np.nan])
+    sd = np.array([1, 1, 1, -1, -1, -1])
+    np.testing.assert_array_equal(check_domains(X, y, sd, needs=()).labelled, [1, 1, 1, 1, 0, 0])
+    # On target rows only, the two masks stay ambiguous.
+    with pytest.raises(ValueError, match="both NaN and -1"):
+        check_domains(X, np.array([3.0, 4.0, 2.0, -1.0, np.nan, np.nan]), sd, needs=())

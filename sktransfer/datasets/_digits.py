@@ -9,6 +9,8 @@ from scipy.ndimage import gaussian_filter
 from sklearn.datasets import load_digits
 from sklearn.utils import Bunch
 
+from ._synthetic import _check_bool
+
 __all__ = ["load_digits_shift"]
 
 # Standard deviation, in pixels, of the Gaussian blur of the target images.
@@ -130,6 +132,8 @@ def load_digits_shift(
     >>> X.shape
     (1797, 64)
     """
+    for name, value in (("return_X_y", return_X_y), ("as_frame", as_frame), ("mask_target", mask_target)):
+        _check_bool(value, name)
     digits = load_digits()
     images = np.asarray(digits.images, dtype=np.float64)
     source, target = images[0::2], _shift_images(images[1::2])

@@ -137,6 +137,11 @@ def _check_int(value: Any, name: str, low: int, hint: str) -> None:
         raise ValueError(f"{name} must be an int >= {low} ({hint}); got {value!r}.")
 
 
+def _check_bool(value: Any, name: str) -> None:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False; got {value!r}.")
+
+
 def _check_real(value: Any, name: str, high: float, hint: str) -> None:
     if (
         not isinstance(value, numbers.Real)
@@ -288,6 +293,8 @@ def make_domain_shift(
                 f"Unknown {name}={value!r}; choose one of {', '.join(map(repr, choices))}."
             )
     _check_int(n_features, "n_features", 2, "the labels use the first two features")
+    for name, value in (("mask_target", mask_target), ("return_density_ratio", return_density_ratio)):
+        _check_bool(value, name)
     _check_real(shift_strength, "shift_strength", np.inf, "0 means no shift")
     if task == "classification":
         _check_int(n_classes, "n_classes", 2, "use task='regression' for real targets")
@@ -305,6 +312,12 @@ def make_domain_shift(
     strength, noise = float(shift_strength), float(noise)
     Xs, ys, Xt, yt = _draw(rng, n_samples, shift, task, n_features, n_classes, strength, noise)
     X = np.concatenate([Xs, Xt]).astype(np.float64, copy=False)
+    if not np.all(np.isfinite(X)):
+        raise ValueError(
+            f"shift_strength={shift_strength!r} is too large: the shifted features overflow "
+            "float64 (the shift scales them by up to exp(shift_strength)). Use a strength "
+            "of a few units; 0 means no shift."
+        )
     dtype = np.int64 if task == "classification" else np.float64
     y = np.concatenate([ys, yt]).astype(dtype, copy=False)
     sample_domain = np.repeat(np.array([1, -1], dtype=np.int64), n_samples)

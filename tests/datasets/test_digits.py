@@ -92,3 +92,8 @@ def test_source_classifier_loses_accuracy_on_the_target(bunch):
     assert held_out > 0.9
     assert 0.35 < on_target < 0.75
     assert held_out - on_target > 0.3
+
+
+def test_non_boolean_flags_are_refused():
+    with pytest.raises(TypeError, match="mask_target must be True or False"):
+        load_digits_shift(mask_target="yes")

@@ -246,3 +246,11 @@ def test_labels_are_in_range(n_samples, n_features, n_classes, shift, seed):
     assert X.shape == (2 * n_samples, n_features)
     assert y.min() >= 0 and y.max() < n_classes
     assert (sd[:n_samples] == 1).all() and (sd[n_samples:] == -1).all()
+
+
+def test_overflowing_shift_strength_and_non_boolean_flags_are_refused():
+    """shift_strength=1e300 returned inf features; mask_target='yes' was accepted."""
+    with pytest.raises(ValueError, match=r"shift_strength=1e\+300 is too large"):
+        make_domain_shift(n_samples=10, shift="subspace", shift_strength=1e300, random_state=0)
+    with pytest.raises(TypeError, match="mask_target must be True or False"):
+        make_domain_shift(n_samples=10, mask_target="yes")
