@@ -464,7 +464,7 @@ def test_integer_regression_target_holding_minus_one_goes_through_the_steps():
     integer target with -1 values and NaN masks ambiguous)."""
     from sklearn.linear_model import Ridge
 
-    from sktransfer.reweighting import ImportanceWeightedEstimator, KMM
+    from sktransfer.reweighting import KMM, ImportanceWeightedEstimator
 
     rng = np.random.default_rng(0)
     X, sd = rng.normal(size=(40, 3)), np.repeat([1, -1], 20)
