@@ -733,12 +733,15 @@ def _take_params(params: dict, rows: np.ndarray, n_samples: int) -> dict:
     }
 
 
-def labelled_rows_for_score(owner: str, X: Any, y: ArrayLike, *arrays: Any) -> tuple:
+def labelled_rows_for_score(owner: Any, X: Any, y: ArrayLike, *arrays: Any) -> tuple:
     """``X``, ``y`` and per-row ``arrays`` without the rows whose label is masked.
 
     A masked row cannot be scored, and counting it as an error would make
     ``GridSearchCV``'s default score silently wrong, so every ``score`` of the
     library drops them. ``None`` (and scalars) in ``arrays`` pass through.
+    ``owner`` (the estimator, or its name) is named in errors; an estimator
+    also says how to read the mask (NaN only for a regressor, see
+    :func:`check_domains`).
 
     Raises
     ------
@@ -746,10 +749,11 @@ def labelled_rows_for_score(owner: str, X: Any, y: ArrayLike, *arrays: Any) -> t
         If every label is masked.
     """
     y = np.asarray(y)
-    keep = ~unlabelled_mask(y)
+    keep = ~unlabelled_mask(y, _task_of(owner))
     if not keep.any():
+        who = owner if isinstance(owner, str) else type(owner).__name__
         raise ValueError(
-            f"{owner}.score needs labelled rows, but every label in y is masked "
+            f"{who}.score needs labelled rows, but every label in y is masked "
             "(-1 or NaN). Score with the true target labels, or use a "
             "domain-adaptation scorer that needs no target labels."
         )

@@ -605,7 +605,7 @@ class DAPipeline(Pipeline):
         args: tuple = ()
         if y is not None:
             X, y, sample_weight, sample_domain = labelled_rows_for_score(
-                "DAPipeline", X, y, sample_weight, sample_domain
+                self, X, y, sample_weight, sample_domain
             )
             args = (y,)
         if sample_weight is not None:

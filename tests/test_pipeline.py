@@ -504,3 +504,21 @@ def test_score_sample_weight_is_routed_to_the_final_step():
     for (_, test), score, fitted in zip(cv.split(X), out["test_score"], out["estimator"]):
         expected = fitted[-1].score(fitted[0].transform(X[test]), y[test], sample_weight=w[test])
         assert score == pytest.approx(expected)
+
+
+def test_a_regressors_score_keeps_rows_whose_target_is_minus_one():
+    """score drops masked rows with the estimator's own mask: NaN for a regressor, so -1 targets
+    are scored (they were dropped as class masks)."""
+    from sklearn.linear_model import Ridge
+
+    from sktransfer.reweighting import ImportanceWeightedEstimator
+
+    X, y, sd = make_domain_shift(n_samples=30, task="regression", random_state=0)
+    y_score = np.round(make_domain_shift(n_samples=30, task="regression", mask_target=False,
+                                         random_state=0)[1])
+    y_score[:5] = -1.0
+    pipe = make_da_pipeline(CORAL(), Ridge()).fit(X, y, sample_domain=sd)
+    expected = pipe[-1].score(pipe[0].transform(X), y_score)
+    assert pipe.score(X, y_score) == pytest.approx(expected)
+    model = ImportanceWeightedEstimator(Ridge()).fit(X, y, sample_domain=sd)
+    assert model.score(X, y_score) == pytest.approx(model.estimator_.score(X, y_score))

@@ -194,7 +194,7 @@ class ImportanceWeightedEstimator(DomainAwareMixin, BaseEstimator):
             Accuracy for a classifier, R^2 for a regressor.
         """
         X, y, sample_weight = labelled_rows_for_score(
-            "ImportanceWeightedEstimator", X, y, sample_weight
+            self, X, y, sample_weight
         )
         return self.estimator_.score(self._validate_X(X), y, sample_weight=sample_weight)
 
