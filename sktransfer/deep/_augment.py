@@ -85,7 +85,31 @@ class BatchAugmentation:
                 f"brightness={self.brightness}, contrast={self.contrast}, saturation={self.saturation})")
 
     def __call__(self, batch: Any, generator: Any = None) -> Any:
-        """An augmented copy of the NxHxWx3 uint8 ``batch``, on its device."""
+        """An augmented copy of ``batch``, on its device.
+
+        Parameters
+        ----------
+        batch : torch.Tensor of shape (N, H, W, 3), dtype uint8
+            Images, channels last. An empty batch (or images of zero pixels)
+            comes back as an unchanged copy.
+        generator : torch.Generator, default=None
+            Source of the draws (on the batch's device); None uses torch's global one.
+
+        Returns
+        -------
+        augmented : torch.Tensor of shape (N, H, W, 3), dtype uint8
+            The augmented images.
+
+        Raises
+        ------
+        TypeError
+            If ``batch`` is not a uint8 tensor.
+        ValueError
+            If ``batch`` is not of shape (N, H, W, 3).
+        """
+        check_batch(batch)
+        if batch.numel() == 0:
+            return batch.clone()
         return apply_jitter(batch, self.draw(len(batch), batch.shape[1:3], batch.device, generator))
 
     def draw(self, n: int, size: tuple[int, int], device: Any, generator: Any = None) -> JitterParams:
@@ -132,6 +156,24 @@ class BatchAugmentation:
             contrast=uniform((n,), 1 - self.contrast, 1 + self.contrast),
             saturation=uniform((n,), 1 - self.saturation, 1 + self.saturation),
         )
+
+
+def check_batch(batch: Any) -> None:
+    """Raise unless ``batch`` is what :class:`BatchAugmentation` augments: a uint8 NxHxWx3 tensor."""
+    import torch
+
+    expected = "a torch.Tensor of uint8 images of shape (N, H, W, 3), channels last"
+    if not isinstance(batch, torch.Tensor):
+        raise TypeError(f"BatchAugmentation expects {expected}; got a {type(batch).__module__}."
+                        f"{type(batch).__name__}. Convert a NumPy array with torch.from_numpy(array).")
+    if batch.dtype != torch.uint8:
+        raise TypeError(f"BatchAugmentation expects {expected}; got dtype {batch.dtype}. Convert images "
+                        "in [0, 1] with (batch * 255).round().to(torch.uint8) (NaN pixels have no uint8 value).")
+    if batch.ndim != 4 or batch.shape[-1] != 3:
+        hint = ("add the batch axis: image[None]" if batch.ndim == 3 and batch.shape[-1] == 3 else
+                "put the channels last: batch.permute(0, 2, 3, 1)" if batch.ndim == 4 and batch.shape[1] == 3 else
+                "pass RGB images (3 channels) stacked along the first axis")
+        raise ValueError(f"BatchAugmentation expects {expected}; got shape {tuple(batch.shape)}: {hint}.")
 
 
 def apply_jitter(batch: Any, params: JitterParams) -> Any:

@@ -101,6 +101,30 @@ def test_bad_ranges_raise(kwargs):
         BatchAugmentation(**kwargs)
 
 
+@pytest.mark.parametrize("batch, error, match", [
+    (np.zeros((2, 8, 8, 3), np.uint8), TypeError,
+     r"BatchAugmentation expects a torch\.Tensor of uint8 images .* got a numpy\.ndarray\. .*torch\.from_numpy"),
+    (torch.rand(2, 8, 8, 3), TypeError, r"got dtype torch\.float32\. Convert images in \[0, 1\] with"),
+    (torch.full((2, 8, 8, 3), float("nan")), TypeError, r"got dtype torch\.float32.*NaN pixels"),
+    (torch.zeros((8, 8, 3), dtype=torch.uint8), ValueError, r"got shape \(8, 8, 3\): add the batch axis"),
+    (torch.zeros((2, 3, 8, 8), dtype=torch.uint8), ValueError,
+     r"got shape \(2, 3, 8, 8\): put the channels last: batch\.permute\(0, 2, 3, 1\)"),
+    (torch.zeros((2, 8, 8, 1), dtype=torch.uint8), ValueError, r"got shape \(2, 8, 8, 1\): pass RGB images"),
+], ids=["numpy", "float", "NaN float", "one image", "channels first", "one channel"])
+def test_a_batch_that_is_not_uint8_nhwc_rgb_is_refused(batch, error, match):
+    """A float batch used to come back as uint8, channels first were jittered as if channels last,
+    and the rest failed inside torch (AttributeError, RuntimeError, IndexError)."""
+    with pytest.raises(error, match=match):
+        BatchAugmentation()(batch, generator=torch.Generator().manual_seed(0))
+
+
+@pytest.mark.parametrize("shape", [(0, 16, 16, 3), (2, 0, 0, 3)], ids=["no images", "zero-pixel images"])
+def test_an_empty_batch_comes_back_unchanged(shape):
+    batch = torch.zeros(shape, dtype=torch.uint8)
+    out = BatchAugmentation()(batch, generator=torch.Generator().manual_seed(0))
+    assert out.shape == batch.shape and out.dtype == torch.uint8 and out is not batch
+
+
 def test_a_batched_transform_gets_the_batch_and_a_plain_one_each_image():
     x = _images(3)
     calls = []
