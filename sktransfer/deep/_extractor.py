@@ -58,12 +58,15 @@ def _warn_unwritable(owner: str, folder: Any, error: str) -> None:
 
 
 class DeepFeatureExtractor(TransformerMixin, BaseEstimator):
-    """Base class of the frozen-backbone feature extractors (not used directly).
+    """Abstract base class of the frozen-backbone feature extractors.
 
     It holds what images and text share: backbone resolution, layer choice, the
-    per-item cache and the runtime. Subclasses set ``modality`` and implement
-    ``_check_input``, ``_content_keys``, ``_batches``, ``_prepare``,
-    ``_probe_input`` and ``_preprocess_config``.
+    per-item cache and the runtime. It extracts nothing itself and cannot be
+    instantiated (a ``TypeError`` says so): use :class:`ImageFeatureExtractor`
+    or :class:`TextFeatureExtractor`, or test ``isinstance`` against it.
+    Subclasses list their parameters in their own ``__init__``, set
+    ``modality`` and implement ``_check_input``, ``_content_keys``,
+    ``_batches``, ``_prepare``, ``_probe_input`` and ``_preprocess_config``.
 
     Attributes
     ----------
@@ -110,7 +113,13 @@ class DeepFeatureExtractor(TransformerMixin, BaseEstimator):
     }
 
     def __init__(self) -> None:
-        """Subclasses list their parameters explicitly, as scikit-learn requires."""
+        """Refuse the base class itself; subclasses list their parameters explicitly, as scikit-learn requires."""
+        if type(self) is DeepFeatureExtractor:
+            raise TypeError(
+                "DeepFeatureExtractor is the abstract base class of the deep feature extractors and extracts "
+                "nothing itself. Use ImageFeatureExtractor for images or TextFeatureExtractor for texts (or "
+                "subclass DeepFeatureExtractor and implement its hooks)."
+            )
 
     # -- the sklearn surface ------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
