@@ -136,6 +136,17 @@ class TextFeatureExtractor(DeepFeatureExtractor):
         for i, t in enumerate(texts):
             if not isinstance(t, str):
                 raise TypeError(f"{owner} expects str items, but item {i} is a {type(t).__name__}: {t!r:.60}.")
+            try:
+                t.encode("utf-8")
+            except UnicodeEncodeError as error:
+                # A lone surrogate (e.g. from decoding with errors="surrogateescape") has no UTF-8 form,
+                # and the tokenizer refuses it with a bare TypeError.
+                raise ValueError(
+                    f"{owner}: item {i} is not valid Unicode text: it holds the lone surrogate "
+                    f"{t[error.start]!r} at position {error.start}, which cannot be encoded as UTF-8 for the "
+                    "tokenizer. Replace it, e.g. text.encode('utf-8', 'replace').decode('utf-8'), or decode "
+                    "the source bytes with errors='replace'."
+                ) from None
         return texts
 
     def _content_keys(self, items: list[str]) -> list[bytes]:

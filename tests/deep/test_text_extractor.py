@@ -157,10 +157,24 @@ def test_accepts_lists_arrays_series_and_one_column_frames():
     (["fine", None], TypeError, r"item 1 is a NoneType"),
     ([b"bytes"], TypeError, r"item 0 is a bytes"),
     (42, TypeError, r"expects a list, array or Series of str, got int"),
+    (["fine", "bad \ud800 char"], ValueError,
+     r"item 1 is not valid Unicode text: it holds the lone surrogate '\\ud800' at position 4, which cannot be "
+     r"encoded as UTF-8"),
 ])
 def test_bad_text_inputs_raise_clear_errors(X, error, match):
     with pytest.raises(error, match=match):
         TextFeatureExtractor().fit(X)
+
+
+def test_a_lone_surrogate_is_refused_at_transform_and_by_a_text_fine_tuner():
+    """The tokenizer refused it with a bare TypeError (TextEncodeInput must be Union[...])."""
+    from sktransfer.deep import FineTuneClassifier
+
+    bad = ["a text", "\udcff is what errors='surrogateescape' makes of a 0xff byte"]
+    with pytest.raises(ValueError, match=r"TextFeatureExtractor: item 1 is not valid Unicode text.*'\\udcff'"):
+        TextFeatureExtractor().fit(TEXTS).transform(bad)
+    with pytest.raises(ValueError, match=r"item 1 is not valid Unicode text"):
+        FineTuneClassifier("all-MiniLM-L6-v2", max_epochs=1).fit(bad, [0, 1])
 
 
 @pytest.mark.parametrize("params, match", [
