@@ -14,6 +14,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_consistent_length
 
 from .._compat import Interval, StrOptions, validate_data
+from .._finite import check_magnitude
 from ..domain import _take, check_domains
 from ._augment import BatchAugmentation
 from ._backbones import DEFAULT_IMAGE_BACKBONE, resolve_backbone, spec_modality
@@ -145,8 +146,7 @@ class _BaseFineTune(FineTunePredictMixin, BaseEstimator):
     def _training_data(self, X: Any, *, reset: bool) -> TrainingData:
         owner = self._owner()
         if self.backbone is None:
-            X = validate_data(self, X, dtype=np.float32, reset=reset)
-            return TrainingData("features", X)
+            return TrainingData("features", self._validate_features(X, reset=reset))
         modality = spec_modality(self.backbone)
         if modality == "text" and not all_str(X):
             raise ValueError(f"{owner}: backbone {self.backbone!r} is a text model, but X does not hold texts; "
@@ -163,6 +163,10 @@ class _BaseFineTune(FineTunePredictMixin, BaseEstimator):
         if modality == "text":
             return TrainingData("texts", extractor._check_input(X), extractor, backbone)
         return TrainingData("images", X, extractor, backbone)
+
+    def _validate_features(self, X: Any, *, reset: bool) -> np.ndarray:
+        """``validate_data`` for feature rows (``backbone=None``), refusing values too large to square."""
+        return check_magnitude(validate_data(self, X, dtype=np.float32, reset=reset), self._owner())
 
     def _shared_backbone(self, weights: str) -> Any:
         """The registry's (shared, read-only) backbone for ``weights``."""

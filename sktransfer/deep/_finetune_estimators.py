@@ -11,6 +11,7 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import column_or_1d
 
 from .._compat import StrOptions, _fit_context
+from .._finite import check_finite_result
 from ..domain import labelled_rows_for_score, unlabelled_mask
 from ._extractor import LOADING_PARAMS_DOC
 from ._finetune import _BaseFineTune
@@ -485,12 +486,24 @@ class FineTuneRegressor(RegressorMixin, _BaseFineTune):
         if not fit and y2.shape[1] != self.n_outputs_:
             raise ValueError(f"{type(self).__name__} was fitted on {self.n_outputs_} output(s), but y has "
                              f"{y2.shape[1]}; set warm_start=False to fit anew.")
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow is refused below, by name
+            if fit:
+                mean, std = y2.mean(axis=0), y2.std(axis=0)
+                scale = np.where(std > 0, std, 1.0)
+            else:
+                mean, scale = self.y_mean_, self.y_scale_
+            scaled = ((y2 - mean) / scale).astype(np.float32)  # what training reads
+        largest = float(np.max(np.abs(y2))) if y2.size else 0.0
+        check_finite_result(
+            np.concatenate([mean, scale, scaled.ravel()]), type(self).__name__,
+            "mean, standard deviation and standardised values of the targets",
+            f"The targets are too large to standardise (|y| up to {largest:.3g}): rescale y, e.g. divide it "
+            "by a constant, or wrap the regressor in sklearn.compose.TransformedTargetRegressor.")
         if fit:
             self._y_2d = y.ndim == 2
             self.n_outputs_ = y2.shape[1]
-            self.y_mean_ = y2.mean(axis=0)
-            self.y_scale_ = np.where(y2.std(axis=0) > 0, y2.std(axis=0), 1.0)
-        return ((y2 - self.y_mean_) / self.y_scale_).astype(np.float32)
+            self.y_mean_, self.y_scale_ = mean, scale
+        return scaled
 
     def _n_outputs(self) -> int:
         return self.n_outputs_

@@ -8,7 +8,6 @@ from typing import Any
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from .._compat import validate_data
 from ._runtime import BatchRunner, resolve_batch_size, resolve_runtime, run_batches, training_runtime
 from ._torch import import_torch
 
@@ -23,7 +22,7 @@ class FineTunePredictMixin:
         net = self.net_.to(runtime.device).eval()
         head_only = net.adapter is None  # what was fitted, whatever set_params changed since
         if self.backbone is None:
-            X = validate_data(self, X, dtype=np.float32, reset=False)
+            X = self._validate_features(X, reset=False)
         elif head_only:
             X = self.extractor_.transform(X)
         if head_only:

@@ -384,6 +384,40 @@ def test_regressor_refuses_labels():
         FineTuneRegressor(None).fit(X, np.zeros((6, 2, 2)))
 
 
+def test_regressor_refuses_targets_too_large_to_standardise():
+    """Their variance overflowed: the scale was inf, every standardised target 0 and every prediction
+    0 * inf = NaN, silently. Up to the overflow, predictions stay finite and on the targets' scale."""
+    X, _ = _features(8)
+    y = np.linspace(-1, 1, 8)
+    match = (r"FineTuneRegressor: the mean, standard deviation and standardised values of the targets came out "
+             r"non-finite .* too large to standardise \(\|y\| up to 1e\+300\): rescale y")
+    reg = FineTuneRegressor(None, max_epochs=1, random_state=0)
+    with pytest.raises(ValueError, match=match):
+        reg.fit(X, y * 1e300)
+    assert not hasattr(reg, "y_mean_") and not hasattr(reg, "n_outputs_")  # nothing half-fitted
+    pred = reg.fit(X, y * 1e150).predict(X)
+    assert np.isfinite(pred).all() and 1e148 < np.abs(pred).max() < 1e152
+    # partial_fit standardises new targets with the fitted scale: 1e300 / 1 overflows float32.
+    reg.fit(X, y)
+    with pytest.raises(ValueError, match=r"too large to standardise \(\|y\| up to 1e\+300\)"):
+        reg.partial_fit(X, y * 1e300)
+    assert np.isfinite(reg.predict(X)).all()
+
+
+@pytest.mark.parametrize("estimator", [FineTuneClassifier, FineTuneRegressor])
+def test_features_too_large_to_square_are_refused_at_fit_and_predict(estimator):
+    """Feature inputs (backbone=None) go through the library's one magnitude check: float32 features
+    of 1e20 trained on an overflowing loss (its squares are inf) without an error."""
+    X, y = _features(8)
+    name = estimator.__name__
+    with pytest.raises(ValueError, match=rf"{name}: X has values up to \S+e\+20 in absolute value, too large "
+                                         r"to square.*Rescale the features"):
+        estimator(None, max_epochs=1).fit(X * 1e20, y)
+    est = estimator(None, max_epochs=1, random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match=rf"{name}: X has values up to \S+e\+20"):
+        est.predict(X * 1e20)
+
+
 def test_classifier_refuses_bad_targets():
     X, _ = _features(6)
     with pytest.raises(ValueError, match="FineTuneClassifier needs at least 2 classes; got 1 class: \\[1\\]"):
