@@ -12,6 +12,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_consistent_length, column_or_1d
 
 from .._compat import HasMethods, Interval, validate_data
+from .._finite import check_magnitude
 from .._sample_weights import check_sample_weight
 from ..base import DomainAwareMixin, check_takes_sample_weight
 
@@ -65,6 +66,7 @@ class _BaseTransferBoosting(DomainAwareMixin, BaseEstimator):
             dtype=[np.float64, np.float32],
             ensure_min_samples=2,
         )
+        check_magnitude(X, type(self).__name__)
         y = column_or_1d(y, warn=True)
         check_consistent_length(X, y)
         domains = self._check_domains(X, y, sample_domain)
@@ -72,7 +74,8 @@ class _BaseTransferBoosting(DomainAwareMixin, BaseEstimator):
         check_takes_sample_weight(self.estimator_, self)
         rows = domains.labelled.copy()
         training = _TrainingRows(rows, domains.source[rows], X.shape[0])
-        start = starting_weights(check_sample_weight(sample_weight, X.shape[0], self), rows, self)
+        sample_weight = check_sample_weight(sample_weight, X.shape[0], self)
+        start = starting_weights(sample_weight, rows, training.source, self)
         return X[rows], y[rows], training, check_random_state(self.random_state), start
 
 
@@ -81,10 +84,13 @@ def uniform_weights(n: int) -> np.ndarray:
     return np.full(n, 1.0 / n)
 
 
-def starting_weights(sample_weight: np.ndarray | None, rows: np.ndarray, owner: Any) -> np.ndarray:
+def starting_weights(
+    sample_weight: np.ndarray | None, rows: np.ndarray, source: np.ndarray, owner: Any
+) -> np.ndarray:
     """The boosting's first distribution over the labelled ``rows``: uniform as in
     the papers, or the user's ``sample_weight`` of those rows, normalised (as
-    scikit-learn's AdaBoost starts from its ``sample_weight``)."""
+    scikit-learn's AdaBoost starts from its ``sample_weight``). ``source`` marks
+    the source rows among the labelled ones."""
     if sample_weight is None:
         return uniform_weights(int(rows.sum()))
     start = sample_weight[rows]
@@ -92,5 +98,12 @@ def starting_weights(sample_weight: np.ndarray | None, rows: np.ndarray, owner: 
         raise ValueError(
             f"{type(owner).__name__}: sample_weight is 0 on every labelled row, so there is "
             "nothing to boost on. Give the labelled rows positive weights."
+        )
+    if not start[~source].sum() > 0:
+        # Every round's error is a weighted mean over the labelled target rows.
+        raise ValueError(
+            f"{type(owner).__name__}: sample_weight is 0 on every labelled target row "
+            "(sample_domain < 0), so no round's error on the target can be measured. "
+            "Give the labelled target rows positive weights."
         )
     return start / start.sum()

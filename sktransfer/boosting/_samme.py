@@ -30,6 +30,9 @@ class SammeVoteMixin:
         """SAMME decision of rounds ``ceil(n/2) .. n`` of the first ``n_rounds``."""
         start = vote_start(n_rounds)
         alphas = self.estimator_weights_[start:n_rounds]
+        # The decision ignores the weights' scale; dividing by the largest
+        # keeps their sums finite for weights near the float64 limit.
+        alphas = alphas / alphas.max()
         K, n_samples = self.n_classes_, predictions.shape[1]
         # Summed per window, never by running differences: the weights can
         # span ten orders of magnitude and differences would cancel.

@@ -269,6 +269,7 @@ class TrAdaBoostClassifier(SammeVoteMixin, ClassifierMixin, _BaseTransferBoostin
             alpha_of=lambda eps: math.log((1.0 - eps) / eps) + math.log(K - 1),
             chance=1.0 - 1.0 / K,
             mode="tradaboost_corrected" if self.drift_correction else "tradaboost",
+            owner=type(self).__name__,
         )
         self.estimators_ = boosted.estimators
         self.estimator_weights_ = boosted.alphas

@@ -205,6 +205,7 @@ class TrAdaBoostRegressor(RegressorMixin, _BaseTransferBoosting):
             alpha_of=r2_alpha,
             chance=0.5,
             mode="tradaboost",
+            owner=type(self).__name__,
         )
         self.estimators_ = boosted.estimators
         self.estimator_weights_ = boosted.alphas

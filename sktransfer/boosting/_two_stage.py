@@ -190,17 +190,18 @@ class TwoStageTrAdaBoostRegressor(RegressorMixin, _BaseTransferBoosting):
             alpha_of=r2_alpha,
             chance=0.5,
             mode="frozen_source",
+            owner=type(self).__name__,
         )
 
-    def _cv_error(self, X, y, source, weights, folds, seed) -> float:
-        target = np.flatnonzero(~source)
+    def _cv_error(self, X, y, source, weights, folds, target, seed) -> float:
+        """Mean squared error over the folds of ``target`` (the rows held out in turn)."""
         squared = []
         for _, test in folds:
             keep = np.ones(len(y), dtype=bool)
             keep[target[test]] = False
             w = weights[keep].copy()
             kept_target = ~source[keep]
-            w[kept_target] *= weights[target].sum() / w[kept_target].sum()
+            w[kept_target] *= weights[~source].sum() / w[kept_target].sum()
             model = self._adaboost_r2(X[keep], y[keep], source[keep], w, seed)
             squared.append((_median(model, X[target[test]]) - y[target[test]]) ** 2)
         return float(np.mean(np.concatenate(squared)))
@@ -235,22 +236,25 @@ class TwoStageTrAdaBoostRegressor(RegressorMixin, _BaseTransferBoosting):
         X_train, y_train, training, rng, start = self._prepare(X, y, sample_domain, sample_weight)
         y_train = y_train.astype(np.float64)
         source = training.source
-        n_target = int((~source).sum())
+        # Rows of sample_weight 0 count as absent: never held out, so every
+        # fold trains on some target weight.
+        target = np.flatnonzero(~source & (start > 0))
+        n_target = len(target)
         if n_target < 2:
             raise ValueError(
                 "TwoStageTrAdaBoostRegressor needs at least 2 labelled target rows "
-                f"to cross-validate on, but got {n_target}. Label more target rows, "
-                "or use TrAdaBoostRegressor."
+                f"(with a positive sample_weight) to cross-validate on, but got {n_target}. "
+                "Label more target rows, or use TrAdaBoostRegressor."
             )
         kfold = KFold(min(self.cv, n_target), shuffle=True, random_state=rng.randint(_MAX_SEED))
-        folds = list(kfold.split(np.arange(n_target)))
+        folds = list(kfold.split(target))
         seeds = rng.randint(_MAX_SEED, size=(self.n_steps, 2))
         start_share = float(start[~source].sum())  # n_target / n with uniform weights
         weights = start
         history, cv_errors = [], []
         for s in range(self.n_steps):
             history.append(weights)
-            cv_errors.append(self._cv_error(X_train, y_train, source, weights, folds, seeds[s, 0]))
+            cv_errors.append(self._cv_error(X_train, y_train, source, weights, folds, target, seeds[s, 0]))
             if s == self.n_steps - 1:
                 break
             learner = fit_weighted(self.estimator_, X_train, y_train, weights, seeds[s, 1])

@@ -57,6 +57,9 @@ def weighted_median(predictions: np.ndarray, weights: np.ndarray) -> np.ndarray:
 
     ``predictions`` has one row per learner, ``weights`` one entry per learner.
     """
+    # The median ignores the weights' scale; dividing by the largest keeps the
+    # cumulative sums finite for weights near the float64 limit.
+    weights = weights / weights.max() if weights.size and weights.max() > 0 else weights
     order = np.argsort(predictions, axis=0, kind="stable")
     cumulative = np.cumsum(weights[order], axis=0)
     first = np.argmax(cumulative >= 0.5 * cumulative[-1], axis=0)
@@ -109,25 +112,47 @@ def update_weights(
     ``C_t``, which is ``2 (1 - eps)`` in the binary case). ``keep_target_share``
     rescales the target rows back to their previous total (AdaBoost.R2' with
     frozen source weights).
+
+    The update runs on log-weights and is normalised with ``logsumexp``: with
+    a large ``learning_rate`` the factors ``exp(alpha * loss)`` overflow, and
+    rescaling by the largest factor underflowed every row that still had
+    weight (a row already at weight 0 can hold the largest loss), so the
+    weights came out 0 / 0 = NaN.
     """
     target = ~source
-    old_total = weights[target].sum()
-    exponent = alpha * loss[target]
-    # Working in units scaled by exp(-shift) keeps exp() finite for a large
-    # alpha; the scale cancels in the final normalisation.
-    shift = exponent.max(initial=0.0)
-    grown = weights[target] * np.exp(exponent - shift)
-    new = weights.copy()
+    with np.errstate(divide="ignore"):  # log(0) = -inf: a row with no weight keeps none
+        log_weights = np.log(weights)
+    log_old_total = logsumexp(log_weights[target])
+    grown = log_weights[target] + alpha * loss[target]
+    # log C_t; a target holding no weight (a cross-validation fold of the
+    # two-stage algorithm can train on source rows only) stays at 0.
+    log_growth = logsumexp(grown) - log_old_total if np.isfinite(log_old_total) else 0.0
+    new = log_weights.copy()
     if log_beta is not None:
-        new[source] *= np.exp(log_beta * loss[source])
+        new[source] += log_beta * loss[source]
     if keep_target_share:
-        new[target] = grown * (old_total / grown.sum())
+        new[target] = grown - log_growth
     else:
         new[target] = grown
-        # exp(shift) * grown.sum() / old_total is the growth C_t of the target
-        # total; in the scaled units the source rows get C_t * exp(-shift).
-        new[source] *= grown.sum() / old_total if correct_drift else math.exp(-shift)
-    return new / new.sum()
+        if correct_drift:
+            new[source] += log_growth
+    return np.exp(new - logsumexp(new))
+
+
+def check_learning_rate(learning_rate: float, largest: float, owner: str) -> None:
+    """Refuse a ``learning_rate`` whose largest exponent overflows float64.
+
+    Every exponent of the weight updates and every learner weight is
+    ``learning_rate`` times a factor of at most ``largest``. Past the float64
+    limit they are infinite and ``inf * 0`` makes the weights NaN.
+    """
+    if not math.isfinite(learning_rate * largest):
+        raise ValueError(
+            f"{owner}: learning_rate={learning_rate:.3g} is too large: the weight of a "
+            f"round, learning_rate * {largest:.3g}, overflows float64. Use a learning_rate "
+            f"of at most {np.finfo(np.float64).max / largest:.3g} (one that large already "
+            "puts all the weight on the worst predicted rows)."
+        )
 
 
 def shrink_source(
@@ -191,6 +216,7 @@ def boost(
     alpha_of: Callable[[float], float],
     chance: float,
     mode: str,
+    owner: str,
 ) -> Boosted:
     """Run the boosting rounds shared by the family.
 
@@ -199,12 +225,19 @@ def boost(
     with the drift correction) or ``"frozen_source"`` (AdaBoost.R2': error on
     every row, source weights fixed, stop when the error is 0 or reaches
     ``chance``). ``row_loss(learner, X, y)`` returns one loss in [0, 1] per row;
-    ``alpha_of(eps)`` the learner's weight for a clipped error.
+    ``alpha_of(eps)`` the learner's weight for a clipped error; ``owner``
+    names the estimator in errors.
     """
     frozen = mode == "frozen_source"
     log_beta = None
+    # The largest factor learning_rate multiplies: the weight of a perfect learner.
+    largest = alpha_of(_EPS_FLOOR)
     if not frozen:
-        log_beta = learning_rate * math.log(source_beta(max(int(source.sum()), 1), n_estimators))
+        log_beta = math.log(source_beta(max(int(source.sum()), 1), n_estimators))
+        largest = max(largest, -log_beta)
+    check_learning_rate(learning_rate, largest, owner)
+    if log_beta is not None:
+        log_beta *= learning_rate
     error_rows = np.ones_like(source) if frozen else ~source
     seeds = rng.randint(_MAX_SEED, size=n_estimators)
     estimators, alphas, errors = [], [], []

@@ -56,3 +56,26 @@ def test_bad_sample_weight_is_named():
     w = np.where(np.isnan(y), 1.0, 0.0)
     with pytest.raises(ValueError, match="sample_weight is 0 on every labelled row"):
         TrAdaBoostRegressor().fit(X, y, sample_domain=sd, sample_weight=w)
+
+
+@pytest.mark.parametrize("model, task", CASES, ids=lambda c: type(c).__name__ if not isinstance(c, str) else c)
+def test_zero_weight_on_every_labelled_target_row_is_refused(model, task):
+    """Every round's error is a mean over the target rows' weights: it was numpy's
+    ZeroDivisionError, or NaN weights for the two-stage regressor."""
+    X, y, sd = _data(task)
+    with pytest.raises(ValueError, match=f"{type(model).__name__}: sample_weight is 0 on every labelled target row"):
+        model.fit(X, y, sample_domain=sd, sample_weight=(sd > 0).astype(float))
+
+
+def test_two_stage_holds_out_only_target_rows_with_weight():
+    """A fold holding out every target row with weight trained on nothing at the last step
+    (source weight 0): NaN weights. Rows of weight 0 are now never held out."""
+    X, y, sd = _data("regression")
+    model = TwoStageTrAdaBoostRegressor(LinearRegression(), n_steps=3, n_estimators=3, cv=2, random_state=0)
+    w = (sd > 0).astype(float)
+    w[50] = 1.0
+    with pytest.raises(ValueError, match=r"at least 2 labelled target rows \(with a positive sample_weight\)"):
+        model.fit(X, y, sample_domain=sd, sample_weight=w)
+    w[[51, 52]] = 1.0
+    fitted = model.fit(X, y, sample_domain=sd, sample_weight=w)
+    assert np.all(np.isfinite(fitted.cv_errors_)) and np.all(np.isfinite(fitted.sample_weight_))

@@ -72,7 +72,7 @@ def test_frozen_source_boosting_keeps_source_weights():
     w = np.full(40, 1 / 40)
     out = boost(
         Ridge(), X, y, source, w, n_estimators=3, learning_rate=1.0, rng=rng,
-        row_loss=regression_loss("linear"), alpha_of=r2_alpha, chance=0.5, mode="frozen_source",
+        row_loss=regression_loss("linear"), alpha_of=r2_alpha, chance=0.5, mode="frozen_source", owner="test",
     )
     np.testing.assert_allclose(out.last_weights[source], w[source])
     assert out.last_weights[~source].sum() == pytest.approx(w[~source].sum())

@@ -165,3 +165,31 @@ def test_shrink_source_edge_cases():
     loss[source] = 0.0  # no beta can help: the source is scaled down instead
     got = shrink_source(weights, loss, source, 0.8)
     assert got[~source].sum() == pytest.approx(0.8)
+
+
+@pytest.mark.parametrize("options", [{}, {"correct_drift": True}, {"keep_target_share": True}])
+def test_update_survives_a_zero_weight_row_holding_the_largest_loss(options):
+    """A large learning rate leaves rows at weight 0; when one of them holds the largest
+    target loss, rescaling by its factor underflowed every other row and gave 0 / 0 = NaN."""
+    weights, loss, source = _round(6)
+    target = np.flatnonzero(~source)
+    loss[target] = np.linspace(0.1, 0.5, target.size)
+    loss[target[-1]] = 1.0
+    weights[target[-1]] = 0.0
+    weights /= weights.sum()
+    frozen = options.get("keep_target_share", False)
+    got = update_weights(weights, loss, source, alpha=1e10, log_beta=None if frozen else -1e9, **options)
+    assert np.all(np.isfinite(got)) and got.sum() == pytest.approx(1.0)
+    assert got[target[-1]] == 0.0  # a row without weight gets none
+    # The largest finite factor exp(1e10 * 0.5) takes all the target weight: all the
+    # weight, or the target's old total when the source is frozen.
+    assert got[target[-2]] == pytest.approx(weights[~source].sum() if frozen else 1.0)
+
+
+def test_weighted_median_ignores_the_scale_of_huge_weights():
+    """Weights near the float64 limit (learning_rate ~ 1e306) overflowed the cumulative sum."""
+    predictions = np.array([[1.0], [2.0], [3.0], [4.0]])
+    weights = np.array([1.0, 10.0, 10.0, 1.0])  # cumulative 1, 11, 21, 22: the median is 2
+    huge = weights * 1.5e307  # finite, but their sum is not
+    np.testing.assert_array_equal(weighted_median(predictions, huge), [2.0])
+    np.testing.assert_array_equal(weighted_median(predictions, weights), [2.0])
