@@ -115,7 +115,7 @@ def run_task(Xs, ys, Xt, yt, method: str, n_splits: int, n_jobs: int, seed: int 
     with config_context(enable_metadata_routing=True):
         search = GridSearchCV(
             _pipeline(method), GRIDS[method], scoring=scorers, refit=False, n_jobs=n_jobs,
-            error_score=np.nan, cv=DomainShuffleSplit(n_splits, test_size=0.3, random_state=seed),
+            error_score=np.nan, cv=DomainShuffleSplit(n_splits, test_size=0.3, test_rows="all", random_state=seed),
         ).fit(X, y, sample_domain=sd, target_labels=y_true)
     assert list(search.cv_results_["params"]) == grid
     scores = {name: search.cv_results_[f"mean_test_{name}"].tolist() for name in scorers}

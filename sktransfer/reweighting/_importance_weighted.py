@@ -68,7 +68,7 @@ class ImportanceWeightedEstimator(DomainAwareMixin, BaseEstimator):
     -----
     Target rows, labelled or not, only inform the weighter. A warning
     (:class:`~sktransfer.exceptions.DegenerateWeightsWarning`) says when the
-    effective sample size falls below 5% of the labelled source rows: a few
+    effective sample size falls below 20% of the labelled source rows: a few
     rows then carry the fit, and a smoother weighter is usually better.
 
     References
