@@ -22,6 +22,31 @@ from ._validation import check_y, labelled_rows
 __all__ = ["RegularTransferRegressor"]
 
 
+def ridge_step(Z: np.ndarray, r: np.ndarray, alpha: float) -> np.ndarray:
+    """``argmin_s ||Z s - r||^2 + alpha ||s||^2``; the minimum-norm least squares at 0.
+
+    Solved as the least squares ``[sqrt(alpha) I; Z] s = [0; r]`` by a
+    Householder QR, never through ``Z^T Z + alpha I``: forming that matrix
+    squares the condition number, so a large offset (``X + 1e12``) made it
+    singular to working precision and ``X * 1e150`` ill-conditioned. The QR
+    keeps columns on very different scales accurate (the intercept's ones
+    beside ``X * 1e150``), and the penalty rows come first so that data rows
+    far smaller than them (``X * 1e-150``) are not rounded away; against a
+    solve in 900-digit arithmetic (mpmath) both stay within 1e-14, where an SVD of ``Z`` is off by
+    orders of magnitude. With fewer rows than columns the dual ``s = Z^T (Z
+    Z^T + alpha I)^{-1} r`` is solved the same way: from the QR of
+    ``[sqrt(alpha) I; Z^T]``, ``s = Q[n:] R^{-T} r``.
+    """
+    n, p = Z.shape
+    if alpha == 0:
+        return np.linalg.lstsq(Z, r, rcond=None)[0]
+    if n < p:
+        Q, R = np.linalg.qr(np.vstack([np.sqrt(alpha) * np.eye(n), Z.T]))
+        return Q[n:] @ scipy.linalg.solve_triangular(R, r, trans="T")
+    Q, R = np.linalg.qr(np.vstack([np.sqrt(alpha) * np.eye(p), Z]))
+    return scipy.linalg.solve_triangular(R, Q[p:].T @ r)
+
+
 class _BaseRegularTransfer(DomainAwareMixin, BaseEstimator):
     """Shared fit steps: validate, fit the source model, return the target rows.
 
@@ -260,17 +285,9 @@ class RegularTransferRegressor(RegressorMixin, _BaseRegularTransfer):
                 f"{theta_source.shape[0]} rows."
             )
         root = np.sqrt(sample_weight)
-        Z = X * root[:, None]
         r = (y.astype(np.float64) - X @ theta_source[0]) * root
-        n, p = Z.shape
-        if self.alpha == 0:
-            # Minimum-norm step: among exact fits, the one closest to the source.
-            step = np.linalg.lstsq(Z, r, rcond=None)[0]
-        elif n < p:
-            step = Z.T @ scipy.linalg.solve(Z @ Z.T + self.alpha * np.eye(n), r, assume_a="pos")
-        else:
-            step = scipy.linalg.solve(Z.T @ Z + self.alpha * np.eye(p), Z.T @ r, assume_a="pos")
-        return theta_source + step[None, :]
+        theta = theta_source + ridge_step(X * root[:, None], r, self.alpha)[None, :]
+        return self._check_finite(theta, "coefficients")
 
     def _store(self, theta: np.ndarray, coef: np.ndarray, intercept: np.ndarray) -> None:
         super()._store(theta, coef, intercept)

@@ -193,6 +193,16 @@ class RegularTransferClassifier(ClassifierMixin, _BaseRegularTransfer):
                 ConvergenceWarning,
                 stacklevel=4,
             )
+        elif result.status != 0:
+            # The line search failed, e.g. on features of magnitude 1e150 whose
+            # gradient is too large to step along: the parameters did not move.
+            warnings.warn(
+                f"{who}: L-BFGS-B stopped after {result.nit} iteration(s) without converging "
+                f"({str(result.message).strip()}); the parameters may still be the source "
+                "model's. Scale the features (e.g. with StandardScaler).",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
         self.n_iter_ = int(result.nit)
         self.classes_ = classes
         return result.x.reshape(theta_source.shape)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
+import warnings
 
 import numpy as np
 import pytest
@@ -250,3 +251,48 @@ def test_score_is_r2_on_the_labelled_rows():
     assert model.score(pd.DataFrame(X), y_masked) == pytest.approx(expected)
     with pytest.raises(ValueError, match="RegularTransferRegressor.score needs labelled rows"):
         model.score(X, np.full(len(y), np.nan))
+
+
+
+def _step(model, X, y, sd):
+    """The target design Z = [X_t, 1], the source parameters and the residual r = y_t - Z theta_s."""
+    Z = np.hstack([X[sd < 0], np.ones(((sd < 0).sum(), 1))])
+    theta_s = np.r_[model.source_coef_, model.source_intercept_]
+    return Z, theta_s, y[sd < 0] - Z @ theta_s
+
+
+def test_a_large_offset_is_solved_without_linalg_errors_or_warnings():
+    """X + 1e12 made Z^T Z + alpha I singular to working precision (scipy's LinAlgError).
+    Reference: the problem as one ordinary least squares, [Z; sqrt(alpha) I] s = [r; 0],
+    solved by numpy's lstsq (no normal equations). The offset makes the problem's condition
+    number about 1e12, so two float64 solvers agree to about 1e-4, not more."""
+    X, y, sd = _data()
+    X = X + 1e12
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = RegularTransferRegressor(alpha=1.0).fit(X, y, sample_domain=sd)
+    Z, theta_s, r = _step(model, X, y, sd)
+    stacked = np.vstack([Z, np.eye(Z.shape[1])])
+    theta = theta_s + np.linalg.lstsq(stacked, np.r_[r, np.zeros(Z.shape[1])], rcond=None)[0]
+    np.testing.assert_allclose(model.coef_, theta[:-1], rtol=1e-3)
+    np.testing.assert_allclose(model.intercept_, theta[-1], rtol=1e-9)
+
+
+@pytest.mark.parametrize(
+    "n_target, n_features, scale", [(15, 3, 1e150), (15, 3, 1e-150), (4, 6, 1e-150)], ids=["1e150", "1e-150", "dual-1e-150"]
+)
+def test_extreme_feature_scales_are_solved_without_linalg_errors_or_warnings(n_target, n_features, scale):
+    """X * 1e150 made Z^T Z + alpha I ill-conditioned (a leaked LinAlgWarning); an SVD of Z
+    instead was off by 20% there and by orders of magnitude at 1e-150. Reference: with
+    w = v / scale the problem is a ridge on the unscaled [X_t, 1] whose penalty is
+    alpha / scale^2 on v and alpha on the intercept; its normal equations are well scaled."""
+    X, y, sd = _data(n_target=n_target, n_features=n_features)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = RegularTransferRegressor(alpha=1.0).fit(X * scale, y, sample_domain=sd)
+    Z, theta_s, r = _step(model, X * scale, y, sd)
+    unscaled = np.hstack([X[sd < 0], np.ones(((sd < 0).sum(), 1))])
+    penalty = np.diag(np.r_[np.full(X.shape[1], 1.0 / scale**2), 1.0])
+    v = np.linalg.solve(unscaled.T @ unscaled + penalty, unscaled.T @ r)
+    np.testing.assert_allclose(model.coef_, theta_s[:-1] + v[:-1] / scale, rtol=1e-8)
+    np.testing.assert_allclose(model.intercept_, theta_s[-1] + v[-1], rtol=1e-8)

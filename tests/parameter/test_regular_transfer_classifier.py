@@ -118,6 +118,16 @@ def test_convergence_warning():
         RegularTransferClassifier(alpha=1e-3, max_iter=1).fit(X, y, sample_domain=sd)
 
 
+
+def test_a_failed_line_search_warns():
+    """On X * 1e150 the gradient is too large to step along: L-BFGS-B stops at once with
+    status 2 (ABNORMAL) and the source parameters came back without a word."""
+    X, y, sd = _data()
+    source = LogisticRegression(max_iter=1000)
+    with pytest.warns(ConvergenceWarning, match="RegularTransferClassifier: L-BFGS-B stopped after 0 iteration"):
+        RegularTransferClassifier(source_estimator=source).fit(X * 1e150, y, sample_domain=sd)
+
+
 class _OneRowSource(ClassifierMixin, BaseEstimator):
     """Three classes but a single row of coefficients."""
 
