@@ -16,6 +16,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._compat import HasMethods, Interval, StrOptions, _fit_context, validate_data
 from .._delegation import delegate
+from .._finite import check_magnitude
 from .._sample_weights import check_sample_weight
 from ..base import DomainAwareMixin
 from ._finetune_phases import check_phase_takes_weights, finetune, pretrain, resolve_classes, resolve_method
@@ -206,6 +207,7 @@ class PretrainFineTune(DomainAwareMixin, BaseEstimator):
         """
         template = self._template()
         X = validate_data(self, X, ensure_min_samples=2, ensure_all_finite=_finiteness(template))
+        check_magnitude(X, type(self).__name__)
         y = check_y(self, X, y)
         domains = self._check_domains(X, y, sample_domain)
         rng = check_random_state(self.random_state)
@@ -237,7 +239,8 @@ class PretrainFineTune(DomainAwareMixin, BaseEstimator):
 
     def _validate_X(self, X: ArrayLike) -> np.ndarray:
         check_is_fitted(self)
-        return validate_data(self, X, reset=False, ensure_all_finite=_finiteness(self.estimator_))
+        X = validate_data(self, X, reset=False, ensure_all_finite=_finiteness(self.estimator_))
+        return check_magnitude(X, type(self).__name__)
 
     predict = delegate("PretrainFineTune", "predict", "the fine-tuned model")
     predict_proba = delegate("PretrainFineTune", "predict_proba", "the fine-tuned model")

@@ -151,6 +151,23 @@ def test_hist_gradient_boosting_accepts_nan_in_X_sgd_does_not():
         PretrainFineTune(SGDClassifier()).fit(X, y, sample_domain=sd)
 
 
+def test_values_too_large_to_square_are_refused_at_fit_and_predict():
+    """X * 1e300 fitted SGD to coefficients of 1e298 whose decision values were +-inf,
+    silently; at predict it returned scores of 1e301 beside an overflow RuntimeWarning."""
+    X, y, sd, _ = _data()
+    with pytest.raises(ValueError, match="PretrainFineTune: X has values up to .* too large to square"):
+        PretrainFineTune(SGDClassifier(random_state=0)).fit(X * 1e300, y, sample_domain=sd)
+    model = PretrainFineTune(SGDClassifier(random_state=0)).fit(X, y, sample_domain=sd)
+    with pytest.raises(ValueError, match="PretrainFineTune: X has values up to .* too large to square"):
+        model.decision_function(X * 1e300)
+    # NaN passes to an estimator that takes it; the bound ignores it.
+    X_nan = X.copy()
+    X_nan[0, 0] = np.nan
+    hgb = PretrainFineTune(HistGradientBoostingClassifier(max_iter=3, random_state=0), n_finetune_iter=2)
+    with pytest.raises(ValueError, match="PretrainFineTune: X has values up to"):
+        hgb.fit(X_nan * 1e300, y, sample_domain=sd)
+
+
 def test_warm_start_cannot_add_classes():
     X, y, sd, _ = _data()
     y = y.copy()
