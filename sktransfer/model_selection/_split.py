@@ -16,8 +16,7 @@ from numpy.typing import ArrayLike
 from sklearn.model_selection import BaseShuffleSplit
 from sklearn.utils import check_random_state
 from sklearn.utils.metadata_routing import MetadataRequest
-from sklearn.utils.validation import _num_samples
-
+from .._compat import _num_samples
 from ..domain import Domains, _take, check_domains
 
 __all__ = ["DomainShuffleSplit", "LeaveOneDomainOut"]
@@ -41,6 +40,34 @@ def _same_rows(X: Any, a: np.ndarray, b: np.ndarray) -> bool:
     if isinstance(rows_a, list):
         return all(u is v or np.array_equal(np.asarray(u), np.asarray(v)) for u, v in zip(rows_a, rows_b))
     return bool(np.array_equal(np.asarray(rows_a), np.asarray(rows_b)))
+
+
+def _check_count(owner: str, param: str, value: Any, meaning: str) -> None:
+    """Refuse a count parameter that is not an int >= 1 (bool is not a count)."""
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise TypeError(
+            f"{owner}: {param} must be an int >= 1, {meaning}; got {value!r} "
+            f"({type(value).__name__})."
+        )
+    if value < 1:
+        raise ValueError(
+            f"{owner}: {param} must be at least 1, {meaning}; got {value}. With {value} "
+            "there would be no fold to train and score on."
+        )
+
+
+def _check_size(owner: str, param: str, value: Any, allow_none: bool) -> None:
+    """Refuse a split size that is neither a share in (0, 1) nor a row count >= 1."""
+    if value is None and allow_none:
+        return
+    expected = "a float in (0, 1) (a share of each domain's rows) or an int >= 1 (a number of rows)"
+    if allow_none:
+        expected += ", or None (the complement of test_size)"
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise TypeError(f"{owner}: {param} must be {expected}; got {value!r} ({type(value).__name__}).")
+    valid = value >= 1 if isinstance(value, Integral) else 0 < value < 1
+    if not valid:
+        raise ValueError(f"{owner}: {param} must be {expected}; got {value!r}.")
 
 
 def _split_request(owner: Any) -> MetadataRequest:
@@ -167,12 +194,7 @@ class DomainShuffleSplit(BaseShuffleSplit):
             Indices of the validation rows.
         """
         name = type(self).__name__
-        if self.test_rows not in ("labelled", "all"):
-            raise ValueError(
-                f"{name}: test_rows must be 'labelled' (validation rows with a label, for "
-                "scikit-learn's scorers) or 'all' (masked target rows too, for the "
-                f"domain-adaptation scorers); got {self.test_rows!r}."
-            )
+        self._check_params()
         domains = _split_domains(X, y, groups, sample_domain, name)
         if self.test_rows == "all":
             held_out = np.ones(domains.sample_domain.shape[0], dtype=bool)
@@ -186,6 +208,19 @@ class DomainShuffleSplit(BaseShuffleSplit):
                 "every domain's rows with a domain-adaptation scorer."
             )
         yield from self._iter_domains(domains.sample_domain, held_out)
+
+    def _check_params(self) -> None:
+        """Validate the parameters; ``__init__`` only stores them, as scikit-learn's do."""
+        name = type(self).__name__
+        _check_count(name, "n_splits", self.n_splits, "the number of re-shuffles")
+        _check_size(name, "test_size", self.test_size, allow_none=False)
+        _check_size(name, "train_size", self.train_size, allow_none=True)
+        if self.test_rows not in ("labelled", "all"):
+            raise ValueError(
+                f"{name}: test_rows must be 'labelled' (validation rows with a label, for "
+                "scikit-learn's scorers) or 'all' (masked target rows too, for the "
+                f"domain-adaptation scorers); got {self.test_rows!r}."
+            )
 
     def _iter_domains(self, sample_domain: np.ndarray, held_out: np.ndarray):
         """Split the ``held_out`` rows of each domain; the other rows train in every fold."""
@@ -213,7 +248,7 @@ class DomainShuffleSplit(BaseShuffleSplit):
         if n_test < 1 or n_train < 1 or n_test + n_train > n:
             rows = "labelled rows" if self.test_rows == "labelled" else "rows"
             raise ValueError(
-                f"A domain with {n} {rows} cannot give {n_train} training and {n_test} validation "
+                f"{type(self).__name__}: a domain with {n} {rows} cannot give {n_train} training and {n_test} validation "
                 f"rows (test_size={test!r}, train_size={train!r}); every domain needs at least one "
                 "row on each side. Lower test_size or merge the small domain."
             )
@@ -233,6 +268,7 @@ class DomainShuffleSplit(BaseShuffleSplit):
         n_splits : int
             ``n_splits``.
         """
+        self._check_params()
         return self.n_splits
 
     def get_metadata_routing(self) -> MetadataRequest:
@@ -292,6 +328,11 @@ class LeaveOneDomainOut:
         self.max_n_splits = max_n_splits
 
     def _held_out(self, X: Any, sample_domain: np.ndarray) -> np.ndarray:
+        if self.max_n_splits is not None:
+            _check_count(
+                "LeaveOneDomainOut", "max_n_splits", self.max_n_splits,
+                "the most domains to hold out (or None for every one)",
+            )
         sources = np.unique(sample_domain[sample_domain > 0])
         targets = np.unique(-sample_domain[sample_domain < 0])
         both = np.intersect1d(sources, targets)
@@ -307,8 +348,6 @@ class LeaveOneDomainOut:
                    "from the rows of their negatives." if len(copies) < both.size else ".")
             )
         if self.max_n_splits is not None:
-            if not isinstance(self.max_n_splits, Integral) or self.max_n_splits < 1:
-                raise ValueError(f"max_n_splits must be a positive int or None, got {self.max_n_splits!r}.")
             both = both[: self.max_n_splits]
         return both
 
