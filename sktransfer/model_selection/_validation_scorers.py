@@ -195,13 +195,19 @@ class CircularValidationScorer(DomainScorer):
         reverse = clone(estimator)
         rows = np.concatenate([target, source])
         if accepts_sample_domain(reverse, "fit"):
-            hidden = np.full(len(source), np.nan if regression else -1)
-            y_rev = np.concatenate([pseudo, hidden])
-            if not regression:
-                y_rev = y_rev.astype(pseudo.dtype if pseudo.dtype.kind in "iu" else np.int64)
+            if regression:
+                y_rev = np.concatenate([pseudo, np.full(len(source), np.nan)])
+            else:
+                # The source rows' labels are hidden with the class mask -1, which
+                # string, float or unsigned classes cannot hold: the reverse model
+                # learns class indices, and its predictions are mapped back.
+                classes, codes = np.unique(pseudo, return_inverse=True)
+                y_rev = np.concatenate([codes.astype(np.int64), np.full(len(source), -1)])
             sd_rev = np.concatenate([np.ones(len(target), dtype=np.int64), -np.ones(len(source), dtype=np.int64)])
             reverse.fit(fold_rows(X, rows), y_rev, sample_domain=sd_rev)
             pred = call_with_domains(reverse, "predict", fold_rows(X, source), -np.ones(len(source), dtype=np.int64))
+            if not regression:
+                pred = classes[np.asarray(pred, dtype=np.intp)]
         else:
             reverse.fit(fold_rows(X, target), pseudo)
             pred = reverse.predict(fold_rows(X, source))

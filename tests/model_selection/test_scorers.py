@@ -150,6 +150,23 @@ def test_circular_validation_by_hand():
     assert CircularValidationScorer()(pipe, X, y, sample_domain=sd) == pytest.approx(by_hand)
 
 
+@pytest.mark.parametrize(
+    "relabel",
+    [lambda y: np.array(["neg", "pos"], dtype=object)[y], lambda y: y.astype(np.uint8), lambda y: y + 5],
+    ids=["strings", "uint8", "shifted ints"],
+)
+def test_circular_validation_reads_labels_as_they_are(relabel):
+    """The reverse fit hides the source labels with -1: string labels were cast to int
+    ('invalid literal for int()'), and uint8 ones wrapped -1 to the class 255. Renaming the
+    classes (in the same order) must not change the score."""
+    X, y, sd = make_domain_shift(n_samples=60, mask_target=False, random_state=0)
+    scores = []
+    for labels in (y, relabel(y)):
+        pipe = make_da_pipeline(CORAL(), LogisticRegression()).fit(X, labels, sample_domain=sd)
+        scores.append(CircularValidationScorer()(pipe, X, labels, sample_domain=sd))
+    assert scores[1] == pytest.approx(scores[0])
+
+
 def test_circular_validation_of_a_collapsed_model_is_the_share_of_its_class():
     X, y, proba = _proba_fold()
     X[6:, 1:] = [0.9, 0.05, 0.05]  # every target row predicted class 0
