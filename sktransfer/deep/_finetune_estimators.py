@@ -323,7 +323,7 @@ class FineTuneClassifier(ClassifierMixin, _BaseFineTune):
         score : float
             Mean accuracy of :meth:`predict` on the labelled rows.
         """
-        X, y, sample_weight = labelled_rows_for_score(type(self).__name__, X, y, sample_weight)
+        X, y, sample_weight = labelled_rows_for_score(self, X, y, sample_weight)
         return super().score(X, y, sample_weight=sample_weight)
 
     # -- hooks of the base --------------------------------------------------------------

@@ -31,4 +31,4 @@ def labelled_rows(
     owner: Any, X: Any, y: ArrayLike, sample_weight: ArrayLike | None
 ) -> tuple[Any, np.ndarray, np.ndarray | None]:
     """The rows of ``X, y, sample_weight`` whose label is not masked, for ``score``."""
-    return labelled_rows_for_score(type(owner).__name__, X, y, sample_weight)
+    return labelled_rows_for_score(owner, X, y, sample_weight)

@@ -253,6 +253,16 @@ def test_score_is_r2_on_the_labelled_rows():
         model.score(X, np.full(len(y), np.nan))
 
 
+def test_score_keeps_a_real_target_value_of_minus_one():
+    """A regressor reads NaN as its only mask: a target of exactly -1 is scored,
+    even among integer values (counts, ratings) that look like class labels."""
+    X, y, sd = _data()
+    model = RegularTransferRegressor().fit(X, y, sample_domain=sd)
+    y_minus_one = np.round(y)
+    y_minus_one[:10] = -1.0
+    assert model.score(X, y_minus_one) == pytest.approx(r2_score(y_minus_one, model.predict(X)))
+
+
 
 def _step(model, X, y, sd):
     """The target design Z = [X_t, 1], the source parameters and the residual r = y_t - Z theta_s."""
