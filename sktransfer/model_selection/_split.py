@@ -16,6 +16,7 @@ from numpy.typing import ArrayLike
 from sklearn.model_selection import BaseShuffleSplit
 from sklearn.utils import check_random_state
 from sklearn.utils.metadata_routing import MetadataRequest
+
 from .._compat import _num_samples
 from ..domain import Domains, _take, check_domains
 

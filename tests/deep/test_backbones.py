@@ -15,7 +15,12 @@ import sklearn.datasets
 import torch
 from PIL import Image
 
-from sktransfer.deep import FineTuneClassifier, ImageFeatureExtractor, TextFeatureExtractor, clear_backbone_cache
+from sktransfer.deep import (
+    FineTuneClassifier,
+    ImageFeatureExtractor,
+    TextFeatureExtractor,
+    clear_backbone_cache,
+)
 from sktransfer.deep._backbones import resolve_backbone
 
 SAMPLE_IMAGES = os.path.join(os.path.dirname(sklearn.datasets.__file__), "images")

@@ -10,7 +10,7 @@ import pytest
 import torch
 from PIL import Image
 
-from sktransfer.deep import FineTuneClassifier, FineTuneRegressor, ImageFeatureExtractor, TextFeatureExtractor
+from sktransfer.deep import FineTuneClassifier, FineTuneRegressor, TextFeatureExtractor
 from sktransfer.deep._backbones import resolve_backbone
 
 from .conftest import TINY, make_images

@@ -15,8 +15,7 @@ from sklearn.preprocessing import StandardScaler
 from sktransfer import make_da_pipeline, stack_domains
 from sktransfer.alignment import CORAL
 from sktransfer.datasets import make_domain_shift
-from sktransfer.model_selection import DomainShuffleSplit, LeaveOneDomainOut
-from sktransfer.model_selection import _split
+from sktransfer.model_selection import DomainShuffleSplit, LeaveOneDomainOut, _split
 
 
 def _data(n=40):
