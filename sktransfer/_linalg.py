@@ -83,7 +83,8 @@ def leading_eigenpairs_rank_one(
     Returns ``(eigenvalues, W)``, eigenvalues decreasing, signs fixed by
     :func:`flip_signs`.
     """
-    norm2 = float(b @ b)
+    with np.errstate(over="ignore"):  # an inf norm leaves u = 0; apply_A's output is the caller's to check
+        norm2 = float(b @ b)
     u = b / np.sqrt(norm2) if norm2 > 0 else np.zeros_like(b)
     scale_u = 1.0 / np.sqrt(mu + norm2) - 1.0 / np.sqrt(mu)
 

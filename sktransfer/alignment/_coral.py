@@ -126,9 +126,9 @@ class CORAL(OneToOneFeatureMixin, BaseAdapter):
         # fewer rows than features, O(d^3) otherwise.
         self.cov_source_, inv_root_source = _covariance_and_power(Xs, self.reg, -0.5)
         self.cov_target_, root_target = _covariance_and_power(Xt, self.reg, 0.5)
-        self.transform_matrix_ = self._check_finite(
-            inv_root_source @ root_target, "transform matrix C_s^-1/2 C_t^1/2"
-        )
+        with np.errstate(over="ignore", invalid="ignore"):  # checked just below
+            transform = inv_root_source @ root_target
+        self.transform_matrix_ = self._check_finite(transform, "transform matrix C_s^-1/2 C_t^1/2")
 
     def _likely_cause(self) -> str:
         return (

@@ -195,16 +195,22 @@ class TransferComponentAnalysis(ClassNamePrefixFeaturesOutMixin, BaseAdapter):
         logger.info("TCA on %d rows: %s solution", n, self.approximation_)
         if self.approximation_ == "exact":
             self.X_fit_ = X.copy()
-            K = self._check_finite(self._kernel(X, X), "kernel matrix")
+            with np.errstate(over="ignore", invalid="ignore"):  # checked just below
+                K = self._check_finite(self._kernel(X, X), "kernel matrix")
 
             def apply_khk(V: np.ndarray) -> np.ndarray:  # K H K V, H = I - 11^T/n
-                KV = K @ V
-                # Products of kernel values: large ones overflow here first.
-                return self._check_finite(K @ (KV - KV.mean(axis=0)), "matrix K H K")
+                # Products of kernel values: large ones overflow here first, and
+                # the check below names the cause, so numpy's warning is noise.
+                with np.errstate(over="ignore", invalid="ignore"):
+                    KV = K @ V
+                    KHKV = K @ (KV - KV.mean(axis=0))
+                return self._check_finite(KHKV, "matrix K H K")
 
             # K L K = (K e)(K e)^T: the constraint matrix is mu I plus rank one.
+            with np.errstate(over="ignore", invalid="ignore"):
+                Ke = K @ e
             vals, self.projection_ = leading_eigenpairs_rank_one(
-                apply_khk, n, K @ e, self.mu, self.n_components
+                apply_khk, n, self._check_finite(Ke, "matrix K L K"), self.mu, self.n_components
             )
             mapped = K @ self.projection_  # fit_transform's output: K is at hand
         else:
@@ -224,7 +230,9 @@ class TransferComponentAnalysis(ClassNamePrefixFeaturesOutMixin, BaseAdapter):
             # In Phi-space, with c = G^{1/2} a: (R S_H R) c = lambda (R S_L R + mu I) c,
             # where S_H = Phi^T H Phi and S_L = Phi^T L Phi; the embedding is Phi R c.
             R = sqrtm_psd(self._check_finite(G, "Gram matrix of the features"))
-            A = self._check_finite(R @ (G - np.outer(s1, s1) / n) @ R, "matrix K H K")
+            with np.errstate(over="ignore", invalid="ignore"):  # checked just below
+                A = R @ (G - np.outer(s1, s1) / n) @ R
+            A = self._check_finite(A, "matrix K H K")
             vals, vecs = leading_eigenpairs_rank_one(
                 lambda V: A @ V, basis, R @ se, self.mu, self.n_components
             )

@@ -310,7 +310,8 @@ def make_domain_shift(
 
     rng = check_random_state(random_state)
     strength, noise = float(shift_strength), float(noise)
-    Xs, ys, Xt, yt = _draw(rng, n_samples, shift, task, n_features, n_classes, strength, noise)
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused just below
+        Xs, ys, Xt, yt = _draw(rng, n_samples, shift, task, n_features, n_classes, strength, noise)
     X = np.concatenate([Xs, Xt]).astype(np.float64, copy=False)
     if not np.all(np.isfinite(X)):
         raise ValueError(

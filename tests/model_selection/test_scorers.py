@@ -334,7 +334,7 @@ def test_halving_grid_search_on_a_skewed_source_scores_every_candidate(scorer):
     from sklearn.preprocessing import StandardScaler
 
     X, y, sd = _breast_cancer_shift()
-    pipe = make_da_pipeline(StandardScaler(), CORAL(), LogisticRegression())
+    pipe = make_da_pipeline(StandardScaler(), CORAL(), LogisticRegression(), check_negative_transfer=False)
     grid = {"coral__reg": [0.1, 1.0, 10.0], "logisticregression__C": [0.1, 1.0]}
     search = HalvingGridSearchCV(pipe, grid, scoring=scorer, min_resources=200, random_state=0,
                                  cv=DomainShuffleSplit(n_splits=3, test_size=0.2, test_rows="all",

@@ -107,7 +107,7 @@ def test_no_domain_information_is_an_error():
 
 
 def _grid(cv):
-    return GridSearchCV(make_da_pipeline(CORAL(), LogisticRegression()),
+    return GridSearchCV(make_da_pipeline(CORAL(), LogisticRegression(), check_negative_transfer=False),
                         {"coral__reg": [0.1, 10.0]}, cv=cv)
 
 
@@ -148,12 +148,12 @@ def test_leave_one_domain_out_trains_on_the_unlabelled_copy_and_validates_on_the
 def test_leave_one_domain_out_scores_target_accuracy_with_routing_off_and_on():
     doms = _three_domains()
     X, y, sd = stack_domains(source=doms, target=[Xd for Xd, _ in doms])
-    pipe = make_da_pipeline(CORAL(), LogisticRegression())
+    pipe = make_da_pipeline(CORAL(), LogisticRegression(), check_negative_transfer=False)
     off = cross_validate(pipe, X, y, groups=sd, cv=LeaveOneDomainOut(), params={"sample_domain": sd})
     # the same by hand: fit on the other labelled domains + the unlabelled copy, score the labelled copy
     by_hand = []
     for train, test in LeaveOneDomainOut().split(X, y, sample_domain=sd):
-        fitted = make_da_pipeline(CORAL(), LogisticRegression()).fit(X[train], y[train], sample_domain=sd[train])
+        fitted = make_da_pipeline(CORAL(), LogisticRegression(), check_negative_transfer=False).fit(X[train], y[train], sample_domain=sd[train])
         by_hand.append(np.mean(fitted.predict(X[test]) == y[test]))
     np.testing.assert_allclose(off["test_score"], by_hand)
     with config_context(enable_metadata_routing=True):
@@ -243,7 +243,7 @@ def test_a_domain_adaptation_scorer_on_the_default_folds_says_to_pass_test_rows_
     from sktransfer.model_selection import PredictionEntropyScorer
 
     X, y, sd = _data()
-    search = GridSearchCV(make_da_pipeline(CORAL(), LogisticRegression()), {"coral__reg": [1.0]},
+    search = GridSearchCV(make_da_pipeline(CORAL(), LogisticRegression(), check_negative_transfer=False), {"coral__reg": [1.0]},
                           cv=DomainShuffleSplit(n_splits=2, random_state=0),
                           scoring=PredictionEntropyScorer(), error_score="raise")
     with pytest.raises(ValueError, match=r"has none .*DomainShuffleSplit\(test_rows='all'\)"):
