@@ -277,7 +277,7 @@ class Runner:
     # -- image -----------------------------------------------------------------
     def _image(self, case: Case, n: int) -> dict:
         from sktransfer.deep import ImageFeatureExtractor
-        from sktransfer.deep._backbones import resolve_backbone
+        from sktransfer.deep._backbones._registry import resolve_backbone
 
         backbone = resolve_backbone(case.model, case.weights, "image", owner="extract_throughput")
         cfg = backbone.config
@@ -328,7 +328,7 @@ class Runner:
     # -- text ------------------------------------------------------------------
     def _text(self, case: Case, n: int) -> dict:
         from sktransfer.deep import TextFeatureExtractor
-        from sktransfer.deep._backbones import resolve_backbone
+        from sktransfer.deep._backbones._registry import resolve_backbone
 
         max_length = 128
         backbone = resolve_backbone(case.model, case.weights, "text", owner="extract_throughput")

@@ -5,7 +5,7 @@ without the ``[torch]`` extra it raises an ImportError saying what to install.
 """
 
 from ._augment import BatchAugmentation
-from ._backbones import clear_backbone_cache
+from ._backbones._registry import clear_backbone_cache
 from ._cache import EmbeddingCacheWarning
 from ._extractor import DeepFeatureExtractor, SkippedItemsWarning
 from ._finetune_estimators import FineTuneClassifier, FineTuneRegressor

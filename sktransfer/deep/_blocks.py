@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._backbones import Backbone
+from ._backbones._base import Backbone
 
 
 def parameter_blocks(backbone: Backbone) -> list[list[str]]:

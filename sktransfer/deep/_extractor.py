@@ -21,7 +21,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._compat import Interval, StrOptions, _fit_context
 from ..exceptions import SktransferWarning
-from ._backbones import Backbone, resolve_backbone
+from ._backbones._base import Backbone
+from ._backbones._registry import resolve_backbone
 from ._cache import EmbeddingCache, EmbeddingCacheWarning, cache_folder
 from ._runtime import PRECISIONS, BatchRunner, Runtime, resolve_batch_size, resolve_runtime, run_batches
 from ._torch import import_torch
@@ -151,11 +152,10 @@ class DeepFeatureExtractor(TransformerMixin, BaseEstimator):
         self.preprocess_config_ = self._preprocess_config(backbone)
         self.layer_names_ = list(backbone.tap_names)
         # The width of a (layer, pooling) is the backbone's, not the data's: probed once per backbone.
-        widths = backbone.__dict__.setdefault("_widths", {})
         key = (index, self.pooling, str(self.preprocess_config_))
-        if key not in widths:
-            widths[key] = int(self._run(backbone, runtime, self._probe_input(backbone), index).shape[1])
-        self.n_features_out_ = widths[key]
+        if key not in backbone.widths:
+            backbone.widths[key] = int(self._run(backbone, runtime, self._probe_input(backbone), index).shape[1])
+        self.n_features_out_ = backbone.widths[key]
         return self
 
     def transform(self, X: Any) -> np.ndarray:
@@ -248,12 +248,11 @@ class DeepFeatureExtractor(TransformerMixin, BaseEstimator):
         if self.compile if compiled is None else compiled:
             # One compiled graph per way of running this backbone, shared by the
             # estimators that run it that way (the closure holds no estimator).
-            cache = backbone.__dict__.setdefault("_compiled", {})
             key = (type(self).__name__, index, pooling, str(runtime.device), str(runtime.dtype),
                    runtime.channels_last)
-            if key not in cache:
-                cache[key] = torch.compile(forward)
-            forward = cache[key]
+            if key not in backbone.compiled:
+                backbone.compiled[key] = torch.compile(forward)
+            forward = backbone.compiled[key]
         batch_size = resolve_batch_size(self.batch_size, runtime, self.modality)
         return BatchRunner(forward, runtime, batch_size, owner=type(self).__name__)
 

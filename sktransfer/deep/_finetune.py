@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import logging
 import time
 from numbers import Integral, Real
@@ -17,7 +16,7 @@ from .._compat import Interval, StrOptions, validate_data
 from .._finite import check_magnitude
 from ..domain import _take, check_domains
 from ._augment import BatchAugmentation
-from ._backbones import DEFAULT_IMAGE_BACKBONE, resolve_backbone, spec_modality
+from ._backbones._registry import DEFAULT_IMAGE_BACKBONE, resolve_backbone, spec_modality
 from ._blocks import batchnorm_layers, parameter_blocks, trainable_block_indices
 from ._finetune_data import TrainingData, all_files, all_str, decode_images, iterate
 from ._finetune_predict import FineTunePredictMixin
@@ -181,8 +180,7 @@ class _BaseFineTune(FineTunePredictMixin, BaseEstimator):
             with_backbone = not self._head_only()
         if with_backbone:
             shared = self._shared_backbone(weights or self.weights)
-            adapter = copy.deepcopy(shared)  # training must never touch the shared, cached model
-            adapter.__dict__.pop("_compiled", None)
+            adapter = shared.training_copy()  # training must never touch the shared, cached model
             index = adapter.layer_index(self.layer, owner=owner)
             n_in = self.extractor_.n_features_out_
         head = build_head(self.head, n_in, n_out, dropout=self.dropout, owner=owner)

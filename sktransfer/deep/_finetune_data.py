@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ._augment import add_feature_noise, augment_images
-from ._backbones import Backbone
+from ._backbones._base import Backbone
 from ._runtime import Runtime
 
 #: share of the device's free memory that training inputs may take before they stay in (pinned) host memory

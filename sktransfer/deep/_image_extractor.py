@@ -10,11 +10,12 @@ from typing import Any
 import numpy as np
 
 from .._compat import Interval, StrOptions
-from ._backbones import DEFAULT_IMAGE_BACKBONE, Backbone
+from ._backbones._base import Backbone
+from ._backbones._pooling import IMAGE_POOLINGS
+from ._backbones._registry import DEFAULT_IMAGE_BACKBONE
 from ._extractor import LOADING_PARAMS_DOC, DeepFeatureExtractor
 from ._image_loader import iter_image_batches
 from ._images import ImageReadError, check_images
-from ._pooling import IMAGE_POOLINGS
 from ._runtime import Runtime, resolve_batch_size
 
 

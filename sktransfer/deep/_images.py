@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ._backbones import ImageConfig
+from ._backbones._base import ImageConfig
 
 JPEG_MAGIC = b"\xff\xd8\xff"
 

@@ -9,9 +9,10 @@ from typing import Any
 import numpy as np
 
 from .._compat import Interval, StrOptions
-from ._backbones import DEFAULT_TEXT_BACKBONE, Backbone
+from ._backbones._base import Backbone
+from ._backbones._pooling import TEXT_POOLINGS
+from ._backbones._registry import DEFAULT_TEXT_BACKBONE
 from ._extractor import LOADING_PARAMS_DOC, DeepFeatureExtractor
-from ._pooling import TEXT_POOLINGS
 from ._runtime import Runtime, resolve_batch_size
 
 

@@ -73,7 +73,7 @@ def tiny():
 @pytest.fixture
 def backbone_of():
     """The shared (cached) Backbone object an extractor with these params uses."""
-    from sktransfer.deep._backbones import resolve_backbone
+    from sktransfer.deep._backbones._registry import resolve_backbone
 
     def get(spec=TINY, weights="random", modality="image"):
         return resolve_backbone(spec, weights, modality, owner="test")
@@ -86,10 +86,10 @@ def fresh_backbone_cache(monkeypatch):
     """An empty backbone cache for this test only; the shared one is restored after."""
     from collections import OrderedDict
 
-    from sktransfer.deep import _backbones
+    from sktransfer.deep._backbones import _registry
 
-    monkeypatch.setattr(_backbones, "_cache", OrderedDict())
-    return _backbones
+    monkeypatch.setattr(_registry, "_cache", OrderedDict())
+    return _registry
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from sktransfer.deep import (
     TextFeatureExtractor,
     clear_backbone_cache,
 )
-from sktransfer.deep._backbones import resolve_backbone
+from sktransfer.deep._backbones._registry import resolve_backbone
 
 SAMPLE_IMAGES = os.path.join(os.path.dirname(sklearn.datasets.__file__), "images")
 # ImageNet-1k class ids: 698 "palace", 985 "daisy".
@@ -468,7 +468,7 @@ def test_random_weights_are_the_same_whatever_the_global_rng():
     import torch
 
     from sktransfer.deep import clear_backbone_cache
-    from sktransfer.deep._backbones import resolve_backbone
+    from sktransfer.deep._backbones._registry import resolve_backbone
 
     states = []
     for seed in (1, 2):

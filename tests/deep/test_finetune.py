@@ -606,21 +606,21 @@ def test_hidden_sizes_may_be_numpy_ints():
 
 def test_unpickling_a_trained_backbone_needs_no_pretrained_weights(images160, monkeypatch):
     """The pickle carries every weight: loading rebuilds the architecture alone (weights='random')."""
-    from sktransfer.deep import _backbones
+    from sktransfer.deep._backbones import _registry
 
     X, y = images160
     clf = FineTuneClassifier("timm:test_efficientnet", weights="random", n_trainable_blocks=1, max_epochs=1,
                              batch_size=8, random_state=0).fit(X, y)
     expected = clf.predict_proba(X)
     blob = pickle.dumps(clf)
-    real_load = _backbones._load
+    real_load = _registry._load
     asked = []
 
     def recording_load(spec, weights, modality, **kwargs):
         asked.append(weights)
         return real_load(spec, weights, modality, **kwargs)
 
-    _backbones.clear_backbone_cache()
-    monkeypatch.setattr(_backbones, "_load", recording_load)
+    _registry.clear_backbone_cache()
+    monkeypatch.setattr(_registry, "_load", recording_load)
     np.testing.assert_allclose(pickle.loads(blob).predict_proba(X), expected, atol=1e-6)
     assert asked and set(asked) == {"random"}

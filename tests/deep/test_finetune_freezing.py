@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from sktransfer.deep import FineTuneClassifier
-from sktransfer.deep._backbones import resolve_backbone
+from sktransfer.deep._backbones._registry import resolve_backbone
 from sktransfer.deep._blocks import parameter_blocks, trainable_block_indices
 
 TINY = "timm:test_efficientnet"  # six blocks, BatchNorm everywhere

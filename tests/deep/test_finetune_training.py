@@ -15,7 +15,7 @@ from sklearn.metrics import log_loss
 from sklearn.utils.class_weight import compute_class_weight
 
 from sktransfer.deep import FineTuneClassifier, FineTuneRegressor, _finetune, _training
-from sktransfer.deep._backbones import resolve_backbone
+from sktransfer.deep._backbones._registry import resolve_backbone
 from sktransfer.deep._blocks import parameter_blocks
 from sktransfer.deep._training import L2SP, EarlyStopping, make_optimizer, warmup_cosine
 

@@ -11,7 +11,7 @@ import torch
 from PIL import Image
 
 from sktransfer.deep import FineTuneClassifier, FineTuneRegressor, TextFeatureExtractor
-from sktransfer.deep._backbones import resolve_backbone
+from sktransfer.deep._backbones._registry import resolve_backbone
 
 from .conftest import TINY, make_images
 

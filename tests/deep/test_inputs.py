@@ -15,7 +15,7 @@ import torch
 from PIL import Image
 
 from sktransfer.deep import SkippedItemsWarning
-from sktransfer.deep._backbones import ImageConfig
+from sktransfer.deep._backbones._base import ImageConfig
 from sktransfer.deep._image_loader import _assemble_on_device, _decode_on_device, _Decoded
 from sktransfer.deep._images import ImageItems, ImageReadError, decode_jpeg_batch, pil_resize_crop
 

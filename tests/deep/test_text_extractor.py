@@ -21,7 +21,7 @@ LONG = " ".join(["a much longer review that goes on about the packaging and the 
 
 @pytest.fixture(scope="module")
 def minilm():
-    from sktransfer.deep._backbones import resolve_backbone
+    from sktransfer.deep._backbones._registry import resolve_backbone
 
     return resolve_backbone("all-MiniLM-L6-v2", "pretrained", "text", owner="test")
 

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import os
-import pickle
-import warnings
 from collections import OrderedDict
 from typing import Any
 from urllib.parse import urlparse
 
-from ._backbones import Backbone, ImageConfig, load_state_dict_file, missing_weights_error
+from .._torch import import_optional, import_torch
+from ._base import Backbone, ImageConfig, missing_weights_error
+from ._files import load_state_dict_file
 from ._pooling import pool
 from ._stop import run_until
-from ._torch import import_optional, import_torch
 
 _IMAGENET = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
 
@@ -207,50 +206,3 @@ def load_torchvision(name: str, weights: str, *, download: bool = False) -> Hook
     size = tuple(t.crop_size) * (2 // len(t.crop_size))
     config = ImageConfig(size, int(t.resize_size[0]), tuple(t.mean), tuple(t.std), t.interpolation.value)
     return HookedImageBackbone(module, name, _torchvision_taps(module), f"{spec}|{weights}", config)
-
-
-def load_module_file(path: str, modality: str, *, owner: str, allow_pickle: bool = False,
-                     download: bool = False) -> Backbone:
-    """A file from ``torch.save(model)`` or TorchScript: both run code when loaded, so only with ``allow_pickle``.
-
-    Without it the file is read with ``weights_only=True``, which loads tensors
-    and plain containers only: a state dict then gets the advice to pass it as
-    ``weights``, a whole model the advice to opt in.
-    """
-    torch = import_torch(owner)
-    if path.lower().endswith(".safetensors"):  # tensors only, never a model
-        raise ValueError(
-            f"{owner}: {path!r} holds weights, not a model. A state dict needs its architecture: pass "
-            "backbone='timm:NAME' (or 'torchvision:NAME') with weights=the path."
-        )
-    if allow_pickle:
-        try:
-            with warnings.catch_warnings():  # torch>=2.9 deprecates TorchScript; still read such files
-                warnings.simplefilter("ignore", FutureWarning)
-                obj = torch.jit.load(path, map_location="cpu")
-        except (RuntimeError, ValueError):
-            obj = torch.load(path, map_location="cpu", weights_only=False)
-    else:
-        try:
-            with warnings.catch_warnings():  # torch.load names TorchScript archives before refusing them
-                warnings.filterwarnings("ignore", message=".*TorchScript archive", category=UserWarning)
-                obj = torch.load(path, map_location="cpu", weights_only=True)
-        except (pickle.UnpicklingError, RuntimeError, AttributeError, ValueError, EOFError) as exc:
-            reason = str(exc).split(".")[0].replace("\x1b[1m", "").replace("\x1b[0m", "")[:120]
-            raise ValueError(
-                f"{owner}: {path!r} cannot be read as weights only ({type(exc).__name__}: {reason}): it holds a "
-                "whole pickled model or a TorchScript archive, and loading either runs code stored in the file. "
-                "If you trust the file, pass allow_pickle=True. Otherwise save its weights alone "
-                "(torch.save(model.state_dict(), path)) and pass backbone='timm:NAME' (or 'torchvision:NAME') "
-                "with weights=the path."
-            ) from exc
-    if not isinstance(obj, torch.nn.Module):
-        raise ValueError(
-            f"{owner}: {path!r} holds a {type(obj).__name__}, not a model. A state dict needs its "
-            "architecture: pass backbone='timm:NAME' (or 'torchvision:NAME') with weights=the path."
-        )
-    if modality == "text":
-        from ._text_backbones import check_text_module
-
-        return check_text_module(obj, owner=owner, download=download)
-    return ModuleBackbone(obj, name=type(obj).__name__.lower(), source=f"file:{path}")

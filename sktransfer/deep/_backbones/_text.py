@@ -6,10 +6,11 @@ import json
 import os
 from typing import Any
 
-from ._backbones import Backbone, load_state_dict_file, missing_weights_error
+from .._torch import import_optional, import_torch
+from ._base import Backbone, missing_weights_error
+from ._files import load_state_dict_file
 from ._pooling import pool
 from ._stop import run_until
-from ._torch import import_optional, import_torch
 
 
 class HFTextBackbone(Backbone):
@@ -18,6 +19,19 @@ class HFTextBackbone(Backbone):
     Taps are the embedding output and each transformer layer; ``pooled`` follows
     the model's sentence-transformers config when it has one (mean pooling, then
     L2 normalisation for all-MiniLM-L6-v2), else mean pooling.
+
+    Attributes
+    ----------
+    tokenizer : transformers tokenizer
+        The model's tokenizer.
+    max_length : int
+        Tokens kept per text when the caller gives no limit.
+    layers_name : str
+        Name of the ModuleList holding the transformer layers.
+    st_pooling : {"mean", "cls", "max"}
+        Pooling of the ``pooled`` output (sentence-transformers config).
+    normalize : bool
+        Whether the ``pooled`` output is L2-normalised.
     """
 
     modality = "text"
