@@ -6,11 +6,11 @@ without the ``[torch]`` extra it raises an ImportError saying what to install.
 
 from ._augment import BatchAugmentation
 from ._backbones._registry import clear_backbone_cache
-from ._cache import EmbeddingCacheWarning
-from ._extractor import DeepFeatureExtractor, SkippedItemsWarning
+from ._extraction._cache import EmbeddingCacheWarning
+from ._extraction._extractor import DeepFeatureExtractor, SkippedItemsWarning
+from ._extraction._image_extractor import ImageFeatureExtractor
+from ._extraction._text_extractor import TextFeatureExtractor
 from ._finetune_estimators import FineTuneClassifier, FineTuneRegressor
-from ._image_extractor import ImageFeatureExtractor
-from ._text_extractor import TextFeatureExtractor
 
 __all__ = [
     "BatchAugmentation",

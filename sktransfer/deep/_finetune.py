@@ -18,7 +18,10 @@ from ..domain import _take, check_domains
 from ._augment import BatchAugmentation
 from ._backbones._registry import DEFAULT_IMAGE_BACKBONE, resolve_backbone, spec_modality
 from ._blocks import batchnorm_layers, parameter_blocks, trainable_block_indices
-from ._finetune_data import TrainingData, all_files, all_str, decode_images, iterate
+from ._extraction._image_extractor import ImageFeatureExtractor
+from ._extraction._inputs import input_reader
+from ._extraction._text_extractor import TextFeatureExtractor
+from ._finetune_data import TrainingData, all_files, all_str, iterate
 from ._finetune_predict import FineTunePredictMixin
 from ._heads import build_head, make_net
 from ._runtime import PRECISIONS, prefetch, resolve_runtime, training_runtime
@@ -131,9 +134,6 @@ class _BaseFineTune(FineTunePredictMixin, BaseEstimator):
         return self.backbone is None or self._frozen_fast_path()
 
     def _extractor(self) -> Any:
-        from ._image_extractor import ImageFeatureExtractor
-        from ._text_extractor import TextFeatureExtractor
-
         common = dict(layer=self.layer, pooling=self.pooling, weights=self.weights, download=self.download,
                       allow_pickle=self.allow_pickle, device=self.device,
                       precision=self.precision, batch_size="auto", cache=self.cache,
@@ -159,9 +159,10 @@ class _BaseFineTune(FineTunePredictMixin, BaseEstimator):
         if self._frozen_fast_path():
             return TrainingData("features", extractor.transform(X))
         backbone = self.net_.adapter if hasattr(self, "net_") and not reset else None
+        reader = input_reader(extractor)
         if modality == "text":
-            return TrainingData("texts", extractor._check_input(X), extractor, backbone)
-        return TrainingData("images", X, extractor, backbone)
+            return TrainingData("texts", reader.check(X), reader, backbone)
+        return TrainingData("images", reader.check(X), reader, backbone)
 
     def _validate_features(self, X: Any, *, reset: bool) -> np.ndarray:
         """``validate_data`` for feature rows (``backbone=None``), refusing values too large to square."""
@@ -261,8 +262,8 @@ class _BaseFineTune(FineTunePredictMixin, BaseEstimator):
             if net.adapter is not None:
                 net.adapter.to(runtime.device, runtime.channels_last)
                 data.backbone = net.adapter
-            if data.kind == "images":
-                data.inputs = decode_images(self.extractor_, X, net.adapter)
+            if data.kind == "images":  # decoded once, at the input size of the network's backbone
+                data.inputs = data.reader.host_batch(data.inputs, np.arange(len(data)), net.adapter)
             data.place(runtime)
             self._train(net, data, targets, runtime, rng, seed=seed, partial=partial)
         return self

@@ -17,6 +17,7 @@ import numpy as np
 
 from ._augment import add_feature_noise, augment_images
 from ._backbones._base import Backbone
+from ._extraction._inputs import InputReader
 from ._runtime import Runtime
 
 #: share of the device's free memory that training inputs may take before they stay in (pinned) host memory
@@ -29,7 +30,7 @@ class TrainingData:
 
     kind: str  # "features", "images" or "texts"
     inputs: Any  # float32 array or tensor, uint8 NxHxWx3 tensor, or list of str
-    extractor: Any = None  # gives _prepare (images) and max_length (texts)
+    reader: InputReader | None = None  # reads images and texts (see sktransfer.deep._extraction._inputs)
     backbone: Backbone | None = None
     placement: str = "host"  # "device", "pinned" or "host": where the inputs live (see place)
 
@@ -63,8 +64,8 @@ class TrainingData:
         import torch
 
         if self.kind == "texts":
-            enc = self.backbone.tokenize([self.inputs[int(r)] for r in rows], self.extractor.max_length)
-            return {k: v.to(runtime.device, non_blocking=True) for k, v in enc.items()}
+            return self.reader.prepare(self.reader.host_batch(self.inputs, rows, self.backbone), self.backbone,
+                                       runtime)
         x = self.inputs[torch.as_tensor(rows)]
         if self.placement == "pinned":
             x = pin(x)
@@ -73,7 +74,7 @@ class TrainingData:
             return add_feature_noise(x, noise_std, generator) if train else x
         if train and augment is not None:
             x = augment_images(x, augment, generator)
-        return self.extractor._prepare(x, self.backbone, runtime)
+        return self.reader.prepare(x, self.backbone, runtime)
 
 
 def placement_for(nbytes: int, runtime: Runtime) -> str:
@@ -117,21 +118,6 @@ def iterate(data: TrainingData, targets: Any, rows: np.ndarray, batch_size: int,
         x = data.batch(order_t[start:stop], runtime, train=train, augment=augment, noise_std=noise_std,
                        generator=generator)
         yield x, targets[order_dev[start:stop]]
-
-
-def decode_images(extractor: Any, X: Any, backbone: Backbone) -> Any:
-    """Every image of ``X`` decoded, resized and cropped once, as one NxHxWx3 uint8 CPU tensor."""
-    import torch
-
-    items = extractor._check_input(X)
-    host = Runtime(torch.device("cpu"), torch.float32)
-    skipped: list[str] = []
-    out = torch.empty((len(items), *backbone.config.size, 3), dtype=torch.uint8)
-    for rows, batch in extractor._batches(items, np.arange(len(items)), backbone, host, skipped):
-        out[torch.as_tensor(rows)] = batch
-    if skipped:
-        raise ValueError(f"Cannot train on unreadable images: {skipped[:5]}")
-    return out
 
 
 def all_str(X: Any) -> bool:

@@ -13,7 +13,7 @@ from sklearn.utils.validation import column_or_1d
 from .._compat import StrOptions, _fit_context
 from .._finite import check_finite_result
 from ..domain import labelled_rows_for_score, unlabelled_mask
-from ._extractor import LOADING_PARAMS_DOC
+from ._extraction._extractor import LOADING_PARAMS_DOC
 from ._finetune import _BaseFineTune
 from ._torch import import_torch
 

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
+from ._extraction._inputs import input_reader
 from ._runtime import BatchRunner, resolve_batch_size, resolve_runtime, run_batches, training_runtime
 from ._torch import import_torch
 
@@ -28,18 +29,18 @@ class FineTunePredictMixin:
         if head_only:
             runner = BatchRunner(lambda b: net(b.to(runtime.device)), runtime, 1024, owner=self._owner())
             return runner(torch.as_tensor(np.asarray(X, dtype=np.float32)))
-        ext, adapter = self.extractor_, net.adapter
-        items = ext._check_input(X)
+        reader, adapter = input_reader(self.extractor_), net.adapter
+        items = reader.check(X)
         runtime = training_runtime(runtime, adapter.modality == "image")
         adapter.to(runtime.device, runtime.channels_last)
         # Without gradients a forward pass needs a fraction of a training step's memory: chunks as large as
         # the extractor's (the runner halves them on out-of-memory), and never below the training batch.
         chunk = max(self.batch_size, resolve_batch_size("auto", runtime, adapter.modality))
-        runner = BatchRunner(lambda b: net.head(adapter.features(ext._prepare(b, adapter, runtime), net.layer,
+        runner = BatchRunner(lambda b: net.head(adapter.features(reader.prepare(b, adapter, runtime), net.layer,
                                                                  net.pooling)), runtime, chunk,
                              owner=self._owner())
         out = np.empty((len(items), net.head[-1].out_features), np.float32)
-        batches = ext._batches(items, np.arange(len(items)), adapter, runtime, [])
+        batches = reader.batches(items, np.arange(len(items)), adapter, runtime, [])
         for rows, res in run_batches(runner, batches, len(items), progress=False, desc=self._owner()):
             out[rows] = res
         return out

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from sktransfer.deep import TextFeatureExtractor
-from sktransfer.deep._cache import EmbeddingCache, cache_folder
+from sktransfer.deep._extraction._cache import EmbeddingCache, cache_folder
 
 from .conftest import make_images
 
@@ -192,7 +192,7 @@ def test_non_finite_features_are_not_stored(tmp_path):
 def test_entries_are_fsynced_before_they_are_renamed_into_place(tmp_path, monkeypatch):
     import os
 
-    from sktransfer.deep import _cache
+    from sktransfer.deep._extraction import _cache
 
     events = []
     real_fsync, real_replace = os.fsync, os.replace
@@ -225,7 +225,8 @@ def test_unwritable_cache_warns_before_the_forward_pass_and_goes_on(tiny, images
 
 
 def test_write_failure_mid_way_warns_once_and_stops_writing(tiny, images, tmp_path, monkeypatch):
-    from sktransfer.deep import EmbeddingCacheWarning, _cache
+    from sktransfer.deep import EmbeddingCacheWarning
+    from sktransfer.deep._extraction import _cache
 
     calls = []
 

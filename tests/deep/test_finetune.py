@@ -198,7 +198,7 @@ def test_fast_path_equals_a_head_trained_on_the_extractors_features(images160):
 
 
 def test_fast_path_reads_the_cache(images160, tmp_path, monkeypatch):
-    from sktransfer.deep import _extractor
+    from sktransfer.deep._extraction import _extractor
 
     computed = []
     run_batches = _extractor.run_batches

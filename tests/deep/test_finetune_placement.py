@@ -32,9 +32,9 @@ def test_channels_last_for_images_only():
     assert training_runtime(CUDA, True).dtype == torch.bfloat16
 
 
-class _Extractor:
+class _Reader:
     @staticmethod
-    def _prepare(x, backbone, runtime):
+    def prepare(x, backbone, runtime):
         return x.float()
 
 
@@ -56,7 +56,7 @@ def test_pinned_and_device_placements_give_the_host_batches(monkeypatch, kind):
     monkeypatch.setattr(_finetune_data, "pin", lambda t: pinned.append(t.shape) or t.clone())
 
     def placed(where):
-        data = TrainingData(kind, inputs.copy(), _Extractor())
+        data = TrainingData(kind, inputs.copy(), _Reader())
         data.place(CPU)
         data.placement = where  # what place() picks on CUDA (tested above); its moves are no-ops on the CPU
         return data
@@ -96,7 +96,7 @@ def test_augmentation_draws_do_not_depend_on_the_models_draws():
     """The batches are made from their own generator (a prefetch thread may make them while the
     model draws its dropout masks from the global one)."""
     x = np.random.default_rng(0).integers(0, 256, (8, 12, 12, 3)).astype(np.uint8)
-    data = TrainingData("images", x, _Extractor())
+    data = TrainingData("images", x, _Reader())
     data.place(CPU)
     a = _batches(data, augment=BatchAugmentation())
     torch.manual_seed(123)

@@ -9,7 +9,8 @@ import pytest
 import torch
 from PIL import Image
 
-from sktransfer.deep import ImageFeatureExtractor, SkippedItemsWarning, TextFeatureExtractor, _image_loader
+from sktransfer.deep import ImageFeatureExtractor, SkippedItemsWarning, TextFeatureExtractor
+from sktransfer.deep._extraction import _image_loader
 
 from .conftest import make_images
 

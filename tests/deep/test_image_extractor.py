@@ -322,7 +322,7 @@ def test_compiled_forward_gives_the_same_features(tiny, images):
 def test_fit_probes_a_layer_width_once_per_backbone(tiny, backbone_of, x160, monkeypatch):
     """In a grid search every fit of a cached (layer, pooling) skips the probe forward."""
     from sktransfer.deep import clear_backbone_cache
-    from sktransfer.deep._extractor import DeepFeatureExtractor
+    from sktransfer.deep._extraction._extractor import DeepFeatureExtractor
 
     clear_backbone_cache()  # a fresh backbone has measured no width yet
     ext = tiny("timm:test_resnet", layer=1).fit(x160)

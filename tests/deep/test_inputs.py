@@ -16,8 +16,8 @@ from PIL import Image
 
 from sktransfer.deep import SkippedItemsWarning
 from sktransfer.deep._backbones._base import ImageConfig
-from sktransfer.deep._image_loader import _assemble_on_device, _decode_on_device, _Decoded
-from sktransfer.deep._images import ImageItems, ImageReadError, decode_jpeg_batch, pil_resize_crop
+from sktransfer.deep._extraction._image_loader import _assemble_on_device, _decode_on_device, _Decoded
+from sktransfer.deep._extraction._images import ImageItems, ImageReadError, decode_jpeg_batch, pil_resize_crop
 
 from .conftest import make_images
 
@@ -316,7 +316,7 @@ def test_device_decode_batch_falls_back_to_the_cpu_decoder_for_a_corrupt_jpeg(tm
 
 def test_array_batches_slice_views_and_gather_scattered_rows():
     """Contiguous rows are served as views (no copy); scattered rows (cache misses) are gathered."""
-    from sktransfer.deep._image_loader import _array_batches
+    from sktransfer.deep._extraction._image_loader import _array_batches
 
     array = np.arange(6 * 2 * 2 * 3, dtype=np.uint8).reshape(6, 2, 2, 3)
     got = list(_array_batches(array, np.arange(6), 4, cuda=False))

@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from numbers import Integral
-from typing import Any
 
-import numpy as np
-
-from .._compat import Interval, StrOptions
-from ._backbones._base import Backbone
-from ._backbones._pooling import IMAGE_POOLINGS
-from ._backbones._registry import DEFAULT_IMAGE_BACKBONE
+from ..._compat import Interval, StrOptions
+from .._backbones._pooling import IMAGE_POOLINGS
+from .._backbones._registry import DEFAULT_IMAGE_BACKBONE
 from ._extractor import LOADING_PARAMS_DOC, DeepFeatureExtractor
-from ._image_loader import iter_image_batches
-from ._images import ImageReadError, check_images
-from ._runtime import Runtime, resolve_batch_size
+from ._image_reader import ImageReader
 
 
 class ImageFeatureExtractor(DeepFeatureExtractor):
@@ -158,58 +150,6 @@ class ImageFeatureExtractor(DeepFeatureExtractor):
         self.progress = progress
         self.on_error = on_error
 
-    def _check_input(self, X: Any) -> Any:
-        items, array = check_images(X, owner=type(self).__name__)
-        # Only arrays already at the input size skip decoding; the rest are resized by
-        # the same PIL code as files, so an image gives the same features whatever its kind
-        # (up to libjpeg's reduced-scale decoding of JPEG files over twice the target size).
-        items.array = array
-        return items
-
-    def _content_keys(self, items: Any) -> list[bytes | None]:
-        keys = []
-        for i in range(len(items)):
-            try:
-                keys.append(items.content_key(i))
-            except ImageReadError:
-                if self.on_error == "raise":
-                    raise
-                keys.append(None)  # unreadable: a cache miss, then skipped (NaN) by the loader
-        return keys
-
-    def _workers(self, runtime: Runtime) -> int:
-        if self.num_workers != "auto":
-            return int(self.num_workers)
-        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-        if runtime.is_cuda:
-            return min(8, cpus)
-        # On the CPU the model's own threads want the cores; decoding gets a few.
-        return 0 if cpus < 2 else max(1, min(4, cpus // 4))
-
-    def _batches(self, items: Any, rows: np.ndarray, backbone: Backbone, runtime: Runtime,
-                 skipped: list[str]) -> Iterator[tuple[np.ndarray, Any]]:
-        cfg = backbone.config
-        array = items.array if items.array is not None and items.array.shape[1:3] == cfg.size else None
-        return iter_image_batches(
-            items, rows, cfg, batch_size=resolve_batch_size(self.batch_size, runtime, "image"),
-            num_workers=self._workers(runtime) if array is None else 0, device=runtime.device,
-            on_error=self.on_error, skipped=skipped, array=array)
-
-    @staticmethod
-    def _prepare(batch: Any, backbone: Backbone, runtime: Runtime) -> Any:
-        """uint8 NxHxWx3 at the input size (host or device) → normalised float NCHW on the device."""
-        import torch
-
-        x = batch.to(runtime.device, non_blocking=True).permute(0, 3, 1, 2)
-        mean, std = backbone.normalisation(x.device)
-        x = (x.float() - mean) / std
-        return x.contiguous(memory_format=torch.channels_last if runtime.channels_last else torch.contiguous_format)
-
-    def _probe_input(self, backbone: Backbone) -> Any:
-        import torch
-
-        return torch.zeros((1, *backbone.config.size, 3), dtype=torch.uint8)
-
-    def _preprocess_config(self, backbone: Backbone) -> dict:
-        c = backbone.config
-        return {"size": c.size, "resize": c.resize, "mean": c.mean, "std": c.std, "interpolation": c.interpolation}
+    def _input_reader(self) -> ImageReader:
+        return ImageReader(type(self).__name__, batch_size=self.batch_size, num_workers=self.num_workers,
+                           on_error=self.on_error)

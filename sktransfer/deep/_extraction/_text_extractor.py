@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from numbers import Integral
-from typing import Any
 
-import numpy as np
-
-from .._compat import Interval, StrOptions
-from ._backbones._base import Backbone
-from ._backbones._pooling import TEXT_POOLINGS
-from ._backbones._registry import DEFAULT_TEXT_BACKBONE
+from ..._compat import Interval, StrOptions
+from .._backbones._pooling import TEXT_POOLINGS
+from .._backbones._registry import DEFAULT_TEXT_BACKBONE
 from ._extractor import LOADING_PARAMS_DOC, DeepFeatureExtractor
-from ._runtime import Runtime, resolve_batch_size
+from ._text_reader import TextReader
 
 
 class TextFeatureExtractor(DeepFeatureExtractor):
@@ -120,64 +115,5 @@ class TextFeatureExtractor(DeepFeatureExtractor):
         self.cache = cache
         self.progress = progress
 
-    def _check_input(self, X: Any) -> list[str]:
-        owner = type(self).__name__
-        if isinstance(X, str):
-            raise TypeError(f"{owner} expects a sequence of texts; wrap a single text in a list: [text].")
-        if hasattr(X, "to_numpy"):
-            X = X.to_numpy()
-        if isinstance(X, np.ndarray) and X.ndim == 2 and X.shape[1] == 1:
-            X = X[:, 0]
-        try:
-            texts = list(X)
-        except TypeError:
-            raise TypeError(f"{owner} expects a list, array or Series of str, got {type(X).__name__}.") from None
-        if not texts:
-            raise ValueError(f"{owner} got 0 texts; at least 1 is required.")
-        for i, t in enumerate(texts):
-            if not isinstance(t, str):
-                raise TypeError(f"{owner} expects str items, but item {i} is a {type(t).__name__}: {t!r:.60}.")
-            try:
-                t.encode("utf-8")
-            except UnicodeEncodeError as error:
-                # A lone surrogate (e.g. from decoding with errors="surrogateescape") has no UTF-8 form,
-                # and the tokenizer refuses it with a bare TypeError.
-                raise ValueError(
-                    f"{owner}: item {i} is not valid Unicode text: it holds the lone surrogate "
-                    f"{t[error.start]!r} at position {error.start}, which cannot be encoded as UTF-8 for the "
-                    "tokenizer. Replace it, e.g. text.encode('utf-8', 'replace').decode('utf-8'), or decode "
-                    "the source bytes with errors='replace'."
-                ) from None
-        return texts
-
-    def _content_keys(self, items: list[str]) -> list[bytes]:
-        import hashlib
-
-        return [hashlib.blake2b(t.encode("utf-8", "surrogatepass"), digest_size=20).digest() for t in items]
-
-    def _batches(self, items: list[str], rows: np.ndarray, backbone: Backbone, runtime: Runtime,
-                 skipped: list[str]) -> Iterator[tuple[np.ndarray, Any]]:
-        size = resolve_batch_size(self.batch_size, runtime, "text")
-        # Longest first: padding stays within a batch of similar lengths, and an
-        # out-of-memory error, if any, comes on the first batch.
-        order = rows[np.argsort([-len(items[r]) for r in rows], kind="stable")]
-        for start in range(0, len(order), size):
-            chunk = order[start:start + size]
-            enc = backbone.tokenize([items[r] for r in chunk], self.max_length)
-            yield chunk, {k: v.pin_memory() for k, v in enc.items()} if runtime.is_cuda else enc
-
-    @staticmethod
-    def _prepare(batch: dict, backbone: Backbone, runtime: Runtime) -> dict:
-        return {k: v.to(runtime.device, non_blocking=True) for k, v in batch.items()}
-
-    def _probe_input(self, backbone: Backbone) -> dict:
-        return backbone.tokenize(["a"], self.max_length)
-
-    def _preprocess_config(self, backbone: Backbone) -> dict:
-        limit = getattr(getattr(backbone.module, "config", None), "max_position_embeddings", None)
-        if self.max_length is not None and limit is not None and self.max_length > limit:
-            raise ValueError(
-                f"{type(self).__name__}: max_length={self.max_length} is longer than {backbone.name} can read "
-                f"({limit} positions); use max_length <= {limit} or None (the model's own, {backbone.max_length})."
-            )
-        return {"max_length": self.max_length or backbone.max_length}
+    def _input_reader(self) -> TextReader:
+        return TextReader(type(self).__name__, batch_size=self.batch_size, max_length=self.max_length)

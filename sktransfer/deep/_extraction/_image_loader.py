@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ._backbones._base import ImageConfig
+from .._backbones._base import ImageConfig
 from ._images import JPEG_MAGIC, ImageItems, ImageReadError, decode_jpeg_batch
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ._backbones._base import ImageConfig
+from .._backbones._base import ImageConfig
 
 JPEG_MAGIC = b"\xff\xd8\xff"
 
@@ -49,11 +49,15 @@ class ImageItems:
     items : sequence
         Paths, PIL images, or HxW[xC] arrays (one per item), or one NxHxWxC array.
     kind : {"path", "pil", "array"}
+    array : ndarray of shape (N, H, W, 3), dtype uint8, or None
+        The items as one array, when they came as one: sliced without decoding
+        when already at the input size.
     """
 
-    def __init__(self, items: Sequence, kind: str):
+    def __init__(self, items: Sequence, kind: str, array: np.ndarray | None = None):
         self.items = items
         self.kind = kind
+        self.array = array
 
     def __len__(self) -> int:
         return len(self.items)
@@ -184,8 +188,8 @@ def pil_resize_crop(image: Any, config: ImageConfig) -> np.ndarray:
     return np.array(image, dtype=np.uint8)  # a writable copy: torch.from_numpy warns on read-only arrays
 
 
-def check_images(X: Any, *, owner: str) -> tuple[ImageItems, np.ndarray | None]:
-    """Classify ``X``; returns the items and, for one NxHxWxC uint8 array, that array.
+def check_images(X: Any, *, owner: str) -> ImageItems:
+    """Classify ``X`` into items of one kind (one NxHxWxC input also kept whole, as uint8, in ``array``).
 
     Raises a clear error for empty input, mixed kinds and unsupported types.
     """
@@ -215,7 +219,7 @@ def check_images(X: Any, *, owner: str) -> tuple[ImageItems, np.ndarray | None]:
             X = to_uint8_hwc(X.reshape(-1, *X.shape[2:]), "the image array").reshape(X.shape[:3] + (-1,))
         if X.shape[-1] == 1:
             X = np.repeat(X, 3, axis=-1)
-        return ImageItems(X, "array"), X
+        return ImageItems(X, "array", array=X)
     try:
         items = list(X)
     except TypeError:
@@ -233,7 +237,7 @@ def check_images(X: Any, *, owner: str) -> tuple[ImageItems, np.ndarray | None]:
         raise TypeError(
             f"{owner} cannot read items of type {kind}; pass image paths, PIL images or arrays."
         )
-    return ImageItems(items, kind), None
+    return ImageItems(items, kind)
 
 
 def decode_jpeg_batch(datas: list[bytes], config: ImageConfig, device: Any) -> Any:

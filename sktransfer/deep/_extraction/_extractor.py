@@ -2,16 +2,17 @@
 
 ``fit`` resolves the backbone, checks ``layer`` and records what the output
 will be; ``transform`` reads the cache, runs the misses through the one
-runtime (:mod:`._runtime`) and writes them back. The loaded model lives in the
-bounded backbone cache of :mod:`._backbones`, never in the estimator, so
-``clone``, pickling and ``GridSearchCV(n_jobs=...)`` move only parameters.
+runtime (``deep/_runtime.py``) and writes them back. Inputs are read through
+the extractor's :class:`InputReader` (``_inputs``). The loaded model lives in
+the bounded backbone cache of the registry (``_backbones/_registry.py``),
+never in the estimator, so ``clone``, pickling and
+``GridSearchCV(n_jobs=...)`` move only parameters.
 """
 
 from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Iterator
 from numbers import Integral
 from typing import Any
 
@@ -19,13 +20,14 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from .._compat import Interval, StrOptions, _fit_context
-from ..exceptions import SktransferWarning
-from ._backbones._base import Backbone
-from ._backbones._registry import resolve_backbone
+from ..._compat import Interval, StrOptions, _fit_context
+from ...exceptions import SktransferWarning
+from .._backbones._base import Backbone
+from .._backbones._registry import resolve_backbone
+from .._runtime import PRECISIONS, BatchRunner, Runtime, resolve_batch_size, resolve_runtime, run_batches
+from .._torch import import_torch
 from ._cache import EmbeddingCache, EmbeddingCacheWarning, cache_folder
-from ._runtime import PRECISIONS, BatchRunner, Runtime, resolve_batch_size, resolve_runtime, run_batches
-from ._torch import import_torch
+from ._inputs import InputReader
 
 
 class SkippedItemsWarning(SktransferWarning):
@@ -66,8 +68,9 @@ class DeepFeatureExtractor(TransformerMixin, BaseEstimator):
     instantiated (a ``TypeError`` says so): use :class:`ImageFeatureExtractor`
     or :class:`TextFeatureExtractor`, or test ``isinstance`` against it.
     Subclasses list their parameters in their own ``__init__``, set
-    ``modality`` and implement ``_check_input``, ``_content_keys``,
-    ``_batches``, ``_prepare``, ``_probe_input`` and ``_preprocess_config``.
+    ``modality`` and implement ``_input_reader``, which returns the
+    ``InputReader`` (``sktransfer.deep._extraction._inputs``) that checks,
+    batches and prepares their inputs.
 
     Attributes
     ----------
@@ -143,18 +146,19 @@ class DeepFeatureExtractor(TransformerMixin, BaseEstimator):
         if self.pooling not in self._pooling_options:
             raise ValueError(f"{owner}: pooling must be one of {self._pooling_options}, got {self.pooling!r}.")
         cache_folder(self.cache, owner=owner)
-        self._check_input(X)
+        reader = self._input_reader()
+        reader.check(X)
         backbone, runtime = self._backbone(), self._runtime()
         index = backbone.layer_index(self.layer, owner=owner)
         self.layer_name_ = backbone.tap_names[index]
         self.backbone_name_ = backbone.name
         self.device_ = str(runtime.device)
-        self.preprocess_config_ = self._preprocess_config(backbone)
+        self.preprocess_config_ = reader.preprocess_config(backbone)
         self.layer_names_ = list(backbone.tap_names)
         # The width of a (layer, pooling) is the backbone's, not the data's: probed once per backbone.
         key = (index, self.pooling, str(self.preprocess_config_))
         if key not in backbone.widths:
-            backbone.widths[key] = int(self._run(backbone, runtime, self._probe_input(backbone), index).shape[1])
+            backbone.widths[key] = int(self._run(backbone, runtime, reader.probe(backbone), index).shape[1])
         self.n_features_out_ = backbone.widths[key]
         return self
 
@@ -173,7 +177,8 @@ class DeepFeatureExtractor(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         owner = type(self).__name__
-        items = self._check_input(X)
+        reader = self._input_reader()
+        items = reader.check(X)
         backbone, runtime = self._backbone(), self._runtime()
         index = backbone.layer_index(self.layer, owner=owner)
         out = np.full((len(items), self.n_features_out_), np.nan, dtype=np.float32)
@@ -183,14 +188,14 @@ class DeepFeatureExtractor(TransformerMixin, BaseEstimator):
             cache = EmbeddingCache(folder, self._cache_config(backbone, runtime, index), self.n_features_out_)
             if cache.check_writable() is not None:  # known before any forward pass, not after the last
                 _warn_unwritable(owner, folder, cache.write_error)
-            keys = self._content_keys(items)
+            keys = reader.content_keys(items)
             hits, misses = cache.lookup(keys)
             for row, vec in hits.items():
                 out[row] = vec
             todo = np.asarray(misses, dtype=np.intp)
         if len(todo):
             runner, skipped = self._runner(backbone, runtime, index), []
-            batches = self._batches(items, todo, backbone, runtime, skipped)
+            batches = reader.batches(items, todo, backbone, runtime, skipped)
             for rows, feats in run_batches(runner, batches, len(todo),
                                            progress=self.progress, desc=owner):
                 out[rows] = feats
@@ -240,7 +245,7 @@ class DeepFeatureExtractor(TransformerMixin, BaseEstimator):
     def _runner(self, backbone: Backbone, runtime: Runtime, index: int, *, compiled: bool | None = None) -> BatchRunner:
         torch = import_torch(type(self).__name__)
         backbone.to(runtime.device, runtime.channels_last)
-        prepare, pooling = type(self)._prepare, self.pooling
+        prepare, pooling = type(self._input_reader()).prepare, self.pooling
 
         def forward(batch: Any) -> Any:
             return backbone.features(prepare(batch, backbone, runtime), index, pooling)
@@ -265,25 +270,7 @@ class DeepFeatureExtractor(TransformerMixin, BaseEstimator):
         return "|".join([type(self).__name__, backbone.fingerprint, backbone.tap_names[index], self.pooling,
                          repr(self.preprocess_config_), runtime.device.type, str(runtime.dtype)])
 
-    # -- hooks for subclasses ---------------------------------------------------------
-    def _check_input(self, X: Any) -> Any:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def _content_keys(self, items: Any) -> list[bytes]:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def _batches(self, items: Any, rows: np.ndarray, backbone: Backbone, runtime: Runtime,
-                 skipped: list[str]) -> Iterator[tuple[np.ndarray, Any]]:  # pragma: no cover - abstract
-        """Yield ``(rows, host batch)``; unreadable items go to ``skipped`` when ``on_error='skip'``."""
-        raise NotImplementedError
-
-    @staticmethod
-    def _prepare(batch: Any, backbone: Backbone, runtime: Runtime) -> Any:  # pragma: no cover - abstract
-        """A host batch → model inputs on the device (a static method: compiled graphs hold no estimator)."""
-        raise NotImplementedError
-
-    def _probe_input(self, backbone: Backbone) -> Any:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def _preprocess_config(self, backbone: Backbone) -> dict:  # pragma: no cover - abstract
+    # -- the hook for subclasses -----------------------------------------------------
+    def _input_reader(self) -> InputReader:  # pragma: no cover - abstract
+        """The reader of this extractor's inputs, built from its parameters."""
         raise NotImplementedError

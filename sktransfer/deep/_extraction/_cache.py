@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from ..exceptions import SktransferWarning
+from ...exceptions import SktransferWarning
 
 logger = logging.getLogger(__name__)
 
