@@ -4,13 +4,13 @@ Importing this package does not import PyTorch; the first ``fit`` does, and
 without the ``[torch]`` extra it raises an ImportError saying what to install.
 """
 
-from ._augment import BatchAugmentation
 from ._backbones._registry import clear_backbone_cache
 from ._extraction._cache import EmbeddingCacheWarning
 from ._extraction._extractor import DeepFeatureExtractor, SkippedItemsWarning
 from ._extraction._image_extractor import ImageFeatureExtractor
 from ._extraction._text_extractor import TextFeatureExtractor
-from ._finetune_estimators import FineTuneClassifier, FineTuneRegressor
+from ._finetune._augment import BatchAugmentation
+from ._finetune._estimators import FineTuneClassifier, FineTuneRegressor
 
 __all__ = [
     "BatchAugmentation",

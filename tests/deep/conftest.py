@@ -108,7 +108,7 @@ def train_recorder(monkeypatch):
     """
     from dataclasses import dataclass
 
-    from sktransfer.deep import _finetune, _training
+    from sktransfer.deep._finetune import _base, _training
 
     seen: dict = {"epochs": [], "groups": [], "optimizer_kwargs": [], "loops": []}
 
@@ -132,6 +132,6 @@ def train_recorder(monkeypatch):
         seen["optimizer_kwargs"].append(kwargs)
         return _training.make_optimizer(groups, **kwargs)
 
-    monkeypatch.setattr(_finetune, "Loop", RecordingLoop)
-    monkeypatch.setattr(_finetune, "make_optimizer", make_optimizer)
+    monkeypatch.setattr(_base, "Loop", RecordingLoop)
+    monkeypatch.setattr(_base, "make_optimizer", make_optimizer)
     return seen

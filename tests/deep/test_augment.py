@@ -13,7 +13,7 @@ import torch
 from torchvision.transforms.v2 import functional as TF
 
 from sktransfer.deep import BatchAugmentation
-from sktransfer.deep._augment import (
+from sktransfer.deep._finetune._augment import (
     JitterParams,
     add_feature_noise,
     adjust_colours,

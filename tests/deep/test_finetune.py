@@ -312,17 +312,17 @@ def test_partial_fit_continues_adamw_across_calls():
 
 
 def test_a_saved_optimizer_state_for_other_parameters_starts_afresh():
-    from sktransfer.deep._finetune import _resume
+    from sktransfer.deep._finetune._training import resume_optimizer
 
     a, b = torch.nn.Parameter(torch.ones(2)), torch.nn.Parameter(torch.ones(3))
     old = torch.optim.AdamW([a], lr=0.1)
     a.grad = torch.ones(2)
     old.step()
     new = torch.optim.AdamW([a, b], lr=0.5)
-    _resume(new, old.state_dict())  # two parameters now, one then: nothing loaded
+    resume_optimizer(new, old.state_dict())  # two parameters now, one then: nothing loaded
     assert not new.state and new.param_groups[0]["lr"] == 0.5
     same = torch.optim.AdamW([a], lr=0.5, weight_decay=0.0)
-    _resume(same, old.state_dict())  # loaded, at the current lr and decay
+    resume_optimizer(same, old.state_dict())  # loaded, at the current lr and decay
     assert int(same.state[a]["step"]) == 1
     assert same.param_groups[0]["lr"] == 0.5 and same.param_groups[0]["weight_decay"] == 0.0
 

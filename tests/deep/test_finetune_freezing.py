@@ -12,7 +12,7 @@ import torch
 
 from sktransfer.deep import FineTuneClassifier
 from sktransfer.deep._backbones._registry import resolve_backbone
-from sktransfer.deep._blocks import parameter_blocks, trainable_block_indices
+from sktransfer.deep._finetune._blocks import parameter_blocks, trainable_block_indices
 
 TINY = "timm:test_efficientnet"  # six blocks, BatchNorm everywhere
 
@@ -139,7 +139,7 @@ def test_learning_rates_decay_by_depth_from_the_top(images160, train_recorder, r
 
 def test_every_group_follows_the_same_schedule(images160, monkeypatch):
     """The per-step rate of each group is its base rate times one warm-up + cosine factor."""
-    from sktransfer.deep import _finetune, _training
+    from sktransfer.deep._finetune import _base, _training
 
     lrs = []
 
@@ -153,7 +153,7 @@ def test_every_group_follows_the_same_schedule(images160, monkeypatch):
 
         return optimizer, Recording()
 
-    monkeypatch.setattr(_finetune, "make_optimizer", make_optimizer)
+    monkeypatch.setattr(_base, "make_optimizer", make_optimizer)
     X, y = images160
     _fit(X, y, n_trainable_blocks=2, lr=0.01, lr_decay=0.5, head_epochs=0, max_epochs=2, warmup_fraction=0.25)
     lrs = np.array(lrs)

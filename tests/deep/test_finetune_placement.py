@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 import torch
 
-from sktransfer.deep import BatchAugmentation, _finetune_data
-from sktransfer.deep._finetune_data import TrainingData, iterate, placement_for
+from sktransfer.deep import BatchAugmentation
+from sktransfer.deep._finetune import _data
+from sktransfer.deep._finetune._data import TrainingData, iterate, placement_for
 from sktransfer.deep._runtime import Runtime, resolve_runtime, training_runtime
 
 CPU = resolve_runtime("cpu", "fp32", False, owner="test")
@@ -20,7 +21,7 @@ CUDA = Runtime(torch.device("cuda"), torch.bfloat16)  # described, never run
 
 
 def test_placement_follows_the_devices_free_memory(monkeypatch):
-    monkeypatch.setattr(_finetune_data, "free_device_memory", lambda device: 4000)
+    monkeypatch.setattr(_data, "free_device_memory", lambda device: 4000)
     assert placement_for(1000, CUDA) == "device"  # a quarter of the free memory fits
     assert placement_for(1001, CUDA) == "pinned"
     assert placement_for(10**12, CPU) == "host"  # the CPU never asks
@@ -53,7 +54,7 @@ def test_pinned_and_device_placements_give_the_host_batches(monkeypatch, kind):
     else:
         inputs, kwargs = rng.integers(0, 256, (10, 12, 12, 3)).astype(np.uint8), dict(augment=BatchAugmentation())
     pinned = []
-    monkeypatch.setattr(_finetune_data, "pin", lambda t: pinned.append(t.shape) or t.clone())
+    monkeypatch.setattr(_data, "pin", lambda t: pinned.append(t.shape) or t.clone())
 
     def placed(where):
         data = TrainingData(kind, inputs.copy(), _Reader())
@@ -77,12 +78,12 @@ def test_pinned_and_device_placements_give_the_host_batches(monkeypatch, kind):
 def test_place_on_cuda_moves_or_pins_the_inputs(monkeypatch):
     moved = []
     monkeypatch.setattr(torch.Tensor, "to", lambda self, *a, **k: moved.append(a) or self)
-    monkeypatch.setattr(_finetune_data, "pin", lambda t: moved.append("pin") or t)
-    monkeypatch.setattr(_finetune_data, "free_device_memory", lambda device: 10**9)
+    monkeypatch.setattr(_data, "pin", lambda t: moved.append("pin") or t)
+    monkeypatch.setattr(_data, "free_device_memory", lambda device: 10**9)
     data = TrainingData("features", np.zeros((10, 3), np.float32))
     data.place(CUDA)
     assert data.placement == "device" and moved == [(CUDA.device,)]
-    monkeypatch.setattr(_finetune_data, "free_device_memory", lambda device: 10)
+    monkeypatch.setattr(_data, "free_device_memory", lambda device: 10)
     data = TrainingData("images", np.zeros((10, 4, 4, 3), np.uint8))
     moved.clear()
     data.place(CUDA)

@@ -14,10 +14,11 @@ import torch
 from sklearn.metrics import log_loss
 from sklearn.utils.class_weight import compute_class_weight
 
-from sktransfer.deep import FineTuneClassifier, FineTuneRegressor, _finetune, _training
+from sktransfer.deep import FineTuneClassifier, FineTuneRegressor
 from sktransfer.deep._backbones._registry import resolve_backbone
-from sktransfer.deep._blocks import parameter_blocks
-from sktransfer.deep._training import L2SP, EarlyStopping, make_optimizer, warmup_cosine
+from sktransfer.deep._finetune import _base, _training
+from sktransfer.deep._finetune._blocks import parameter_blocks
+from sktransfer.deep._finetune._training import L2SP, EarlyStopping, make_optimizer, warmup_cosine
 
 TINY = "timm:test_efficientnet"
 
@@ -58,7 +59,7 @@ def test_make_optimizer_scales_each_group():
 def test_adamw_is_fused_only_when_every_parameter_is_on_cuda():
     from types import SimpleNamespace
 
-    from sktransfer.deep._training import fused_on
+    from sktransfer.deep._finetune._training import fused_on
 
     cuda, cpu = SimpleNamespace(is_cuda=True), SimpleNamespace(is_cuda=False)
     assert fused_on([{"params": [cuda]}, {"params": [cuda, cuda]}]) is True
@@ -142,7 +143,7 @@ def test_l2sp_keeps_the_backbone_near_the_pretrained_weights(images160, how):
 
 def test_l2sp_penalises_the_head_even_with_a_frozen_backbone(monkeypatch):
     built = []
-    monkeypatch.setattr(_finetune, "L2SP", lambda *a, **k: built.append(L2SP(*a, **k)) or built[-1])
+    monkeypatch.setattr(_base, "L2SP", lambda *a, **k: built.append(L2SP(*a, **k)) or built[-1])
     X, y = _features(20)
     FineTuneClassifier(None, regularization="l2sp", l2sp_beta=0.5, max_epochs=1, random_state=0).fit(X, y)
     (penalty,) = built
@@ -190,13 +191,13 @@ def test_early_stopping_on_a_real_overfit(monkeypatch):
     the noise. best_epoch_ is the argmin of the recorded validation losses, and the restored
     network reproduces that loss on the held-out rows."""
     split = {}
-    validation_split = _finetune._BaseFineTune._validation_split
+    validation_split = _base._BaseFineTune._validation_split
 
     def spy(self, rows, targets, rng):
         split["train"], split["val"] = validation_split(self, rows, targets, rng)
         return split["train"], split["val"]
 
-    monkeypatch.setattr(_finetune._BaseFineTune, "_validation_split", spy)
+    monkeypatch.setattr(_base._BaseFineTune, "_validation_split", spy)
     rng = np.random.default_rng(0)
     X = rng.normal(size=(80, 20)).astype(np.float32)
     y = (X[:, 0] + 0.7 * rng.normal(size=80) > 0).astype(int)
@@ -227,7 +228,7 @@ def test_an_epoch_end_hook_can_stop_training(monkeypatch):
         def __post_init__(self):
             self.on_epoch_end.append(lambda record: record["epoch"] == 1)
 
-    monkeypatch.setattr(_finetune, "Loop", StopAtOne)
+    monkeypatch.setattr(_base, "Loop", StopAtOne)
     X, y = _features(20)
     clf = FineTuneClassifier(None, max_epochs=10, random_state=0).fit(X, y)
     assert clf.n_epochs_ == 2
@@ -269,7 +270,7 @@ def test_batch_size_one_trains(train_recorder):
 def test_a_lone_last_row_is_skipped():
     """Five rows in batches of two: the fifth row of each shuffled epoch is left out (no batch
     statistics for the noise), the others train."""
-    from sktransfer.deep._finetune_data import TrainingData, iterate
+    from sktransfer.deep._finetune._data import TrainingData, iterate
     from sktransfer.deep._runtime import resolve_runtime
 
     data = TrainingData("features", np.arange(10, dtype=np.float32).reshape(5, 2))

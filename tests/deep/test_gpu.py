@@ -103,17 +103,17 @@ def _finetuner(**params):
 
 
 def test_finetune_on_cuda_keeps_images_on_the_device_in_bf16_channels_last(images160, monkeypatch):
-    from sktransfer.deep import _finetune_data
+    from sktransfer.deep._finetune import _data
 
     X, y = images160
     placed, seen = [], []
-    place = _finetune_data.TrainingData.place
+    place = _data.TrainingData.place
 
     def spy(self, runtime):
         place(self, runtime)
         placed.append((self.placement, self.inputs.device.type))
 
-    monkeypatch.setattr(_finetune_data.TrainingData, "place", spy)
+    monkeypatch.setattr(_data.TrainingData, "place", spy)
     clf = _finetuner(augment=True)
     original = clf._train
 
@@ -132,18 +132,18 @@ def test_finetune_on_cuda_keeps_images_on_the_device_in_bf16_channels_last(image
 
 
 def test_finetune_on_cuda_from_pinned_memory_matches_the_device_placement(images160, monkeypatch):
-    from sktransfer.deep import _finetune_data
+    from sktransfer.deep._finetune import _data
 
     X, y = images160
     on_device = _finetuner().fit(X, y).predict_proba(X)
-    monkeypatch.setattr(_finetune_data, "DEVICE_SHARE", 0.0)  # nothing fits: pinned host memory, prefetched
+    monkeypatch.setattr(_data, "DEVICE_SHARE", 0.0)  # nothing fits: pinned host memory, prefetched
     pinned = _finetuner().fit(X, y).predict_proba(X)
     np.testing.assert_allclose(pinned, on_device, atol=1e-3)
 
 
 def test_batch_augmentation_on_cuda_matches_the_cpu():
     from sktransfer.deep import BatchAugmentation
-    from sktransfer.deep._augment import apply_jitter
+    from sktransfer.deep._finetune._augment import apply_jitter
 
     x = torch.randint(0, 256, (16, 64, 64, 3), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
     params = BatchAugmentation().draw(16, (64, 64), "cpu", torch.Generator().manual_seed(1))

@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 
+from .._backbones._base import Backbone
+from .._extraction._inputs import InputReader
+from .._runtime import Runtime
 from ._augment import add_feature_noise, augment_images
-from ._backbones._base import Backbone
-from ._extraction._inputs import InputReader
-from ._runtime import Runtime
 
 #: share of the device's free memory that training inputs may take before they stay in (pinned) host memory
 DEVICE_SHARE = 0.25
@@ -131,7 +131,3 @@ def all_str(X: Any) -> bool:
 
 def all_files(X: Any) -> bool:
     return all(os.path.isfile(os.fspath(x)) for x in list(X)[:20])
-
-
-def is_classifier_like(est: Any) -> bool:
-    return hasattr(est, "classes_")

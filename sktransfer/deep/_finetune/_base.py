@@ -1,9 +1,14 @@
-"""``FineTuneClassifier`` / ``FineTuneRegressor``: a pretrained backbone plus a new head, trained."""
+"""The fit flow shared by ``FineTuneClassifier`` and ``FineTuneRegressor``: its parameters, data, network and phases.
+
+The base reads the inputs (through the extractor and its input reader),
+builds the network (``_net``), groups its parameters (``_blocks``) and hands
+the run to the training loop (``_training``); the estimators add their
+targets, loss and scores (``_estimators``).
+"""
 
 from __future__ import annotations
 
 import logging
-import time
 from numbers import Integral, Real
 from typing import Any
 
@@ -12,21 +17,31 @@ from sklearn.base import BaseEstimator
 from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_consistent_length
 
-from .._compat import Interval, StrOptions, validate_data
-from .._finite import check_magnitude
-from ..domain import _take, check_domains
+from ..._compat import Interval, StrOptions, validate_data
+from ..._finite import check_magnitude
+from ...domain import _take, check_domains
+from .._backbones._registry import DEFAULT_IMAGE_BACKBONE, resolve_backbone, spec_modality
+from .._extraction._image_extractor import ImageFeatureExtractor
+from .._extraction._inputs import input_reader
+from .._extraction._text_extractor import TextFeatureExtractor
+from .._runtime import PRECISIONS, prefetch, resolve_runtime, training_runtime
+from .._torch import import_torch
 from ._augment import BatchAugmentation
-from ._backbones._registry import DEFAULT_IMAGE_BACKBONE, resolve_backbone, spec_modality
-from ._blocks import batchnorm_layers, parameter_blocks, trainable_block_indices
-from ._extraction._image_extractor import ImageFeatureExtractor
-from ._extraction._inputs import input_reader
-from ._extraction._text_extractor import TextFeatureExtractor
-from ._finetune_data import TrainingData, all_files, all_str, iterate
-from ._finetune_predict import FineTunePredictMixin
-from ._heads import build_head, make_net
-from ._runtime import PRECISIONS, prefetch, resolve_runtime, training_runtime
-from ._torch import import_torch
-from ._training import L2SP, EarlyStopping, Loop, host_copy, make_optimizer
+from ._blocks import named_block_parameters, parameter_groups
+from ._data import TrainingData, all_files, all_str, iterate
+from ._net import build_net
+from ._predict import FineTunePredictMixin
+from ._training import (
+    L2SP,
+    ConstantSchedule,
+    EarlyStopping,
+    Loop,
+    Unfreezing,
+    host_copy,
+    make_optimizer,
+    resume_optimizer,
+    run_epochs,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -175,36 +190,21 @@ class _BaseFineTune(FineTunePredictMixin, BaseEstimator):
 
     def _new_net(self, n_in: int | None, n_out: int, *, with_backbone: bool | None = None,
                  weights: str | None = None) -> Any:
-        owner = self._owner()
-        adapter, index = None, None
+        adapter = None
         if with_backbone is None:
             with_backbone = not self._head_only()
         if with_backbone:
-            shared = self._shared_backbone(weights or self.weights)
-            adapter = shared.training_copy()  # training must never touch the shared, cached model
-            index = adapter.layer_index(self.layer, owner=owner)
+            # Training must never touch the shared, cached model.
+            adapter = self._shared_backbone(weights or self.weights).training_copy()
             n_in = self.extractor_.n_features_out_
-        head = build_head(self.head, n_in, n_out, dropout=self.dropout, owner=owner)
-        return make_net(adapter, head, index, self.pooling)
+        return build_net(adapter, self.head, n_in, n_out, layer=self.layer, pooling=self.pooling,
+                         dropout=self.dropout, owner=self._owner())
 
     def _param_groups(self, net: Any) -> tuple[list[dict], list[list[Any]]]:
-        """Head at ``lr``; trainable block ``r`` from the top at ``lr * lr_decay**r``."""
-        # Under L2-SP the head's only penalty is l2sp_beta (Li et al.), not weight decay as well.
-        groups = [{"params": list(net.head.parameters()), "lr": self.lr, "name": "head",
-                   "weight_decay": 0.0 if self.regularization == "l2sp" else self.weight_decay}]
-        blocks: list[list[Any]] = []
-        if net.adapter is not None:
-            named = dict(net.adapter.module.named_parameters())
-            all_blocks = parameter_blocks(net.adapter)
-            for p in net.adapter.module.parameters():
-                p.requires_grad_(False)
-            trainable = trainable_block_indices(len(all_blocks), self.n_trainable_blocks)
-            for depth, i in enumerate(reversed(trainable), start=1):
-                params = [named[n] for n in all_blocks[i]]
-                blocks.append(params)
-                groups.append({"params": params, "lr": self.lr * self.lr_decay ** depth, "name": f"block{i}",
-                               "weight_decay": 0.0 if self.regularization == "l2sp" else self.weight_decay})
-        return groups, blocks  # blocks: top first
+        """Head at ``lr``; trainable block ``r`` from the top at ``lr * lr_decay**r``; blocks top first."""
+        # Under L2-SP the only penalties are l2sp_alpha and l2sp_beta (Li et al.), not weight decay as well.
+        return parameter_groups(net, n_trainable_blocks=self.n_trainable_blocks, lr=self.lr, lr_decay=self.lr_decay,
+                                weight_decay=0.0 if self.regularization == "l2sp" else self.weight_decay)
 
     # -- the fit --------------------------------------------------------------------
     def _labelled(self, X: Any, y: np.ndarray) -> tuple[Any, np.ndarray]:
@@ -270,6 +270,7 @@ class _BaseFineTune(FineTunePredictMixin, BaseEstimator):
 
     def _train(self, net: Any, data: TrainingData, targets: np.ndarray, runtime: Any,
                rng: np.random.RandomState, *, seed: int, partial: bool) -> None:
+        """Set up the run (groups, optimiser, batches, validation) and hand it to the training loop."""
         torch = import_torch(self._owner())
         groups, blocks = self._param_groups(net)
         targets_on_device = torch.as_tensor(targets).to(runtime.device)
@@ -290,48 +291,35 @@ class _BaseFineTune(FineTunePredictMixin, BaseEstimator):
         optimizer, scheduler = make_optimizer(groups, weight_decay=self.weight_decay, total_steps=steps,
                                               warmup_fraction=0.0 if partial else self.warmup_fraction)
         if partial:
-            scheduler = _Constant()
-            _resume(optimizer, getattr(self, "_optimizer_state", None))
-        stopper = EarlyStopping(self.n_iter_no_change) if val_rows is not None else None
-        for epoch in range(epochs):
-            n_open = self._unfrozen(epoch, len(blocks), partial)
-            for depth, params in enumerate(blocks):
-                for p in params:
-                    p.requires_grad_(depth < n_open)
-            if self.batchnorm == "train" and net.adapter is not None:
-                net.training_norms = batchnorm_layers(net.body, set(_named(net, blocks[:n_open])))
-            net.train()
-            start = time.perf_counter()
+            scheduler = ConstantSchedule()
+            resume_optimizer(optimizer, getattr(self, "_optimizer_state", None))
+
+        def train_batches() -> Any:
             batches = iterate(data, targets_on_device, train_rows, self.batch_size, runtime, train=True, rng=rng,
                               augment=augment, noise_std=self.noise_std, generator=generator)
             if runtime.is_cuda and data.placement != "device":
                 batches = prefetch(batches)  # host work of the next batch overlaps this step
-            loss = loop.train_epoch(batches, optimizer, scheduler)
-            record = {"epoch": len(self.history_), "train_loss": loss, "n_trainable_blocks": n_open,
-                      "lr": optimizer.param_groups[0]["lr"]}
-            stop = False
-            if val_rows is not None:
-                val_loss, out = loop.evaluate(iterate(data, targets_on_device, val_rows, self.batch_size, runtime,
-                                                      train=False))
-                record.update(val_loss=val_loss, val_score=self._score_outputs(out, targets[val_rows]))
-                stop = stopper.update(len(self.history_), val_loss, net)
-            record["seconds"] = time.perf_counter() - start
-            self.history_.append(record)
-            if self.verbose:
-                logger.info("%s epoch %d: %s", self._owner(), record["epoch"], record)
-            if loop.end_epoch(record) or stop:
-                break
-        for params in blocks:
-            for p in params:
-                p.requires_grad_(False)
-        net.training_norms = set()
-        net.eval()
+            return batches
+
+        def validate() -> tuple[float, float]:
+            val_loss, out = loop.evaluate(iterate(data, targets_on_device, val_rows, self.batch_size, runtime,
+                                                  train=False))
+            return val_loss, self._score_outputs(out, targets[val_rows])
+
+        def log(record: dict) -> None:
+            logger.info("%s epoch %d: %s", self._owner(), record["epoch"], record)
+
+        stopper = EarlyStopping(self.n_iter_no_change) if val_rows is not None else None
+        unfreezing = Unfreezing(blocks, self.head_epochs, self.gradual_unfreezing, partial=partial,
+                                train_batchnorm=self.batchnorm == "train")
+        run_epochs(loop, optimizer, scheduler, epochs=epochs, unfreezing=unfreezing, train_batches=train_batches,
+                   history=self.history_, validate=validate if val_rows is not None else None, stopper=stopper,
+                   log=log if self.verbose else None)
         if partial:  # AdamW's moments carry over to the next partial_fit, as in sklearn's MLPs
             self._optimizer_state = host_copy(optimizer.state_dict())
         else:
             self.__dict__.pop("_optimizer_state", None)
         if stopper is not None:
-            stopper.restore(net)
             self.best_epoch_ = stopper.best_epoch
         else:  # the weights are no longer those of an earlier fit's best epoch
             self.__dict__.pop("best_epoch_", None)
@@ -341,21 +329,11 @@ class _BaseFineTune(FineTunePredictMixin, BaseEstimator):
         """L2-SP toward the pretrained weights (the shared model), also across warm starts and partial fits."""
         trainable, start = {}, {}
         if blocks:
-            trainable = _named(net, blocks)
+            trainable = named_block_parameters(net, blocks)
             shared = self._shared_backbone(self.weights)
             pretrained = dict(shared.module.named_parameters())
             start = {n: pretrained[n] for n in trainable}
         return L2SP(trainable, net.head.parameters(), self.l2sp_alpha, self.l2sp_beta, start=start)
-
-    def _unfrozen(self, epoch: int, n_blocks: int, partial: bool) -> int:
-        """How many trainable blocks (from the top) train at ``epoch``."""
-        if partial:
-            return n_blocks
-        if n_blocks and epoch < self.head_epochs:
-            return 0  # phase one: the new head alone
-        if self.gradual_unfreezing:
-            return min(n_blocks, epoch - (self.head_epochs if n_blocks else 0) + 1)
-        return n_blocks
 
     def _validation_split(self, rows: np.ndarray, targets: np.ndarray, rng: np.random.RandomState):
         stratify = targets if hasattr(self, "classes_") and np.bincount(targets).min() >= 2 else None
@@ -364,32 +342,3 @@ class _BaseFineTune(FineTunePredictMixin, BaseEstimator):
                                     random_state=rng.randint(0, 2**31 - 1))
         except ValueError:  # too few rows per class for a stratified split
             return train_test_split(rows, test_size=self.validation_fraction, random_state=rng.randint(0, 2**31 - 1))
-
-
-def _named(net: Any, blocks: list[list[Any]]) -> dict[str, Any]:
-    """The parameters of ``blocks`` by their names in the backbone."""
-    ids = {id(p) for params in blocks for p in params}
-    return {n: p for n, p in net.body.named_parameters() if id(p) in ids}
-
-
-def _resume(optimizer: Any, saved: dict | None) -> None:
-    """Load a previous partial_fit's optimizer state, keeping the current learning rates and decay.
-
-    A state saved for other parameter groups (``set_params`` changed what
-    trains) cannot be resumed; the optimizer then starts fresh.
-    """
-    if saved is None:
-        return
-    current = [{k: g[k] for k in ("lr", "weight_decay")} for g in optimizer.param_groups]
-    try:
-        optimizer.load_state_dict(saved)
-    except ValueError:
-        logger.info("partial_fit: the trained parameters changed; AdamW starts afresh")
-        return
-    for group, settings in zip(optimizer.param_groups, current):
-        group.update(settings)
-
-
-class _Constant:
-    def step(self) -> None:
-        """No schedule: partial_fit keeps the learning rates as they are."""

@@ -1,4 +1,11 @@
-"""The public fine-tuning estimators: a classifier and a regressor over one base."""
+"""The public fine-tuning estimators: a classifier and a regressor over one base.
+
+The regressor inherits the base's ``__init__``; the classifier adds its one
+parameter, ``class_weight``, to it (``_params.add_parameter``), so every
+parameter is written once, in ``_BaseFineTune.__init__``, its constraints in
+``_BaseFineTune._parameter_constraints`` and its documentation in
+``_params``.
+"""
 
 from __future__ import annotations
 
@@ -10,110 +17,12 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import column_or_1d
 
-from .._compat import StrOptions, _fit_context
-from .._finite import check_finite_result
-from ..domain import labelled_rows_for_score, unlabelled_mask
-from ._extraction._extractor import LOADING_PARAMS_DOC
-from ._finetune import _BaseFineTune
-from ._torch import import_torch
-
-_DOC_PARAMS = """
-    Parameters
-    ----------
-    backbone : str, path, torch.nn.Module or None, default="efficientnet_lite0"
-        Any spec of the backbone registry (see :class:`ImageFeatureExtractor`
-        and :class:`TextFeatureExtractor`); None trains the head alone on
-        feature inputs (a 2-D array).
-    layer : int or str, default=-1
-        The backbone layer the head reads (``-1``: its pooled output).
-    pooling : str, default="auto"
-        How that layer is pooled (see the extractors).
-    head : "linear" or tuple of int, default="linear"
-        The new head: one linear layer, or hidden sizes of an MLP (ReLU).
-    dropout : float, default=0.0
-        Dropout before each linear layer of the head.
-    n_trainable_blocks : int or "all", default=0
-        How many backbone blocks, counted from the output, are fine-tuned: 0
-        is a frozen feature extractor plus a head, "all" a full fine-tune. Blocks
-        are timm's parameter groups (``group_matcher``) or the backbone's layers.
-    batchnorm : {"frozen", "train"}, default="frozen"
-        How the backbone's BatchNorm layers run while it trains. "frozen":
-        in inference mode, on their pretraining statistics (right for small
-        target sets; Keras' advice too). "train": those of the blocks being
-        trained normalise with batch statistics and update their running
-        ones, as ``model.train()`` does; use it to train from random weights
-        or on large target sets.
-    gradual_unfreezing : bool, default=False
-        After the head epochs, unfreeze one more block per epoch, top first
-        (ULMFiT).
-    head_epochs : int, default=1
-        With trainable blocks, the first epochs train the new head alone.
-    max_epochs : int, default=10
-        Epochs in all (head epochs included).
-    batch_size : int, default=32
-        Rows per training step.
-    lr : float, default=1e-3
-        Learning rate of the head.
-    lr_decay : float, default=0.5
-        Discriminative learning rates: block ``r`` from the top trains at
-        ``lr * lr_decay**r``.
-    weight_decay : float, default=0.01
-        AdamW's decoupled weight decay (0 on the backbone with L2-SP).
-    warmup_fraction : float, default=0.1
-        Share of the steps with a linear warm-up; cosine decay follows.
-    grad_clip : float or None, default=1.0
-        Maximum gradient norm.
-    regularization : None or "l2sp", default=None
-        ``"l2sp"`` pulls fine-tuned weights toward the pretrained ones (Li et
-        al. 2018) instead of toward zero.
-    l2sp_alpha, l2sp_beta : float, default=0.01
-        L2-SP strengths on the backbone (toward the pretrained weights) and on
-        the head.
-{class_weight}    augment : bool or callable, default=False
-        Image augmentation per training batch: True is
-        :class:`BatchAugmentation` (a random resized crop, a horizontal flip
-        and a colour jitter, drawn per image and applied to the whole batch on
-        the device); pass an instance of it to change its ranges. Any other
-        callable (a torchvision v2 transform, say) is applied to each CxHxW
-        uint8 image.
-    noise_std : float, default=0.0
-        Gaussian noise added to feature inputs while training, in units of each
-        feature's batch standard deviation.
-    early_stopping : bool, default=False
-        Hold out ``validation_fraction`` of the rows (stratified for
-        classifiers), stop after ``n_iter_no_change`` epochs without a better
-        validation loss and restore the best epoch's weights.
-    validation_fraction : float, default=0.1
-        Share of the rows held out for early stopping.
-    n_iter_no_change : int, default=3
-        Patience of early stopping, in epochs.
-    weights : str, default="pretrained"
-        ``"pretrained"``, ``"random"`` or a state-dict file, as in the extractors.
-{loading_params}    device : str, default="auto"
-        ``"auto"`` picks CUDA, then MPS, then the CPU; an absent device raises.
-    precision : {"auto", "fp32", "bf16", "fp16"}, default="auto"
-        Autocast dtype; ``"auto"`` is bf16 on GPUs that have it, fp32 on the CPU.
-    max_length : int or None, default=None
-        Text backbones: tokens kept per text (None: the model's own).
-    cache : None, str, path or joblib.Memory, default=None
-        The extractor's per-item embedding cache. With a frozen backbone and no
-        augmentation the embeddings are computed once, through it, and only the
-        head trains.
-    warm_start : bool, default=False
-        ``fit`` continues from the current weights instead of starting anew.
-    random_state : int, RandomState instance or None, default=None
-        Seeds the head's initialisation, the shuffling, the split and the
-        augmentation (the global torch RNG is restored afterwards).
-    verbose : int, default=0
-        Log one line per epoch.
-    progress : bool, default=False
-        Progress bars while embedding.
-"""
-
-_DOC_CLASS_WEIGHT = """    class_weight : dict, "balanced" or None, default=None
-        Weights of the classes in the loss: a dict keyed by label (missing
-        labels weigh 1), or "balanced" (``compute_class_weight``).
-"""
+from ..._compat import StrOptions, _fit_context
+from ..._finite import check_finite_result
+from ...domain import labelled_rows_for_score, unlabelled_mask
+from .._torch import import_torch
+from ._base import _BaseFineTune
+from ._params import add_parameter, parameters_doc
 
 _DOC_ATTRS = """
     Attributes
@@ -154,7 +63,7 @@ class FineTuneClassifier(ClassifierMixin, _BaseFineTune):
     The recipe of transfer learning as one estimator: put a new head on a
     pretrained backbone, train the head, then unfreeze the top blocks and
     fine-tune them with smaller learning rates.
-""" + _DOC_PARAMS.replace("{class_weight}", _DOC_CLASS_WEIGHT).replace("{loading_params}", LOADING_PARAMS_DOC) + _DOC_ATTRS + """
+""" + parameters_doc(classifier=True) + _DOC_ATTRS + """
     classes_ : ndarray of shape (n_classes,)
         The class labels.
 
@@ -186,26 +95,8 @@ class FineTuneClassifier(ClassifierMixin, _BaseFineTune):
         "class_weight": [None, dict, StrOptions({"balanced"})],
     }
 
-    def __init__(self, backbone="efficientnet_lite0", *, layer=-1, pooling="auto", head="linear", dropout=0.0,
-                 n_trainable_blocks=0, batchnorm="frozen", gradual_unfreezing=False, head_epochs=1, max_epochs=10,
-                 batch_size=32, lr=1e-3, lr_decay=0.5, weight_decay=0.01, warmup_fraction=0.1, grad_clip=1.0,
-                 regularization=None, l2sp_alpha=0.01, l2sp_beta=0.01, class_weight=None, augment=False,
-                 noise_std=0.0, early_stopping=False, validation_fraction=0.1, n_iter_no_change=3,
-                 weights="pretrained", download=False, allow_pickle=False, device="auto", precision="auto",
-                 max_length=None, cache=None, warm_start=False, random_state=None, verbose=0, progress=False):
-        super().__init__(
-            backbone, layer=layer, pooling=pooling, head=head, dropout=dropout,
-            n_trainable_blocks=n_trainable_blocks, batchnorm=batchnorm, gradual_unfreezing=gradual_unfreezing,
-            head_epochs=head_epochs,
-            max_epochs=max_epochs, batch_size=batch_size, lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
-            warmup_fraction=warmup_fraction, grad_clip=grad_clip, regularization=regularization,
-            l2sp_alpha=l2sp_alpha, l2sp_beta=l2sp_beta, augment=augment, noise_std=noise_std,
-            early_stopping=early_stopping, validation_fraction=validation_fraction,
-            n_iter_no_change=n_iter_no_change, weights=weights, download=download, allow_pickle=allow_pickle,
-            device=device, precision=precision,
-            max_length=max_length, cache=cache, warm_start=warm_start, random_state=random_state,
-            verbose=verbose, progress=progress)
-        self.class_weight = class_weight
+    # Every parameter of the base, plus class_weight: each written once (see _params.add_parameter).
+    __init__ = add_parameter(_BaseFineTune.__init__, "class_weight", None, after="l2sp_beta")
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: Any, y: Any) -> FineTuneClassifier:
@@ -381,7 +272,7 @@ class FineTuneRegressor(RegressorMixin, _BaseFineTune):
 
     Targets are standardised for training (mean 0, variance 1 per output) and
     predictions mapped back; the loss is the mean squared error.
-""" + _DOC_PARAMS.replace("{class_weight}", "").replace("{loading_params}", LOADING_PARAMS_DOC) + _DOC_ATTRS + """
+""" + parameters_doc(classifier=False) + _DOC_ATTRS + """
 
     See Also
     --------

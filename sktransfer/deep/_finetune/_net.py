@@ -1,4 +1,4 @@
-"""New heads put on a backbone's pooled output, and the network they form with it."""
+"""The network fine-tuning trains: a new head on a training copy of a backbone (or on feature inputs)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from numbers import Integral
 from typing import Any
 
-from ._torch import import_torch
+from .._torch import import_torch
 
 
 def build_head(spec: str | Sequence[int], n_in: int, n_out: int, *, dropout: float, owner: str) -> Any:
@@ -28,6 +28,18 @@ def build_head(spec: str | Sequence[int], n_in: int, n_out: int, *, dropout: flo
         width = h
     layers.append(nn.Linear(width, n_out))
     return nn.Sequential(*layers)
+
+
+def build_net(adapter: Any, head: str | Sequence[int], n_in: int, n_out: int, *, layer: int | str, pooling: str,
+              dropout: float, owner: str) -> Any:
+    """A new head (:func:`build_head`) on ``adapter`` at ``layer``, as one network (:func:`make_net`).
+
+    ``adapter`` is a training copy of a backbone (``Backbone.training_copy``),
+    whose features at ``layer`` are ``n_in`` wide, or None for feature inputs
+    of width ``n_in``.
+    """
+    index = adapter.layer_index(layer, owner=owner) if adapter is not None else None
+    return make_net(adapter, build_head(head, n_in, n_out, dropout=dropout, owner=owner), index, pooling)
 
 
 def make_net(adapter: Any, head: Any, layer: int, pooling: str) -> Any:

@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from ._extraction._inputs import input_reader
-from ._runtime import BatchRunner, resolve_batch_size, resolve_runtime, run_batches, training_runtime
-from ._torch import import_torch
+from .._extraction._inputs import input_reader
+from .._runtime import BatchRunner, resolve_batch_size, resolve_runtime, run_batches, training_runtime
+from .._torch import import_torch
 
 
 class FineTunePredictMixin:
