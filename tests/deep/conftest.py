@@ -1,4 +1,4 @@
-"""Shared fixtures of the deep-extractor tests: tiny images, image files, tiny backbones.
+"""Shared fixtures of the deep tests (every wing's folder): tiny images, image files, tiny backbones.
 
 Everything runs on the CPU with the offline default weights or timm's ``test_*``
 models (random weights, 160x160 input), a handful of rows and no DataLoader
@@ -16,7 +16,9 @@ import pytest
 if any(importlib.util.find_spec(m) is None for m in ("torch", "torchvision", "timm", "transformers")):
     # A partial install (torch but not timm, ...): only the import-error tests can run.
     # Without torch at all the root conftest.py leaves this folder out.
-    collect_ignore = [p.name for p in Path(__file__).parent.glob("test_*.py") if p.name != "test_optional_dependency.py"]
+    _here = Path(__file__).parent
+    collect_ignore = [str(p.relative_to(_here)) for p in _here.rglob("test_*.py")
+                      if p.name != "test_optional_dependency.py"]
 
 TINY = "timm:test_efficientnet"
 

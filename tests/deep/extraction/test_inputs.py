@@ -19,7 +19,7 @@ from sktransfer.deep._backbones._base import ImageConfig
 from sktransfer.deep._extraction._image_loader import _assemble_on_device, _decode_on_device, _Decoded
 from sktransfer.deep._extraction._images import ImageItems, ImageReadError, decode_jpeg_batch, pil_resize_crop
 
-from .conftest import make_images
+from ..conftest import make_images
 
 
 def _save(images, folder, fmt):

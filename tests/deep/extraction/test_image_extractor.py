@@ -24,7 +24,7 @@ from sktransfer.deep import ImageFeatureExtractor
 from sktransfer.domain import stack_domains
 from sktransfer.pipeline import make_da_pipeline
 
-from .conftest import make_images
+from ..conftest import make_images
 
 
 def _normalise(uint8_nhwc, config):

@@ -20,7 +20,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sktransfer.deep import FineTuneClassifier, FineTuneRegressor, ImageFeatureExtractor
 
-from .conftest import make_images
+from ..conftest import make_images
 
 TINY = "timm:test_efficientnet"
 

@@ -15,7 +15,7 @@ import pytest
 from sktransfer.deep import TextFeatureExtractor
 from sktransfer.deep._extraction._cache import EmbeddingCache, cache_folder
 
-from .conftest import make_images
+from ..conftest import make_images
 
 
 def _npy_files(folder):
