@@ -174,10 +174,8 @@ class _BaseFineTune(FineTunePredictMixin, BaseEstimator):
         if self._frozen_fast_path():
             return TrainingData("features", extractor.transform(X))
         backbone = self.net_.adapter if hasattr(self, "net_") and not reset else None
-        reader = input_reader(extractor)
-        if modality == "text":
-            return TrainingData("texts", reader.check(X), reader, backbone)
-        return TrainingData("images", reader.check(X), reader, backbone)
+        reader = input_reader(extractor)  # reads X as the extractor does (the extraction wing's input protocol)
+        return TrainingData("texts" if modality == "text" else "images", reader.check(X), reader, backbone)
 
     def _validate_features(self, X: Any, *, reset: bool) -> np.ndarray:
         """``validate_data`` for feature rows (``backbone=None``), refusing values too large to square."""
