@@ -4,6 +4,7 @@ Importing this package does not import PyTorch; the first ``fit`` does, and
 without the ``[torch]`` extra it raises an ImportError saying what to install.
 """
 
+from ._adaptation._estimators import DomainAdaptationClassifier, DomainAdaptationRegressor
 from ._backbones._registry import clear_backbone_cache
 from ._extraction._cache import EmbeddingCacheWarning
 from ._extraction._extractor import DeepFeatureExtractor, SkippedItemsWarning
@@ -15,6 +16,8 @@ from ._finetune._estimators import FineTuneClassifier, FineTuneRegressor
 __all__ = [
     "BatchAugmentation",
     "DeepFeatureExtractor",
+    "DomainAdaptationClassifier",
+    "DomainAdaptationRegressor",
     "EmbeddingCacheWarning",
     "FineTuneClassifier",
     "FineTuneRegressor",

@@ -220,9 +220,13 @@ class _BaseFineTune(FineTunePredictMixin, BaseEstimator):
         rows = np.flatnonzero(labelled)
         return _take(X, rows), y[rows]
 
-    def _fit(self, X: Any, y: np.ndarray, *, partial: bool) -> Any:
+    def _training_rows(self, X: Any, y: np.ndarray, sample_domain: Any) -> tuple[Any, np.ndarray]:
+        """The rows a fit trains on: the labelled ones here; domain adaptation keeps the target rows too."""
+        return self._labelled(X, y)
+
+    def _fit(self, X: Any, y: np.ndarray, *, partial: bool, sample_domain: Any = None) -> Any:
         torch = import_torch(self._owner())
-        X, y = self._labelled(X, y)
+        X, y = self._training_rows(X, y, sample_domain)
         rng = np.random.RandomState(self.random_state) if not isinstance(self.random_state, np.random.RandomState) \
             else self.random_state
         seed = int(rng.randint(0, 2**31 - 1))
@@ -275,17 +279,21 @@ class _BaseFineTune(FineTunePredictMixin, BaseEstimator):
         # Augmentation and noise draw from their own generator: the same draws whichever thread
         # prepares the batches, and the same as before for dropout in the model.
         generator = torch.Generator(device=runtime.device).manual_seed(seed + 1)
-        rows = np.arange(len(data))
+        rows = self._supervised_rows(targets)
         train_rows, val_rows = rows, None
         if self.early_stopping and not partial:
-            train_rows, val_rows = self._validation_split(rows, targets, rng)
+            train_rows, val_rows = self._validation_split(rows, targets[rows], rng)
         augment = None
         if self.augment and data.kind == "images":
             augment = self.augment if callable(self.augment) else BatchAugmentation()
         penalty = self._l2sp(net, blocks) if self.regularization == "l2sp" else None
-        loop = Loop(net, self._loss_fn(runtime), runtime, grad_clip=self.grad_clip, penalty=penalty)
         epochs = 1 if partial else self.max_epochs
         steps = epochs * max(1, int(np.ceil(len(train_rows) / self.batch_size)))
+        objective = self._objective(net, runtime, seed=seed, total_steps=steps)
+        if objective is not None:  # modules of an extra loss (a domain discriminator) train beside the head
+            groups = groups + objective.param_groups(lr=self.lr, weight_decay=self.weight_decay)
+        loop = Loop(net, self._loss_fn(runtime), runtime, grad_clip=self.grad_clip, penalty=penalty,
+                    batch_loss=None if objective is None else objective)
         optimizer, scheduler = make_optimizer(groups, weight_decay=self.weight_decay, total_steps=steps,
                                               warmup_fraction=0.0 if partial else self.warmup_fraction)
         if partial:
@@ -295,6 +303,9 @@ class _BaseFineTune(FineTunePredictMixin, BaseEstimator):
         def train_batches() -> Any:
             batches = iterate(data, targets_on_device, train_rows, self.batch_size, runtime, train=True, rng=rng,
                               augment=augment, noise_std=self.noise_std, generator=generator)
+            if objective is not None:  # each batch carries what the extra loss reads (e.g. target inputs)
+                batches = objective.batches(batches, data, runtime, rng=rng, augment=augment,
+                                            noise_std=self.noise_std, generator=generator)
             if runtime.is_cuda and data.placement != "device":
                 batches = prefetch(batches)  # host work of the next batch overlaps this step
             return batches
@@ -322,6 +333,21 @@ class _BaseFineTune(FineTunePredictMixin, BaseEstimator):
         else:  # the weights are no longer those of an earlier fit's best epoch
             self.__dict__.pop("best_epoch_", None)
         self.n_epochs_ = len(self.history_)
+
+    def _supervised_rows(self, targets: np.ndarray) -> np.ndarray:
+        """Rows of the supervised loss (and of the validation split): every training row here."""
+        return np.arange(len(targets))
+
+    def _objective(self, net: Any, runtime: Any, *, seed: int, total_steps: int) -> Any:
+        """None: the loss of a batch is the supervised loss of its labelled rows.
+
+        Estimators with a loss of their own return an object that is called as
+        ``batch_loss(batch)`` by the training loop (see ``_training.Loop``), with
+        ``param_groups(lr=, weight_decay=)`` for the modules it trains and
+        ``batches(supervised_batches, data, runtime, ...)`` adding to each batch
+        what that loss reads.
+        """
+        return None
 
     def _l2sp(self, net: Any, blocks: list[list[Any]]) -> L2SP:
         """L2-SP toward the pretrained weights (the shared model), also across warm starts and partial fits."""

@@ -59,6 +59,13 @@ def make_net(adapter: Any, head: Any, layer: int, pooling: str) -> Any:
                 x = self.adapter.features(x, self.layer, self.pooling)
             return self.head(x.float())
 
+        def features_and_outputs(self, x: Any) -> tuple[Any, Any]:
+            """The input of the head's last linear layer and the outputs (what domain losses read)."""
+            if self.adapter is not None:
+                x = self.adapter.features(x, self.layer, self.pooling)
+            features = self.head[:-1](x.float())
+            return features, self.head[-1](features)
+
         def train(self, mode: bool = True) -> Any:
             # The backbone stays in eval mode: BatchNorm keeps its pretraining
             # statistics and frozen blocks (weights and buffers) never change;

@@ -114,10 +114,18 @@ _CLASS_WEIGHT = """    class_weight : dict, "balanced" or None, default=None
 """
 
 
-def parameters_doc(*, classifier: bool) -> str:
-    """The numpydoc Parameters section of a fine-tuning estimator (``class_weight`` for classifiers)."""
-    return (_PARAMETERS.replace("{class_weight}", _CLASS_WEIGHT if classifier else "")
-            .replace("{loading_params}", LOADING_PARAMS_DOC))
+def parameters_doc(*, classifier: bool, head_default: str = '"linear"', extra: str = "") -> str:
+    """The numpydoc Parameters section of a fine-tuning estimator.
+
+    ``class_weight`` for classifiers; ``head_default`` as written in the
+    ``head`` line; ``extra`` documents the parameters an estimator adds after
+    ``progress`` (the last of the base).
+    """
+    text = (_PARAMETERS.replace("{class_weight}", _CLASS_WEIGHT if classifier else "")
+            .replace("{loading_params}", LOADING_PARAMS_DOC)
+            .replace('head : "linear" or tuple of int, default="linear"',
+                     f'head : "linear" or tuple of int, default={head_default}'))
+    return text + extra
 
 
 def add_parameter(init: Callable, name: str, default: Any, *, after: str) -> Callable:
@@ -161,4 +169,30 @@ def add_parameter(init: Callable, name: str, default: Any, *, after: str) -> Cal
 
     __init__.__signature__ = signature  # type: ignore[attr-defined]
     __init__.__doc__ = f"Store the parameters unchanged (those of the base, and ``{name}``)."
+    return __init__
+
+
+def change_defaults(init: Callable, **defaults: Any) -> Callable:
+    """``init`` with other defaults for some of its parameters (same names, same order).
+
+    For an estimator that needs another default than its base (a domain-
+    adaptation network needs a hidden layer to align, so its ``head``
+    defaults to ``(256,)``) without writing the base's parameters again.
+    The signature carries the new defaults, so ``get_params`` and ``clone``
+    see them.
+    """
+    base = inspect.signature(init)
+    unknown = set(defaults) - set(base.parameters)
+    if unknown:
+        raise TypeError(f"change_defaults: no parameter {sorted(unknown)} in {init.__qualname__}")
+    signature = base.replace(parameters=[
+        p.replace(default=defaults[p.name]) if p.name in defaults else p for p in base.parameters.values()])
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        for name, value in defaults.items():
+            kwargs.setdefault(name, value)
+        init(self, *args, **kwargs)
+
+    __init__.__signature__ = signature  # type: ignore[attr-defined]
+    __init__.__doc__ = init.__doc__
     return __init__

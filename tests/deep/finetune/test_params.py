@@ -10,7 +10,12 @@ import re
 import pytest
 from sklearn.base import clone
 
-from sktransfer.deep import FineTuneClassifier, FineTuneRegressor
+from sktransfer.deep import (
+    DomainAdaptationClassifier,
+    DomainAdaptationRegressor,
+    FineTuneClassifier,
+    FineTuneRegressor,
+)
 from sktransfer.deep._finetune._base import _BaseFineTune
 
 #: get_params() of both estimators before the parameters were written once (issue 19): names and defaults
@@ -64,7 +69,8 @@ def test_the_added_parameter_is_stored_set_cloned_and_pickled():
         FineTuneRegressor(class_weight=None)
 
 
-@pytest.mark.parametrize("cls", [FineTuneClassifier, FineTuneRegressor])
+@pytest.mark.parametrize("cls", [FineTuneClassifier, FineTuneRegressor, DomainAdaptationClassifier,
+                                 DomainAdaptationRegressor])
 def test_documented_parameters_and_defaults_match_the_signature(cls):
     """The Parameters section lists every parameter, in signature order, with its real default."""
     section = cls.__doc__.split("Parameters\n    ----------\n")[1].split("\n    Attributes\n")[0]
