@@ -190,3 +190,30 @@ def test_in_a_pipeline_and_a_grid_search():
     search.fit(X, y, sample_domain=sd)
     assert set(search.cv_results_["param_loss_weight"]) == {0.0, 1.0}
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+
+
+@pytest.mark.parametrize("loss", ["coral", "dann", "mcc"])
+def test_on_images_the_trained_blocks_move_and_a_grid_over_depth_runs(images160, loss):
+    """A tiny timm backbone: the domain loss reaches the trained blocks; frozen blocks stay bit-identical."""
+    from sktransfer.deep._backbones._registry import resolve_backbone
+
+    X, labels = images160
+    y = np.where(np.arange(8) < 4, labels, -1)
+    sd = np.where(np.arange(8) < 4, 1, -1)
+    clf = DomainAdaptationClassifier("timm:test_efficientnet", weights="random", head="linear", loss=loss,
+                                     n_trainable_blocks=1, head_epochs=0, max_epochs=2, batch_size=4,
+                                     discriminator=(8,), random_state=0).fit(X, y, sample_domain=sd)
+    shared = dict(resolve_backbone("timm:test_efficientnet", "random", "image", owner="test").module.named_parameters())
+    trained = dict(clf.net_.adapter.module.named_parameters())
+    moved = {n for n, p in trained.items() if not torch.equal(p.detach().cpu(), shared[n].detach().cpu())}
+    assert moved and len(moved) < len(trained)
+    assert clf.predict(X).shape == (8,)
+    # The same run without the domain term ends elsewhere in the trained block: the domain loss reached it.
+    plain = clone(clf).set_params(loss_weight=0.0).fit(X, y, sample_domain=sd)
+    plain_params = dict(plain.net_.adapter.module.named_parameters())
+    assert any(not torch.equal(trained[n], plain_params[n]) for n in moved)
+    if loss == "coral":
+        search = GridSearchCV(clone(clf).set_params(max_epochs=1), {"n_trainable_blocks": [1, 2]},
+                              cv=KFold(2, shuffle=True, random_state=0))
+        search.fit(X, y, sample_domain=sd)
+        assert len(search.cv_results_["params"]) == 2
