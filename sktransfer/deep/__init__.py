@@ -6,22 +6,26 @@ without the ``[torch]`` extra it raises an ImportError saying what to install.
 
 from ._adaptation._estimators import DomainAdaptationClassifier, DomainAdaptationRegressor
 from ._backbones._registry import clear_backbone_cache
+from ._distillation._estimator import DistillationClassifier
 from ._extraction._cache import EmbeddingCacheWarning
 from ._extraction._extractor import DeepFeatureExtractor, SkippedItemsWarning
 from ._extraction._image_extractor import ImageFeatureExtractor
 from ._extraction._text_extractor import TextFeatureExtractor
 from ._finetune._augment import BatchAugmentation
 from ._finetune._estimators import FineTuneClassifier, FineTuneRegressor
+from ._multitask._estimator import MultiTaskClassifier
 
 __all__ = [
     "BatchAugmentation",
     "DeepFeatureExtractor",
+    "DistillationClassifier",
     "DomainAdaptationClassifier",
     "DomainAdaptationRegressor",
     "EmbeddingCacheWarning",
     "FineTuneClassifier",
     "FineTuneRegressor",
     "ImageFeatureExtractor",
+    "MultiTaskClassifier",
     "SkippedItemsWarning",
     "TextFeatureExtractor",
     "clear_backbone_cache",

@@ -1,0 +1,480 @@
+"""``MultiTaskClassifier``: one shared body, one classification head per task, trained jointly.
+
+The fine-tuning estimators' parameters (written once, in ``_finetune``) plus
+``shared`` and ``task_weights``. The network is the fine-tuning network
+whose head is the shared trunk and the task heads side by side (``_heads``),
+so the base's fit flow, training loop, prediction runtime and pickling run
+unchanged; this module adds the masked multi-task labels and loss, and
+``partial_fit(..., task=k)``, which trains one head on the frozen shared body.
+"""
+
+from __future__ import annotations
+
+from numbers import Integral
+from typing import Any
+
+import numpy as np
+from sklearn.base import ClassifierMixin
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_consistent_length, check_is_fitted, column_or_1d
+
+from ..._compat import _fit_context
+from ...domain import _take, unlabelled_mask
+from .._finetune._base import _BaseFineTune
+from .._finetune._net import build_head, make_net
+from .._finetune._params import add_parameter, parameters_doc
+from .._torch import import_torch
+from ._heads import MultiTaskLoss, multitask_head
+from ._labels import TaskLabels, check_task_labels, task_column
+
+_EXTRA_DOC = """    shared : tuple of int, default=(256,)
+        Hidden sizes of the shared layers (Linear-ReLU-Dropout) between the
+        backbone (or the feature inputs) and the task heads; ``()`` shares
+        the backbone alone (its trainable blocks, ``n_trainable_blocks``).
+        ``head`` then describes each task's own head ("linear": one linear
+        layer per task).
+    task_weights : array-like of shape (n_tasks,) or None, default=None
+        Weight of each task's cross-entropy in the joint loss (None: 1 each).
+"""
+
+_DOC_ATTRS = """
+    Attributes
+    ----------
+    classes_ : list of ndarray
+        The class labels of each task, in task order (as
+        :class:`sklearn.multioutput.MultiOutputClassifier`).
+    n_tasks_ : int
+        Tasks (heads), those added by ``partial_fit(..., task=n_tasks_)``
+        included.
+    net_ : torch.nn.Module
+        The trained network: the backbone copy (or nothing, on features), the
+        shared layers and the task heads.
+    extractor_ : DeepFeatureExtractor or None
+        The fitted extractor that reads inputs (None for feature inputs).
+    history_ : list of dict
+        Per epoch: ``train_loss``, ``n_trainable_blocks``, ``lr``, ``seconds``
+        and, with early stopping, ``val_loss`` and ``val_score`` (the mean
+        accuracy over the tasks).
+    n_epochs_ : int
+        Epochs run.
+    best_epoch_ : int
+        With early stopping, the epoch whose weights were restored.
+"""
+
+
+def _with_multitask_parameters(init: Any) -> Any:
+    init = add_parameter(init, "shared", (256,), after="progress")
+    return add_parameter(init, "task_weights", None, after="shared")
+
+
+class MultiTaskClassifier(ClassifierMixin, _BaseFineTune):
+    __doc__ = """Multi-task fine-tuning: one shared body, one classification head per task, trained jointly.
+
+    Hard parameter sharing (Caruana 1997): the backbone's trainable blocks
+    (or, with ``backbone=None``, nothing) and the ``shared`` layers are
+    common to every task; each task has its own head. ``fit(X, y)`` takes one
+    column of labels per task, ``-1`` (or ``NaN``) where a row has no label
+    for a task, so rows may be labelled for some tasks only. The loss of a
+    batch is ``sum_t task_weights[t] * CE_t``, the cross-entropy of task
+    ``t`` averaged over the batch's rows labelled for it (a task with no
+    labelled row in the batch adds 0). A task with few labels thus trains
+    the shared layers with every other task's labels.
+
+    ``partial_fit(X, y_new, classes=..., task=n_tasks_)`` then adds a head for
+    a new task and trains it alone on the frozen shared body (the
+    shared-layer parameter transfer): one epoch per call, every other
+    weight bit-identical.
+""" + parameters_doc(classifier=False, extra=_EXTRA_DOC) + _DOC_ATTRS + """
+    See Also
+    --------
+    FineTuneClassifier : One task, one head.
+    sklearn.multioutput.MultiOutputClassifier : One independent model per task.
+
+    Notes
+    -----
+    ``predict`` returns one column per task, ``predict_proba`` a list of
+    arrays (one per task), and ``score`` the mean over the tasks of the
+    accuracy on each task's labelled entries (not the subset accuracy of
+    :func:`sklearn.metrics.accuracy_score`, which needs every task labelled).
+    Early stopping holds out rows at random (not stratified) and watches the
+    joint loss. Everything else (phases, learning rates, the backbone in
+    eval mode, pickling without pretrained weights) is as in
+    :class:`FineTuneClassifier`.
+
+    References
+    ----------
+    .. [1] Caruana, R. (1997). Multitask learning. Machine Learning, 28(1),
+       41-75.
+    .. [2] Ruder, S. (2017). An overview of multi-task learning in deep neural
+       networks. arXiv:1706.05098.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sktransfer.deep import MultiTaskClassifier
+    >>> X = np.random.default_rng(0).normal(size=(60, 5)).astype("float32")
+    >>> y = np.column_stack([X[:, 0] > 0, X[:, 1] > 0]).astype(int)
+    >>> y[30:, 1] = -1  # task 1 is labelled on the first 30 rows only
+    >>> clf = MultiTaskClassifier(backbone=None, shared=(16,), max_epochs=30, lr=0.05, random_state=0)
+    >>> clf.fit(X, y).predict(X[:2]).shape
+    (2, 2)
+    >>> clf.partial_fit(X, X[:, 2] > 0, classes=[False, True], task=2).n_tasks_
+    3
+    """
+
+    _parameter_constraints: dict = {
+        **_BaseFineTune._parameter_constraints,
+        "shared": [tuple, list],
+        "task_weights": [None, "array-like"],
+    }
+
+    __init__ = _with_multitask_parameters(_BaseFineTune.__init__)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = False
+        return tags
+
+    # -- fit ----------------------------------------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X: Any, y: Any) -> MultiTaskClassifier:
+        """Train the shared body and every task's head jointly.
+
+        Parameters
+        ----------
+        X : sequence of inputs or array-like of shape (n_samples, n_features)
+            Inputs of the backbone's kind, or features when ``backbone=None``.
+        y : array-like of shape (n_samples, n_tasks)
+            One column of class labels per task; ``-1`` (or ``NaN``) where a
+            row has no label for that task. Rows labelled for no task are
+            left out; every task needs labelled rows of at least 2 classes.
+
+        Returns
+        -------
+        self : object
+            The fitted classifier.
+        """
+        labels = check_task_labels(y, self._owner())
+        for t in range(labels.n_tasks):
+            if not labels.labelled[:, t].any():
+                raise ValueError(
+                    f"{self._owner()}: task {t} (column {t} of y) has no labelled row; every task needs labels "
+                    "at fit. Drop the column, or add the task later with partial_fit(X, y_task, classes=..., "
+                    "task=n_tasks_), which trains its head on the fitted shared body.")
+        return self._run(X, labels, weights=self._task_weights(labels.n_tasks), partial=False)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X: Any, y: Any, classes: Any = None, task: int | None = None) -> MultiTaskClassifier:
+        """One epoch: of joint training (``task=None``), or of one task's head on the frozen shared body.
+
+        Parameters
+        ----------
+        X : sequence of inputs or array-like
+            As in :meth:`fit`.
+        y : array-like of shape (n_samples, n_tasks), or (n_samples,) with ``task``
+            Labels, ``-1`` (or ``NaN``) where unlabelled: every task's (as in
+            :meth:`fit`), or with ``task`` given that task's alone.
+        classes : list of array-like, or array-like with ``task``, default=None
+            The classes of every task (a list, one array per task), needed at
+            the first call on an unfitted model; with ``task``, the classes of
+            that task, needed when it is new (``-1``, the mask, cannot be one).
+        task : int or None, default=None
+            None trains every trainable weight on ``y``'s tasks, as ``fit``
+            does (at constant learning rates; AdamW's moments carry over). An
+            int ``k < n_tasks_`` trains head ``k`` alone; ``k == n_tasks_``
+            adds a head for a new task (``classes`` given) and trains it
+            alone. The backbone, the shared layers and the other heads stay
+            bit-identical.
+
+        Returns
+        -------
+        self : object
+            The updated classifier.
+        """
+        owner = f"{self._owner()}.partial_fit"
+        if task is None:
+            return self._partial_joint(X, y, classes, owner)
+        if isinstance(task, bool) or not isinstance(task, Integral):
+            raise TypeError(f"{owner}: task must be an int (a task index) or None, got {task!r}.")
+        if not hasattr(self, "net_"):
+            raise ValueError(f"{owner}(task={task}) trains one head on a fitted shared body; call fit (or "
+                             "partial_fit without task) first.")
+        n_tasks = len(self.classes_)
+        if not 0 <= task <= n_tasks:
+            raise ValueError(f"{owner}: task={task} is neither a fitted task (0..{n_tasks - 1}) nor the next new "
+                             f"one ({n_tasks}).")
+        column, labelled = task_column(column_or_1d(np.asarray(y), warn=True), owner, "y")
+        if not labelled.any():
+            raise ValueError(f"{owner}: y has no labelled row (every entry is -1 or NaN).")
+        new = task == n_tasks
+        if new:
+            if classes is None:
+                raise ValueError(f"{owner}: task={task} is a new task; pass its classes= (all its labels).")
+            known = self._check_classes(classes, owner, f"classes of task {task}")
+        else:
+            known = self.classes_[task]
+            if classes is not None and not np.array_equal(np.unique(np.asarray(classes)), known):
+                raise ValueError(f"{owner} got classes={np.asarray(classes).tolist()} for task {task}, not the "
+                                 f"classes {known.tolist()} it was fitted with.")
+        self._check_known(column[labelled], known, f"{owner} got, for task {task},")
+        columns = [np.zeros(len(column)) for _ in range(n_tasks + new)]
+        columns[task] = column
+        mask = np.zeros((len(column), n_tasks + new), dtype=bool)
+        mask[:, task] = labelled
+        weights = np.eye(n_tasks + new)[task]
+        if not new:
+            return self._run(X, TaskLabels(columns, mask), weights=weights, partial=True, task=task)
+        self._add_head(known)
+        try:
+            return self._run(X, TaskLabels(columns, mask), weights=weights, partial=True, task=task)
+        except Exception:  # no half-added task: the model stays as it was
+            del self.net_.head[-1].heads[-1]
+            self.classes_ = self.classes_[:-1]
+            self.n_tasks_ = len(self.classes_)
+            raise
+
+    def _partial_joint(self, X: Any, y: Any, classes: Any, owner: str) -> MultiTaskClassifier:
+        labels = check_task_labels(y, owner)
+        if not labels.labelled.any():
+            raise ValueError(f"{owner}: y has no labelled entry (every entry is -1 or NaN).")
+        if not hasattr(self, "classes_"):
+            if classes is None or len(classes) != labels.n_tasks:
+                raise ValueError(f"{owner} needs classes= at its first call: a list of {labels.n_tasks} arrays, "
+                                 "the classes of each task.")
+            self._classes_given = [self._check_classes(c, owner, f"classes of task {t}")
+                                   for t, c in enumerate(classes)]
+        elif classes is not None:
+            raise ValueError(f"{owner}: classes= is for the first call (the tasks' classes are fixed since); "
+                             "leave it out.")
+        known = getattr(self, "_classes_given", None) or self.classes_
+        if labels.n_tasks != len(known):
+            raise ValueError(f"{owner}: y has {labels.n_tasks} task(s), but the model has {len(known)}; pass one "
+                             "column per task, or task=k to train one head.")
+        for t in range(labels.n_tasks):
+            self._check_known(labels.values(t), known[t], f"{owner} got, for task {t},")
+        try:
+            return self._run(X, labels, weights=self._task_weights(labels.n_tasks), partial=True)
+        finally:
+            self.__dict__.pop("_classes_given", None)
+
+    def _run(self, X: Any, labels: TaskLabels, *, weights: np.ndarray, partial: bool,
+             task: int | None = None) -> MultiTaskClassifier:
+        """The base's fit flow with this run's task weights, and for ``task`` only that head trainable."""
+        key = "joint" if task is None else task
+        states = getattr(self, "_optimizer_states", {}) if partial else {}
+        self._optimizer_state = states.get(key)  # AdamW's moments of the same kind of run (joint, or this head)
+        self._run_weights, self._trained_task = weights, task
+        frozen = task is not None
+        if frozen:  # nothing outside the head computes a gradient
+            head = self.net_.head[-1].heads[task]
+            for p in self.net_.parameters():
+                p.requires_grad_(False)
+            for p in head.parameters():
+                p.requires_grad_(True)
+        try:
+            self._fit(X, labels, partial=partial)
+        finally:
+            for name in ("_run_weights", "_trained_task"):
+                self.__dict__.pop(name, None)
+            if frozen:
+                for p in self.net_.head.parameters():
+                    p.requires_grad_(True)
+        if partial:
+            states[key] = self.__dict__.pop("_optimizer_state", None)
+            self._optimizer_states = states
+        else:
+            self.__dict__.pop("_optimizer_states", None)
+        # What the network was built with, for a pickle to rebuild it (a fresh fit has just reset the record).
+        self._net_params.setdefault("shared", tuple(self.shared))
+        self.n_tasks_ = len(self.classes_)
+        return self
+
+    def _add_head(self, classes: np.ndarray) -> None:
+        """A new task's head on the trunk's output, initialised from ``random_state``, and its classes."""
+        torch = import_torch(self._owner())
+        heads = self.net_.head[-1]
+        seed = int(check_random_state(self.random_state).randint(0, 2**31 - 1)) + len(heads.heads)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            head = build_head(self._net_params["head"], heads.in_features, len(classes),
+                              dropout=self._net_params["dropout"], owner=self._owner())
+        heads.add(head.to(next(heads.parameters()).device))
+        self.classes_ = self.classes_ + [classes]
+        self.n_tasks_ = len(self.classes_)
+
+    # -- checks -------------------------------------------------------------------------
+    def _task_weights(self, n_tasks: int) -> np.ndarray:
+        if self.task_weights is None:
+            return np.ones(n_tasks)
+        weights = np.asarray(self.task_weights, dtype=np.float64).ravel()
+        if len(weights) != n_tasks or not np.all(np.isfinite(weights)) or np.any(weights < 0) \
+                or not weights.sum() > 0:
+            raise ValueError(f"{self._owner()}: task_weights must hold {n_tasks} finite non-negative weights (one "
+                             f"per task, not all 0); got {self.task_weights!r}.")
+        return weights
+
+    def _check_classes(self, classes: Any, owner: str, name: str) -> np.ndarray:
+        known = np.unique(np.asarray(classes))
+        if unlabelled_mask(known, "classification").any():
+            raise ValueError(f"{owner} got {name} = {known.tolist()}, but -1 (or NaN) marks an unlabelled entry "
+                             "and cannot be a class. Recode the classes (e.g. y = (y > 0).astype(int) for -1/+1 "
+                             "labels) and mark unlabelled entries with -1.")
+        if len(known) < 2:
+            raise ValueError(f"{owner} needs at least 2 {name}; got {known.tolist()}.")
+        return known
+
+    def _check_known(self, values: np.ndarray, known: np.ndarray, context: str) -> None:
+        unseen = np.setdiff1d(np.unique(values), known)
+        if len(unseen):
+            raise ValueError(f"{context} labels {unseen.tolist()} that are not among its classes {known.tolist()} "
+                             "(fixed by the first fit, or by classes=); call fit to learn new ones.")
+
+    # -- hooks of the fine-tuning base --------------------------------------------------
+    def _training_rows(self, X: Any, y: TaskLabels, sample_domain: Any) -> tuple[Any, TaskLabels]:
+        """The rows labelled for at least one task."""
+        check_consistent_length(X, y.labelled)
+        rows = y.labelled.any(axis=1)
+        if rows.all():
+            return X, y
+        keep = np.flatnonzero(rows)
+        return _take(X, keep), y.take(keep)
+
+    def _encode_targets(self, y: TaskLabels, *, fit: bool) -> np.ndarray:
+        if fit:
+            given = self.__dict__.pop("_classes_given", None)
+            classes = given if given is not None else [np.unique(y.values(t)) for t in range(y.n_tasks)]
+            for t, known in enumerate(classes):
+                if len(known) < 2:
+                    raise ValueError(f"{self._owner()} needs at least 2 classes in every task; task {t} has "
+                                     f"{known.tolist()}.")
+            self.classes_ = list(classes)
+        else:
+            if y.n_tasks != len(self.classes_):
+                raise ValueError(f"{self._owner()} was fitted on {len(self.classes_)} task(s), but y has "
+                                 f"{y.n_tasks}; set warm_start=False to fit anew.")
+            for t in range(y.n_tasks):
+                self._check_known(y.values(t), self.classes_[t], f"{self._owner()} (warm start) got, for task {t},")
+        return y.encode(self.classes_)
+
+    def _n_outputs(self) -> int:
+        return sum(len(c) for c in self.classes_)
+
+    def _new_net(self, n_in: int | None, n_out: int, *, with_backbone: bool | None = None,
+                 weights: str | None = None) -> Any:
+        adapter = None
+        if with_backbone is None:
+            with_backbone = not self._head_only()
+        if with_backbone:  # a training copy: the shared, cached model is never trained
+            adapter = self._shared_backbone(weights or self.weights).training_copy()
+            n_in = self.extractor_.n_features_out_
+        head = multitask_head(self.shared, self.head, n_in, [len(c) for c in self.classes_], dropout=self.dropout,
+                              owner=self._owner())
+        index = adapter.layer_index(self.layer, owner=self._owner()) if adapter is not None else None
+        return make_net(adapter, head, index, self.pooling)
+
+    def _param_groups(self, net: Any) -> tuple[list[dict], list[list[Any]]]:
+        task = getattr(self, "_trained_task", None)
+        if task is None:
+            return super()._param_groups(net)
+        head = net.head[-1].heads[task]
+        return [{"params": list(head.parameters()), "lr": self.lr, "name": f"head of task {task}",
+                 "weight_decay": 0.0 if self.regularization == "l2sp" else self.weight_decay}], []
+
+    def _loss_fn(self, runtime: Any) -> MultiTaskLoss:
+        weights = getattr(self, "_run_weights", None)
+        return MultiTaskLoss(self._widths(), np.ones(len(self.classes_)) if weights is None else weights)
+
+    def _score_outputs(self, out: np.ndarray, targets: np.ndarray) -> float:
+        scores = []
+        for t, logits in enumerate(self._split(out)):
+            rows = targets[:, t] >= 0
+            if rows.any():
+                scores.append(np.mean(np.argmax(logits[rows], axis=1) == targets[rows, t]))
+        return float(np.mean(scores)) if scores else 0.0
+
+    def _validation_split(self, rows: np.ndarray, targets: np.ndarray, rng: np.random.RandomState):
+        return train_test_split(rows, test_size=self.validation_fraction, random_state=rng.randint(0, 2**31 - 1))
+
+    # -- prediction ---------------------------------------------------------------------
+    def _widths(self) -> list[int]:
+        return [len(c) for c in self.classes_]
+
+    def _split(self, out: np.ndarray) -> list[np.ndarray]:
+        return np.split(out, np.cumsum(self._widths())[:-1], axis=1)
+
+    def predict_proba(self, X: Any) -> list[np.ndarray]:
+        """Class probabilities of every task (softmax of its head's outputs).
+
+        Parameters
+        ----------
+        X : sequence of inputs or array-like
+            As in :meth:`fit`.
+
+        Returns
+        -------
+        proba : list of ndarray of shape (n_samples, n_classes_t)
+            One array per task, columns in the order of ``classes_[t]``.
+        """
+        probas = []
+        for logits in self._split(self._outputs(X).astype(np.float64)):
+            p = np.exp(logits - logits.max(axis=1, keepdims=True))
+            probas.append(p / p.sum(axis=1, keepdims=True))
+        return probas
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Most probable class of each row, for every task.
+
+        Parameters
+        ----------
+        X : sequence of inputs or array-like
+            As in :meth:`fit`.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples, n_tasks)
+            Predicted labels, one column per task.
+        """
+        outputs = self._outputs(X)  # checks that the model is fitted, before classes_ is read
+        return np.column_stack([known[np.argmax(logits, axis=1)]
+                                for known, logits in zip(self.classes_, self._split(outputs))])
+
+    def score(self, X: Any, y: Any, sample_weight: Any = None) -> float:
+        """Mean over the tasks of the accuracy on each task's labelled entries.
+
+        Parameters
+        ----------
+        X : sequence of inputs or array-like
+            As in :meth:`fit`.
+        y : array-like of shape (n_samples, n_tasks)
+            True labels, ``-1`` (or ``NaN``) where unknown; unknown entries
+            are left out, and a task with none labelled is left out of the
+            mean.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the rows.
+
+        Returns
+        -------
+        score : float
+            The mean of the tasks' accuracies.
+        """
+        check_is_fitted(self)
+        labels = check_task_labels(y, f"{self._owner()}.score")
+        if labels.n_tasks != len(self.classes_):
+            raise ValueError(f"{self._owner()}.score: y has {labels.n_tasks} task(s), but the model has "
+                             f"{len(self.classes_)}.")
+        if not labels.labelled.any():
+            raise ValueError(f"{self._owner()}.score: y has no labelled entry to score.")
+        check_consistent_length(X, labels.labelled)
+        weight = np.ones(len(labels)) if sample_weight is None else column_or_1d(np.asarray(sample_weight, float))
+        check_consistent_length(weight, labels.labelled)
+        rows = np.flatnonzero(labels.labelled.any(axis=1))
+        pred = self.predict(_take(X, rows))
+        scores = []
+        for t in range(labels.n_tasks):
+            mask = labels.labelled[rows, t]
+            if mask.any():
+                hit = pred[mask, t] == labels.columns[t][rows][mask]
+                scores.append(np.average(hit, weights=weight[rows][mask]))
+        return float(np.mean(scores))
