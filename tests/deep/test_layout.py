@@ -22,7 +22,7 @@ ROOT = Path(sktransfer.deep.__file__).parent
 #: low-level modules every wing may use; they import no wing
 SHARED = ("_torch", "_runtime")
 #: the wings in dependency order: each may import the shared modules, the wings before it and itself
-WINGS = ("_backbones", "_extraction", "_finetune", "_adaptation", "_multitask")
+WINGS = ("_backbones", "_extraction", "_finetune", "_adaptation", "_multitask", "_distillation")
 
 
 def _modules() -> dict[str, Path]:
