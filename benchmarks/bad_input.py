@@ -2439,6 +2439,131 @@ AUGMENT_PARAMS = {
 }
 
 
+def _domain_data(n: int = 12, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Source rows (domain 1, labelled) then target rows (domain -2, labels masked), features only."""
+    X = _features(n, seed=seed)
+    sd = np.where(np.arange(n) < n // 2, 1, -2)
+    y = np.where(sd > 0, _labels(n), -1)
+    return X, y, sd
+
+
+def _domain_adapt_act(kind: str, loss: str, change: Callable[[tuple], tuple], seed: int, probe: Probe) -> None:
+    from sktransfer.deep import DomainAdaptationClassifier, DomainAdaptationRegressor
+
+    _torch()
+    X, y, sd = change(_domain_data(seed=seed))
+    if kind == "regressor":  # a regression's mask is NaN
+        y = np.where(np.asarray(y) == -1, np.nan, y)
+    cls = DomainAdaptationClassifier if kind == "classifier" else DomainAdaptationRegressor
+    est = cls(None, loss=loss, head=(4,), discriminator=(4,), max_epochs=1, head_epochs=1, batch_size=4,
+              device="cpu", random_state=0)
+    est.fit(X, y, sample_domain=sd)
+    if kind == "regressor":
+        probe.finite("predict", est.predict(X), len(X))
+        return
+    allowed = {v for v in np.asarray(y, dtype=float).tolist() if not math.isnan(v) and v != -1}
+    probe.classes("predict", est, est.predict(X), allowed)
+    probe.proba("predict_proba", est.predict_proba(X), len(X))
+
+
+#: (bad, change((X, y, sd)) -> (X, y, sd), must_raise, culprits, kinds)
+DOMAIN_INPUTS = [
+    ("clean source and target rows", lambda d: d, False, (), ("classifier", "regressor")),
+    ("no target rows", lambda d: (d[0], np.where(d[2] > 0, d[1], 0), np.ones_like(d[2])), True,
+     ("target",), ("classifier", "regressor")),
+    ("no labelled rows", lambda d: (d[0], np.full(len(d[1]), -1), d[2]), True,
+     ("label",), ("classifier", "regressor")),
+    ("NaN marks the target labels", lambda d: (d[0], np.where(d[2] > 0, d[1], np.nan), d[2]), False, MASK,
+     ("classifier", "regressor")),
+    ("sample_domain=None (the unlabelled rows are the target)", lambda d: (d[0], d[1], None), False, (),
+     ("classifier",)),
+    ("sample_domain one row short", lambda d: (d[0], d[1], d[2][:-1]), True,
+     ("sample_domain", "rows", "length", "inconsistent"), ("classifier", "regressor")),
+    ("NaN in X", lambda d: (_with(d[0], (1, 1), np.nan), d[1], d[2]), True, NAN, ("classifier",)),
+    ("one source class", lambda d: (d[0], np.where(d[2] > 0, 0, -1), d[2]), True, ("class",), ("classifier",)),
+]
+
+
+def _regression_cdan_act(probe: Probe) -> None:
+    from sktransfer.deep import DomainAdaptationRegressor
+
+    X, y, sd = _domain_data()
+    DomainAdaptationRegressor(None, loss="cdan", head=(4,), max_epochs=1, device="cpu").fit(
+        X, np.where(sd > 0, y, np.nan), sample_domain=sd)
+
+
+def _multitask_act(Y: Callable[[], Any], partial_task: int | None, probe: Probe) -> None:
+    from sktransfer.deep import MultiTaskClassifier
+
+    _torch()
+    X = _features(12)
+    est = MultiTaskClassifier(None, shared=(4,), max_epochs=1, head_epochs=1, batch_size=4, device="cpu",
+                              random_state=0)
+    labels = np.asarray(Y())
+    if partial_task is None:
+        est.fit(X, labels)
+    else:
+        est.fit(X, labels[:, :1])
+        est.partial_fit(X, labels[:, 1], classes=np.unique(labels[:, 1][labels[:, 1] != -1]), task=partial_task)
+    pred = est.predict(X)
+    if np.shape(pred) != (len(X), est.n_tasks_):
+        probe.fail(f"predict gave shape {np.shape(pred)}, not ({len(X)}, {est.n_tasks_})")
+    probe.finite("predict", np.asarray(pred, dtype=float), len(X))
+
+
+def _two_tasks(n: int = 12) -> np.ndarray:
+    return np.c_[_labels(n), (np.arange(n) // 2) % 3]
+
+
+MULTITASK_INPUTS = [  # (bad, Y(), partial_task, must_raise, culprits)
+    ("clean two-task labels", _two_tasks, None, False, ()),
+    ("-1 where a row has no label for a task", lambda: _with(_two_tasks(), (slice(0, 6), 1), -1), None, False, MASK),
+    ("a task with no labelled row", lambda: _with(_two_tasks(), (slice(None), 1), -1), None, True,
+     ("task", "label")),
+    ("a task with one class", lambda: _with(_two_tasks(), (slice(None), 1), 2), None, True, ("class",)),
+    ("-1 and NaN in one task", lambda: _with(_with(_two_tasks().astype(float), (0, 0), np.nan), (1, 0), -1), None,
+     True, MASK + ("ambiguous",)),
+    ("1-D y", lambda: _labels(12), None, True, ("2-d", "2d", "shape", "n_tasks", "column", "dim")),
+    ("y one row short", lambda: _two_tasks(11), None, True, ("rows", "length", "inconsistent", "y")),
+    ("clean labels, a new task by partial_fit", _two_tasks, 1, False, ()),
+    ("partial_fit task=5 past the next index", _two_tasks, 5, True, ("task",)),
+]
+
+
+def _distill_act(teacher: Callable[[], Any], y: Callable[[], Any], teacher_X: Callable[[], Any] | None,
+                 probe: Probe) -> None:
+    from sktransfer.deep import DistillationClassifier
+
+    _torch()
+    X = _features(12)
+    est = DistillationClassifier(teacher(), backbone=None, head=(4,), max_epochs=1, head_epochs=1, batch_size=4,
+                                 device="cpu", random_state=0)
+    est.fit(X, y(), teacher_X=None if teacher_X is None else teacher_X())
+    probe.classes("predict", est, est.predict(X), {0, 1})
+    probe.proba("predict_proba", est.predict_proba(X), len(X))
+
+
+def _fitted_teacher() -> Any:
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression().fit(_features(12), _labels(12))
+
+
+DISTILL_INPUTS = [  # (bad, teacher(), y(), teacher_X() or None, must_raise, culprits)
+    ("clean labels and a fitted teacher", _fitted_teacher, lambda: _labels(12), None, False, ()),
+    ("y=None (every row unlabelled)", _fitted_teacher, lambda: None, None, False, ()),
+    ("-1 among labels", _fitted_teacher, lambda: _with(_labels(12), slice(0, 6), -1), None, False, MASK),
+    ("an unfitted teacher", lambda: __import__("sklearn.linear_model").linear_model.LogisticRegression(),
+     lambda: _labels(12), None, True, ("fitted", "teacher")),
+    ("a teacher without predict_proba", lambda: __import__("sklearn.svm").svm.LinearSVC().fit(
+        _features(12), _labels(12)), lambda: _labels(12), None, True, ("predict_proba", "teacher")),
+    ("a label the teacher does not know", _fitted_teacher, lambda: _with(_labels(12), 0, 7), None, True,
+     ("class", "teacher")),
+    ("teacher_X one row short", _fitted_teacher, lambda: _labels(12), lambda: _features(11), True,
+     ("rows", "length", "inconsistent", "samples")),
+]
+
+
 def deep_cases(seeds: list[int]) -> Iterator[Case]:
     """Extractors and fine-tuners with tiny random-weight models."""
     from sktransfer import deep
@@ -2490,6 +2615,22 @@ def deep_cases(seeds: list[int]) -> Iterator[Case]:
             yield case("FineTuneClassifier", bad, partial(_finetune_act, "classifier", "text", make_X,
                                                           lambda s_, f=make_X: _labels(_n_items(f(s_))), seed),
                        must, culprits, f"text, {v}", s == 0)
+    for j, (bad, change, must, culprits, kinds) in enumerate(DOMAIN_INPUTS):
+        for kind in kinds:
+            target = "DomainAdaptationClassifier" if kind == "classifier" else "DomainAdaptationRegressor"
+            for k, loss in enumerate(("coral", "mmd", "dann", "cdan", "mcc")):
+                if kind == "regressor" and loss in ("cdan", "mcc"):
+                    continue
+                yield case(target, bad, partial(_domain_adapt_act, kind, loss, change, 0), must, culprits,
+                           f"loss={loss!r}", (j + k) % 5 == 0)
+    yield case("DomainAdaptationRegressor", "a loss that reads class predictions (cdan)", _regression_cdan_act,
+               True, ("cdan", "regress", "class"), "loss='cdan'", True)
+    for bad, make_Y, task, must, culprits in MULTITASK_INPUTS:
+        yield case("MultiTaskClassifier", bad, partial(_multitask_act, make_Y, task), must, culprits, "features",
+                   True)
+    for bad, teacher, make_y, teacher_X, must, culprits in DISTILL_INPUTS:
+        yield case("DistillationClassifier", bad, partial(_distill_act, teacher, make_y, teacher_X), must,
+                   culprits, "features", True)
     yield case("FineTuneClassifier", "partial_fit without classes", partial(_partial_fit_act, "c", None, _labels()),
                True, ("classes",), "features", True)
     yield case("FineTuneClassifier", "partial_fit, -1 among labels", partial(_partial_fit_act, "c", [0, 1],
