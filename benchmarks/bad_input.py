@@ -2531,16 +2531,34 @@ MULTITASK_INPUTS = [  # (bad, Y(), partial_task, must_raise, culprits)
 
 
 def _distill_act(teacher: Callable[[], Any], y: Callable[[], Any], teacher_X: Callable[[], Any] | None,
-                 probe: Probe) -> None:
+                 probe: Probe, student: Callable[[], Any] | None = None) -> None:
     from sktransfer.deep import DistillationClassifier
 
     _torch()
     X = _features(12)
-    est = DistillationClassifier(teacher(), backbone=None, head=(4,), max_epochs=1, head_epochs=1, batch_size=4,
-                                 device="cpu", random_state=0)
+    est = DistillationClassifier(teacher(), student=None if student is None else student(), backbone=None, head=(4,),
+                                 max_epochs=1, head_epochs=1, batch_size=4, device="cpu", random_state=0)
     est.fit(X, y(), teacher_X=None if teacher_X is None else teacher_X())
     probe.classes("predict", est, est.predict(X), {0, 1})
     probe.proba("predict_proba", est.predict_proba(X), len(X))
+
+
+def _logistic() -> Any:
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression()
+
+
+def _knn() -> Any:
+    from sklearn.neighbors import KNeighborsClassifier
+
+    return KNeighborsClassifier(3)
+
+
+def _scaler() -> Any:
+    from sklearn.preprocessing import StandardScaler
+
+    return StandardScaler()
 
 
 def _fitted_teacher() -> Any:
@@ -2631,6 +2649,13 @@ def deep_cases(seeds: list[int]) -> Iterator[Case]:
     for bad, teacher, make_y, teacher_X, must, culprits in DISTILL_INPUTS:
         yield case("DistillationClassifier", bad, partial(_distill_act, teacher, make_y, teacher_X), must,
                    culprits, "features", True)
+        yield case("DistillationClassifier", bad, partial(_distill_act, teacher, make_y, teacher_X,
+                                                          student=_logistic), must, culprits,
+                   "student=LogisticRegression()", True)
+    for bad, student, culprits in [("a student without sample_weight (KNeighborsClassifier)", _knn, ("sample_weight",)),
+                                   ("a transformer as student (StandardScaler)", _scaler, ("student", "predict_proba"))]:
+        yield case("DistillationClassifier", bad, partial(_distill_act, _fitted_teacher, lambda: _labels(12), None,
+                                                          student=student), True, culprits, "features", True)
     yield case("FineTuneClassifier", "partial_fit without classes", partial(_partial_fit_act, "c", None, _labels()),
                True, ("classes",), "features", True)
     yield case("FineTuneClassifier", "partial_fit, -1 among labels", partial(_partial_fit_act, "c", [0, 1],

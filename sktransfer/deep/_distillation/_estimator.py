@@ -26,6 +26,7 @@ from .._finetune._estimators import _DOC_ATTRS, FineTuneClassifier
 from .._finetune._params import add_parameter, parameters_doc
 from .._torch import import_torch
 from ._loss import DistillationLoss
+from ._sklearn_student import fit_sklearn_student, student_proba
 from ._teacher import check_teacher, teacher_logits
 
 _TEACHER_DOC = """    teacher : fitted classifier with predict_proba
@@ -42,11 +43,24 @@ _TEACHER_DOC = """    teacher : fitted classifier with predict_proba
         Weight of the distillation term, in [0, 1]; ``1 - alpha`` weighs the
         cross-entropy of the labelled rows. ``alpha=0`` trains on the labels
         alone, ``alpha=1`` on the teacher alone.
+    student : classifier or None, default=None
+        None: the student is the network the parameters below describe. A
+        scikit-learn classifier whose ``fit`` takes ``sample_weight`` (e.g.
+        ``LogisticRegression()``, ``HistGradientBoostingClassifier()``)
+        becomes the student instead: a clone of it is fitted on each row once
+        per class, weighted by ``alpha`` times the teacher's probability of
+        that class at ``temperature``, plus the labelled rows weighted by
+        ``1 - alpha`` (for a log-loss learner, exactly the soft cross-entropy);
+        the network parameters are then unused. Its probabilities are those of
+        the teacher at ``temperature``: ``temperature=1`` copies the teacher's.
 """
 
 _DOC_REST = """
     classes_ : ndarray of shape (n_classes,)
         The teacher's classes (sorted): the student predicts the same ones.
+    student_ : classifier
+        With ``student`` given: its fitted clone (the network attributes above
+        are then absent).
 
     See Also
     --------
@@ -106,13 +120,15 @@ def _with_distillation_parameters(init: Any) -> Any:
     The student's parameters stay those of ``init`` (written once, in the
     fine-tuning base); ``backbone`` becomes keyword-only behind ``teacher``.
     """
+    init = add_parameter(init, "student", None, after="backbone")
     init = add_parameter(init, "alpha", 0.9, after="backbone")
     init = add_parameter(init, "temperature", 4.0, after="backbone")
     base = inspect.signature(init)
     self_param, *rest = base.parameters.values()
     keyword = inspect.Parameter.KEYWORD_ONLY
-    moved = [p.replace(kind=keyword) for p in rest if p.name in ("temperature", "alpha")]
-    others = [p.replace(kind=keyword) for p in rest if p.name not in ("temperature", "alpha")]
+    ours = ("temperature", "alpha", "student")
+    moved = [p.replace(kind=keyword) for p in rest if p.name in ours]
+    others = [p.replace(kind=keyword) for p in rest if p.name not in ours]
     teacher = inspect.Parameter("teacher", inspect.Parameter.POSITIONAL_OR_KEYWORD)
 
     def __init__(self: Any, teacher: Any, **kwargs: Any) -> None:
@@ -120,7 +136,8 @@ def _with_distillation_parameters(init: Any) -> Any:
         self.teacher = teacher
 
     __init__.__signature__ = base.replace(parameters=[self_param, teacher, *moved, *others])  # type: ignore
-    __init__.__doc__ = "Store the parameters unchanged (``teacher``, ``temperature``, ``alpha`` and the student's)."
+    __init__.__doc__ = ("Store the parameters unchanged (``teacher``, ``temperature``, ``alpha``, ``student`` and "
+                        "the network student's).")
     return __init__
 
 
@@ -140,6 +157,7 @@ class DistillationClassifier(FineTuneClassifier):
         "teacher": "no_validation",  # checked in fit, with a message that says how to fix it
         "temperature": [Interval(Real, 0, None, closed="neither")],
         "alpha": [Interval(Real, 0, 1, closed="both")],
+        "student": "no_validation",  # checked in fit, with a message that says how to fix it
     }
     # The soft targets belong to one fit: no partial_fit (fit with warm_start=True continues).
     partial_fit = available_if(_never)(FineTuneClassifier.partial_fit)
@@ -178,12 +196,61 @@ class DistillationClassifier(FineTuneClassifier):
             The fitted student.
         """
         self._teacher_classes = check_teacher(self.teacher, type(self).__name__)
+        if self.student is not None:
+            return self._fit_sklearn_student(X, y, teacher_X)
+        self.__dict__.pop("student_", None)
         self._teacher_inputs = X if teacher_X is None else teacher_X
         try:
             return self._fit(X, None if y is None else self._check_y(y), partial=False)
         finally:
             for name in ("_teacher_classes", "_teacher_inputs", "_fit_X"):
                 self.__dict__.pop(name, None)
+
+    def _fit_sklearn_student(self, X: Any, y: Any, teacher_X: Any) -> DistillationClassifier:
+        classes = self.__dict__.pop("_teacher_classes")
+        owner = type(self).__name__
+        student = fit_sklearn_student(self.student, self.teacher, classes, X, None if y is None else self._check_y(y),
+                                      teacher_X, temperature=self.temperature, alpha=self.alpha, owner=owner)
+        for name in ("net_", "extractor_", "history_", "n_epochs_", "best_epoch_"):
+            self.__dict__.pop(name, None)
+        self.student_, self.classes_ = student, classes
+        if hasattr(student, "n_features_in_"):
+            self.n_features_in_ = student.n_features_in_
+        return self
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities of the student.
+
+        Parameters
+        ----------
+        X : sequence of inputs or array-like
+            As in :meth:`fit`.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probabilities, columns in the order of ``classes_``.
+        """
+        if "student_" in self.__dict__:
+            return student_proba(self.student_, self.classes_, X)
+        return super().predict_proba(X)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Most probable class of each row, by the student.
+
+        Parameters
+        ----------
+        X : sequence of inputs or array-like
+            As in :meth:`fit`.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Predicted labels.
+        """
+        if "student_" in self.__dict__:
+            return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        return super().predict(X)
 
     # -- hooks of the fine-tuning base ------------------------------------------------
     def _training_rows(self, X: Any, y: np.ndarray | None, sample_domain: Any) -> tuple[Any, np.ndarray | None]:

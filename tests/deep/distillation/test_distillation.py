@@ -197,7 +197,7 @@ def test_clone_keeps_the_fitted_teacher_and_pickle_round_trips():
 def test_signature_and_documented_parameters():
     params = list(inspect.signature(DistillationClassifier).parameters.values())
     assert params[0].name == "teacher" and params[0].default is inspect.Parameter.empty
-    assert [p.name for p in params[1:4]] == ["temperature", "alpha", "backbone"]
+    assert [p.name for p in params[1:5]] == ["temperature", "alpha", "student", "backbone"]
     assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in params[1:])
     section = DistillationClassifier.__doc__.split("Parameters\n    ----------\n")[1].split("\n    Attributes\n")[0]
     documented = {}
