@@ -219,38 +219,17 @@ class DistillationClassifier(FineTuneClassifier):
         return self
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        """Class probabilities of the student.
-
-        Parameters
-        ----------
-        X : sequence of inputs or array-like
-            As in :meth:`fit`.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Probabilities, columns in the order of ``classes_``.
-        """
         if "student_" in self.__dict__:
             return student_proba(self.student_, self.classes_, X)
         return super().predict_proba(X)
 
     def predict(self, X: Any) -> np.ndarray:
-        """Most probable class of each row, by the student.
-
-        Parameters
-        ----------
-        X : sequence of inputs or array-like
-            As in :meth:`fit`.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-            Predicted labels.
-        """
         if "student_" in self.__dict__:
             return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
         return super().predict(X)
+
+    predict_proba.__doc__ = FineTuneClassifier.predict_proba.__doc__
+    predict.__doc__ = FineTuneClassifier.predict.__doc__
 
     # -- hooks of the fine-tuning base ------------------------------------------------
     def _training_rows(self, X: Any, y: np.ndarray | None, sample_domain: Any) -> tuple[Any, np.ndarray | None]:
