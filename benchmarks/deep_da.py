@@ -47,7 +47,7 @@ fit times are summed over the tasks and averaged over the seeds.
 
 Usage (from the repository root)::
 
-    python -m benchmarks.deep_da --data-home ../shared/data                   # ~2.5 h on 2 shared CPU cores
+    python -m benchmarks.deep_da --data-home ../shared/data                   # ~40 min on 2 shared CPU cores
     python -m benchmarks.deep_da --data-home ../shared/data --quick           # a smoke test (~10 min)
     python -m benchmarks.deep_da --data-home ../shared/data --device cuda     # one command on a GPU
     python -m benchmarks.deep_da --data-home ../shared/data --images --datasets mnist_usps_images --epochs 2
