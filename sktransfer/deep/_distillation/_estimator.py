@@ -27,7 +27,7 @@ from .._finetune._params import add_parameter, parameters_doc
 from .._torch import import_torch
 from ._loss import DistillationLoss
 from ._sklearn_student import fit_sklearn_student, student_proba
-from ._teacher import check_teacher, teacher_logits
+from ._teacher import check_labels_known, check_teacher, teacher_logits
 
 _TEACHER_DOC = """    teacher : fitted classifier with predict_proba
         The teacher: any fitted scikit-learn classifier with ``predict_proba``
@@ -249,13 +249,7 @@ class DistillationClassifier(FineTuneClassifier):
             y = np.full(len(logits), -1)
         check_consistent_length(logits, y)
         known = ~unlabelled_mask(y, "classification")
-        unseen = np.setdiff1d(np.unique(y[known]), classes)
-        if len(unseen):
-            raise ValueError(
-                f"{owner}: y holds labels {unseen.tolist()} that are not among the teacher's classes "
-                f"{classes.tolist()}; the student predicts the teacher's classes. Use a teacher fitted on every "
-                "class, or mark those rows unlabelled (-1)."
-            )
+        check_labels_known(y[known], classes, owner)
         if not fit and not np.array_equal(classes, self.classes_):
             raise ValueError(f"{owner} (warm start): the teacher's classes {classes.tolist()} are not the classes "
                              f"{self.classes_.tolist()} the student was fitted with; set warm_start=False.")

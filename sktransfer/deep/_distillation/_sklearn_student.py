@@ -16,20 +16,18 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from scipy.special import softmax
 from sklearn.base import clone
 from sklearn.utils import _safe_indexing
-from sklearn.utils.validation import check_consistent_length, has_fit_parameter
+from sklearn.utils.validation import _num_samples, check_consistent_length, has_fit_parameter
 
 from ...domain import unlabelled_mask
-from ._teacher import teacher_logits
+from ._teacher import check_labels_known, teacher_logits
 
 
 def soft_targets(logits: np.ndarray, temperature: float) -> np.ndarray:
     """``softmax(logits / temperature)`` row by row, in float64."""
-    z = np.asarray(logits, dtype=np.float64) / temperature
-    z -= z.max(axis=1, keepdims=True)
-    p = np.exp(z)
-    return p / p.sum(axis=1, keepdims=True)
+    return softmax(np.asarray(logits, dtype=np.float64) / temperature, axis=1)
 
 
 def fit_sklearn_student(student: Any, teacher: Any, classes: np.ndarray, X: Any, y: np.ndarray | None,
@@ -68,21 +66,18 @@ def fit_sklearn_student(student: Any, teacher: Any, classes: np.ndarray, X: Any,
             f"{owner}: the student {type(student).__name__} does not take sample_weight in fit, which carries the "
             "teacher's soft targets. Use a classifier that does (LogisticRegression, HistGradientBoostingClassifier, "
             "RandomForestClassifier, ...), or student=None for a network student.")
-    n = _n_rows(X)
+    n = _num_samples(X)
     logits = teacher_logits(teacher, X if teacher_X is None else teacher_X, owner)
-    check_consistent_length(np.empty(n), logits)
+    check_consistent_length(X, logits)
     soft = soft_targets(logits, temperature)
     n_classes = len(classes)
     rows = [np.repeat(np.arange(n), n_classes)]
     labels = [np.tile(classes, n)]
     weights = [alpha * soft.ravel()]
     if y is not None:
-        check_consistent_length(np.empty(n), y)
+        check_consistent_length(X, y)
         known = np.flatnonzero(~unlabelled_mask(y, "classification"))
-        unseen = np.setdiff1d(np.unique(y[known]), classes)
-        if len(unseen):
-            raise ValueError(f"{owner}: y holds labels {unseen.tolist()} that are not among the teacher's classes "
-                             f"{classes.tolist()}; mark those rows unlabelled (-1) or use a teacher fitted on them.")
+        check_labels_known(y[known], classes, owner)
         rows.append(known)
         labels.append(np.asarray(y[known]).astype(classes.dtype))
         weights.append(np.full(len(known), 1.0 - alpha))
@@ -103,7 +98,3 @@ def student_proba(student_: Any, classes: np.ndarray, X: Any) -> np.ndarray:
     out = np.zeros((proba.shape[0], len(classes)))
     out[:, np.searchsorted(classes, student_.classes_)] = proba
     return out
-
-
-def _n_rows(X: Any) -> int:
-    return X.shape[0] if hasattr(X, "shape") else len(X)

@@ -93,3 +93,14 @@ def teacher_logits(teacher: Any, X: Any, owner: str) -> np.ndarray:
                          "the teacher and its inputs (teacher_X).")
     order = np.argsort(classes, kind="stable")
     return np.log(np.clip(proba[:, order], TINY, None)).astype(np.float32)
+
+
+def check_labels_known(y: np.ndarray, classes: np.ndarray, owner: str) -> None:
+    """Raise unless every known label ``y`` is among the teacher's ``classes`` (the student predicts those)."""
+    unseen = np.setdiff1d(np.unique(y), classes)
+    if len(unseen):
+        raise ValueError(
+            f"{owner}: y holds labels {unseen.tolist()} that are not among the teacher's classes "
+            f"{classes.tolist()}; the student predicts the teacher's classes. Use a teacher fitted on every "
+            "class, or mark those rows unlabelled (-1)."
+        )
