@@ -12,7 +12,8 @@ from ._extraction._extractor import DeepFeatureExtractor, SkippedItemsWarning
 from ._extraction._image_extractor import ImageFeatureExtractor
 from ._extraction._text_extractor import TextFeatureExtractor
 from ._finetune._augment import BatchAugmentation
-from ._finetune._estimators import FineTuneClassifier, FineTuneRegressor
+from ._finetune._classifier import FineTuneClassifier
+from ._finetune._regressor import FineTuneRegressor
 from ._multitask._estimator import MultiTaskClassifier
 
 __all__ = [

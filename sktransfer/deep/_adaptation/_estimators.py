@@ -18,8 +18,9 @@ from sklearn.utils.validation import check_consistent_length
 
 from ..._compat import Interval, StrOptions, _fit_context
 from ...domain import check_domains
-from .._finetune._estimators import _DOC_ATTRS, FineTuneClassifier, FineTuneRegressor
-from .._finetune._params import add_parameter, change_defaults, parameters_doc
+from .._finetune._classifier import FineTuneClassifier
+from .._finetune._params import DOC_ATTRS, add_parameter, change_defaults, parameters_doc
+from .._finetune._regressor import FineTuneRegressor
 from ._objective import CLASSIFIER_LOSSES, FEATURE_LOSSES, LOSSES, DomainObjective
 
 _EXTRA_DOC = """    loss : {"coral", "mmd", "dann", "cdan", "cdan+e", "mcc"} or None, default="dann"
@@ -143,7 +144,7 @@ class DomainAdaptationClassifier(_DomainAdaptationMixin, FineTuneClassifier):
     ``loss``. ``fit`` follows the library's domain contract: source rows and
     target rows stacked, ``sample_domain`` (or ``-1`` labels) saying which is
     which.
-""" + parameters_doc(classifier=True, head_default="(256,)", extra=_EXTRA_DOC) + _DOC_ATTRS + """
+""" + parameters_doc(classifier=True, head_default="(256,)", extra=_EXTRA_DOC) + DOC_ATTRS + """
     classes_ : ndarray of shape (n_classes,)
         The class labels.
 
@@ -201,7 +202,7 @@ class DomainAdaptationRegressor(_DomainAdaptationMixin, FineTuneRegressor):
     As :class:`DomainAdaptationClassifier`, with the mean squared error of the
     standardised targets as the supervised loss; the domain losses that read
     class predictions ("cdan", "cdan+e", "mcc") are refused.
-""" + parameters_doc(classifier=False, head_default="(256,)", extra=_EXTRA_DOC) + _DOC_ATTRS + """
+""" + parameters_doc(classifier=False, head_default="(256,)", extra=_EXTRA_DOC) + DOC_ATTRS + """
 
     See Also
     --------

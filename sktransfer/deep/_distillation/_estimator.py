@@ -22,8 +22,8 @@ from sklearn.utils.validation import check_consistent_length
 
 from ..._compat import Interval, _fit_context
 from ...domain import unlabelled_mask
-from .._finetune._estimators import _DOC_ATTRS, FineTuneClassifier
-from .._finetune._params import add_parameter, parameters_doc
+from .._finetune._classifier import FineTuneClassifier
+from .._finetune._params import DOC_ATTRS, add_parameter, parameters_doc
 from .._torch import import_torch
 from ._loss import DistillationLoss
 from ._sklearn_student import fit_sklearn_student, student_proba
@@ -150,7 +150,7 @@ class DistillationClassifier(FineTuneClassifier):
     with the cross-entropy of the rows whose label is known. Unlabelled rows
     are used: they carry the teacher's knowledge alone.
 """ + parameters_doc(classifier=True).replace(
-        "    Parameters\n    ----------\n", "    Parameters\n    ----------\n" + _TEACHER_DOC) + _DOC_ATTRS + _DOC_REST
+        "    Parameters\n    ----------\n", "    Parameters\n    ----------\n" + _TEACHER_DOC) + DOC_ATTRS + _DOC_REST
 
     _parameter_constraints: dict = {
         **FineTuneClassifier._parameter_constraints,

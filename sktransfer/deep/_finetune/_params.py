@@ -196,3 +196,39 @@ def change_defaults(init: Callable, **defaults: Any) -> Callable:
     __init__.__signature__ = signature  # type: ignore[attr-defined]
     __init__.__doc__ = init.__doc__
     return __init__
+
+
+#: the Attributes section shared by the fine-tuning estimators and the estimators built on them
+DOC_ATTRS = """
+    Attributes
+    ----------
+    net_ : torch.nn.Module
+        The trained network (backbone copy and head).
+    extractor_ : DeepFeatureExtractor or None
+        The fitted extractor that reads inputs (None for feature inputs).
+    history_ : list of dict
+        Per epoch: ``train_loss``, ``n_trainable_blocks``, ``lr``, ``seconds``
+        and, with early stopping, ``val_loss`` and ``val_score``.
+    n_epochs_ : int
+        Epochs run.
+    best_epoch_ : int
+        With early stopping, the epoch whose weights were restored."""
+
+
+
+#: the Notes section of FineTuneClassifier and FineTuneRegressor
+DOC_NOTES = """    Notes
+    -----
+    The backbone runs in eval mode, also while its blocks train: BatchNorm
+    keeps its pretraining statistics (unless ``batchnorm="train"``) and the
+    backbone's dropout is off, so frozen blocks (weights and buffers) stay
+    bit-identical, and small target sets cannot corrupt the running
+    statistics. Blocks are counted from
+    the backbone's output, so training blocks requires ``layer=-1``. With
+    fp16 (GPUs without bf16) the loss is scaled against gradient underflow.
+    ``partial_fit`` runs one epoch at constant learning rates; AdamW's
+    moment estimates carry over from one call to the next (as in
+    scikit-learn's MLPs). Augmentation and feature noise draw from a generator
+    of their own, seeded by ``random_state``.
+
+"""

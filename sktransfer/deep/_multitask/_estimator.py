@@ -10,23 +10,21 @@ unchanged; this module adds the masked multi-task labels and loss, and
 
 from __future__ import annotations
 
-from numbers import Integral
 from typing import Any
 
 import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.model_selection import train_test_split
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_consistent_length, check_is_fitted, column_or_1d
 
 from ..._compat import _fit_context
-from ...domain import _take, unlabelled_mask
+from ...domain import _take
 from .._finetune._base import _BaseFineTune
-from .._finetune._net import build_head, make_net
+from .._finetune._net import make_net
 from .._finetune._params import add_parameter, parameters_doc
-from .._torch import import_torch
 from ._heads import MultiTaskLoss, multitask_head
-from ._labels import TaskLabels, check_task_labels, task_column
+from ._labels import TaskLabels, check_known, check_task_labels, check_task_weights
+from ._partial import _PartialFitMixin
 
 _EXTRA_DOC = """    shared : tuple of int, default=(256,)
         Hidden sizes of the shared layers (Linear-ReLU-Dropout) between the
@@ -68,7 +66,7 @@ def _with_multitask_parameters(init: Any) -> Any:
     return add_parameter(init, "task_weights", None, after="shared")
 
 
-class MultiTaskClassifier(ClassifierMixin, _BaseFineTune):
+class MultiTaskClassifier(ClassifierMixin, _PartialFitMixin, _BaseFineTune):
     __doc__ = """Multi-task fine-tuning: one shared body, one classification head per task, trained jointly.
 
     Hard parameter sharing (Caruana 1997): the backbone's trainable blocks
@@ -163,101 +161,7 @@ class MultiTaskClassifier(ClassifierMixin, _BaseFineTune):
                     f"{self._owner()}: task {t} (column {t} of y) has no labelled row; every task needs labels "
                     "at fit. Drop the column, or add the task later with partial_fit(X, y_task, classes=..., "
                     "task=n_tasks_), which trains its head on the fitted shared body.")
-        return self._run(X, labels, weights=self._task_weights(labels.n_tasks), partial=False)
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X: Any, y: Any, classes: Any = None, task: int | None = None) -> MultiTaskClassifier:
-        """One epoch: of joint training (``task=None``), or of one task's head on the frozen shared body.
-
-        Parameters
-        ----------
-        X : sequence of inputs or array-like
-            As in :meth:`fit`.
-        y : array-like of shape (n_samples, n_tasks), or (n_samples,) with ``task``
-            Labels, ``-1`` (or ``NaN``) where unlabelled: every task's (as in
-            :meth:`fit`), or with ``task`` given that task's alone.
-        classes : list of array-like, or array-like with ``task``, default=None
-            The classes of every task (a list, one array per task), needed at
-            the first call on an unfitted model; with ``task``, the classes of
-            that task, needed when it is new (``-1``, the mask, cannot be one).
-        task : int or None, default=None
-            None trains every trainable weight on ``y``'s tasks, as ``fit``
-            does (at constant learning rates; AdamW's moments carry over). An
-            int ``k < n_tasks_`` trains head ``k`` alone; ``k == n_tasks_``
-            adds a head for a new task (``classes`` given) and trains it
-            alone. The backbone, the shared layers and the other heads stay
-            bit-identical.
-
-        Returns
-        -------
-        self : object
-            The updated classifier.
-        """
-        owner = f"{self._owner()}.partial_fit"
-        if task is None:
-            return self._partial_joint(X, y, classes, owner)
-        if isinstance(task, bool) or not isinstance(task, Integral):
-            raise TypeError(f"{owner}: task must be an int (a task index) or None, got {task!r}.")
-        if not hasattr(self, "net_"):
-            raise ValueError(f"{owner}(task={task}) trains one head on a fitted shared body; call fit (or "
-                             "partial_fit without task) first.")
-        n_tasks = len(self.classes_)
-        if not 0 <= task <= n_tasks:
-            raise ValueError(f"{owner}: task={task} is neither a fitted task (0..{n_tasks - 1}) nor the next new "
-                             f"one ({n_tasks}).")
-        column, labelled = task_column(column_or_1d(np.asarray(y), warn=True), owner, "y")
-        if not labelled.any():
-            raise ValueError(f"{owner}: y has no labelled row (every entry is -1 or NaN).")
-        new = task == n_tasks
-        if new:
-            if classes is None:
-                raise ValueError(f"{owner}: task={task} is a new task; pass its classes= (all its labels).")
-            known = self._check_classes(classes, owner, f"classes of task {task}")
-        else:
-            known = self.classes_[task]
-            if classes is not None and not np.array_equal(np.unique(np.asarray(classes)), known):
-                raise ValueError(f"{owner} got classes={np.asarray(classes).tolist()} for task {task}, not the "
-                                 f"classes {known.tolist()} it was fitted with.")
-        self._check_known(column[labelled], known, f"{owner} got, for task {task},")
-        columns = [np.zeros(len(column)) for _ in range(n_tasks + new)]
-        columns[task] = column
-        mask = np.zeros((len(column), n_tasks + new), dtype=bool)
-        mask[:, task] = labelled
-        weights = np.eye(n_tasks + new)[task]
-        if not new:
-            return self._run(X, TaskLabels(columns, mask), weights=weights, partial=True, task=task)
-        self._add_head(known)
-        try:
-            return self._run(X, TaskLabels(columns, mask), weights=weights, partial=True, task=task)
-        except Exception:  # no half-added task: the model stays as it was
-            del self.net_.head[-1].heads[-1]
-            self.classes_ = self.classes_[:-1]
-            self.n_tasks_ = len(self.classes_)
-            raise
-
-    def _partial_joint(self, X: Any, y: Any, classes: Any, owner: str) -> MultiTaskClassifier:
-        labels = check_task_labels(y, owner)
-        if not labels.labelled.any():
-            raise ValueError(f"{owner}: y has no labelled entry (every entry is -1 or NaN).")
-        if not hasattr(self, "classes_"):
-            if classes is None or len(classes) != labels.n_tasks:
-                raise ValueError(f"{owner} needs classes= at its first call: a list of {labels.n_tasks} arrays, "
-                                 "the classes of each task.")
-            self._classes_given = [self._check_classes(c, owner, f"classes of task {t}")
-                                   for t, c in enumerate(classes)]
-        elif classes is not None:
-            raise ValueError(f"{owner}: classes= is for the first call (the tasks' classes are fixed since); "
-                             "leave it out.")
-        known = getattr(self, "_classes_given", None) or self.classes_
-        if labels.n_tasks != len(known):
-            raise ValueError(f"{owner}: y has {labels.n_tasks} task(s), but the model has {len(known)}; pass one "
-                             "column per task, or task=k to train one head.")
-        for t in range(labels.n_tasks):
-            self._check_known(labels.values(t), known[t], f"{owner} got, for task {t},")
-        try:
-            return self._run(X, labels, weights=self._task_weights(labels.n_tasks), partial=True)
-        finally:
-            self.__dict__.pop("_classes_given", None)
+        return self._run(X, labels, weights=check_task_weights(self.task_weights, labels.n_tasks, self._owner()), partial=False)
 
     def _run(self, X: Any, labels: TaskLabels, *, weights: np.ndarray, partial: bool,
              task: int | None = None) -> MultiTaskClassifier:
@@ -291,46 +195,6 @@ class MultiTaskClassifier(ClassifierMixin, _BaseFineTune):
         self.n_tasks_ = len(self.classes_)
         return self
 
-    def _add_head(self, classes: np.ndarray) -> None:
-        """A new task's head on the trunk's output, initialised from ``random_state``, and its classes."""
-        torch = import_torch(self._owner())
-        heads = self.net_.head[-1]
-        seed = int(check_random_state(self.random_state).randint(0, 2**31 - 1)) + len(heads.heads)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            head = build_head(self._net_params["head"], heads.in_features, len(classes),
-                              dropout=self._net_params["dropout"], owner=self._owner())
-        heads.add(head.to(next(heads.parameters()).device))
-        self.classes_ = self.classes_ + [classes]
-        self.n_tasks_ = len(self.classes_)
-
-    # -- checks -------------------------------------------------------------------------
-    def _task_weights(self, n_tasks: int) -> np.ndarray:
-        if self.task_weights is None:
-            return np.ones(n_tasks)
-        weights = np.asarray(self.task_weights, dtype=np.float64).ravel()
-        if len(weights) != n_tasks or not np.all(np.isfinite(weights)) or np.any(weights < 0) \
-                or not weights.sum() > 0:
-            raise ValueError(f"{self._owner()}: task_weights must hold {n_tasks} finite non-negative weights (one "
-                             f"per task, not all 0); got {self.task_weights!r}.")
-        return weights
-
-    def _check_classes(self, classes: Any, owner: str, name: str) -> np.ndarray:
-        known = np.unique(np.asarray(classes))
-        if unlabelled_mask(known, "classification").any():
-            raise ValueError(f"{owner} got {name} = {known.tolist()}, but -1 (or NaN) marks an unlabelled entry "
-                             "and cannot be a class. Recode the classes (e.g. y = (y > 0).astype(int) for -1/+1 "
-                             "labels) and mark unlabelled entries with -1.")
-        if len(known) < 2:
-            raise ValueError(f"{owner} needs at least 2 {name}; got {known.tolist()}.")
-        return known
-
-    def _check_known(self, values: np.ndarray, known: np.ndarray, context: str) -> None:
-        unseen = np.setdiff1d(np.unique(values), known)
-        if len(unseen):
-            raise ValueError(f"{context} labels {unseen.tolist()} that are not among its classes {known.tolist()} "
-                             "(fixed by the first fit, or by classes=); call fit to learn new ones.")
-
     # -- hooks of the fine-tuning base --------------------------------------------------
     def _training_rows(self, X: Any, y: TaskLabels, sample_domain: Any) -> tuple[Any, TaskLabels]:
         """The rows labelled for at least one task."""
@@ -355,7 +219,7 @@ class MultiTaskClassifier(ClassifierMixin, _BaseFineTune):
                 raise ValueError(f"{self._owner()} was fitted on {len(self.classes_)} task(s), but y has "
                                  f"{y.n_tasks}; set warm_start=False to fit anew.")
             for t in range(y.n_tasks):
-                self._check_known(y.values(t), self.classes_[t], f"{self._owner()} (warm start) got, for task {t},")
+                check_known(y.values(t), self.classes_[t], f"{self._owner()} (warm start) got, for task {t},")
         return y.encode(self.classes_)
 
     def _n_outputs(self) -> int:

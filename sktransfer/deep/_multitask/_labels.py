@@ -70,3 +70,34 @@ def check_task_labels(y: Any, owner: str) -> TaskLabels:
     columns, masks = zip(*(task_column(y[:, t], owner, f"task {t} (column {t} of y)") for t in range(y.shape[1])))
     return TaskLabels(list(columns), np.column_stack(masks))
 
+
+def check_task_weights(task_weights: Any, n_tasks: int, owner: str) -> np.ndarray:
+    """The weight of each task's loss: ``task_weights`` checked, or 1 each when None."""
+    if task_weights is None:
+        return np.ones(n_tasks)
+    weights = np.asarray(task_weights, dtype=np.float64).ravel()
+    if len(weights) != n_tasks or not np.all(np.isfinite(weights)) or np.any(weights < 0) \
+            or not weights.sum() > 0:
+        raise ValueError(f"{owner}: task_weights must hold {n_tasks} finite non-negative weights (one "
+                         f"per task, not all 0); got {task_weights!r}.")
+    return weights
+
+
+def check_task_classes(classes: Any, owner: str, name: str) -> np.ndarray:
+    """The sorted classes of one task given by the user: at least 2, and never the mask."""
+    known = np.unique(np.asarray(classes))
+    if unlabelled_mask(known, "classification").any():
+        raise ValueError(f"{owner} got {name} = {known.tolist()}, but -1 (or NaN) marks an unlabelled entry "
+                         "and cannot be a class. Recode the classes (e.g. y = (y > 0).astype(int) for -1/+1 "
+                         "labels) and mark unlabelled entries with -1.")
+    if len(known) < 2:
+        raise ValueError(f"{owner} needs at least 2 {name}; got {known.tolist()}.")
+    return known
+
+
+def check_known(values: np.ndarray, known: np.ndarray, context: str) -> None:
+    """Refuse labels outside a task's fixed classes."""
+    unseen = np.setdiff1d(np.unique(values), known)
+    if len(unseen):
+        raise ValueError(f"{context} labels {unseen.tolist()} that are not among its classes {known.tolist()} "
+                         "(fixed by the first fit, or by classes=); call fit to learn new ones.")
