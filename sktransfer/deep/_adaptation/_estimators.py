@@ -2,7 +2,7 @@
 
 ``DomainAdaptationClassifier`` and ``DomainAdaptationRegressor`` are the
 fine-tuning estimators (every parameter of theirs, written once in
-``_finetune``) with three more (``loss``, ``loss_weight``,
+``_finetune``) with four more (``loss``, ``loss_weight``, ``ramp_steps``,
 ``discriminator``), ``fit(X, y, sample_domain=None)`` on the library's
 domain contract, and the training objective of ``_objective``.
 """
@@ -34,6 +34,16 @@ _EXTRA_DOC = """    loss : {"coral", "mmd", "dann", "cdan", "cdan+e", "mcc"} or 
         "mcc" need classes.
     loss_weight : float, default=1.0
         Weight of the domain loss beside the supervised one.
+    ramp_steps : int or None, default=1000
+        Steps over which the domain loss is switched on: its weight (for
+        "dann", "cdan" and "cdan+e", the factor of the reversed gradient; the
+        discriminator itself always learns at full strength) rises from 0 as
+        ``2 / (1 + exp(-10 p)) - 1`` with ``p = min(1, step / ramp_steps)``.
+        The default follows the authors' code (1000 iterations): a short run
+        then adapts only a little rather than letting an untrained
+        discriminator or a few noisy batch statistics wreck a pretrained
+        backbone. None ramps over the whole run (Ganin and Lempitsky's
+        schedule); 0 applies the full weight from the first step.
     discriminator : tuple of int, default=(1024, 1024)
         Hidden sizes of the domain discriminator of "dann" and "cdan".
 """
@@ -46,8 +56,9 @@ _DOC_FIT_NOTES = """
     domain losses align are the input of the head's last linear layer: the
     output of its hidden layers, or with ``head="linear"`` the backbone's
     output, which must then train (``n_trainable_blocks > 0``). The
-    adversarial losses reverse their gradient by ``2 / (1 + exp(-10 p)) - 1``
-    at the share ``p`` of the steps done (Ganin and Lempitsky); the
+    domain loss is switched on over the first ``ramp_steps`` steps (see the
+    parameter); the adversarial losses apply that ramp to the reversed
+    gradient (Ganin and Lempitsky), the others to the loss; the
     discriminator trains at ``lr`` and is rebuilt at each ``fit``. The network
     predicts like :class:`FineTuneClassifier`; new rows are target rows.
 
@@ -68,6 +79,7 @@ _DOC_FIT_NOTES = """
 _CONSTRAINTS = {
     "loss": [None, StrOptions(set(LOSSES))],
     "loss_weight": [Interval(Real, 0, None, closed="left")],
+    "ramp_steps": [None, Interval(Integral, 0, None, closed="left")],
     "discriminator": [tuple, list],
 }
 
@@ -77,10 +89,11 @@ def _never(estimator: Any) -> bool:
 
 
 def _with_domain_parameters(init: Any) -> Any:
-    """``init`` with ``loss``, ``loss_weight`` and ``discriminator`` after ``progress``, and ``head=(256,)``."""
+    """``init`` with the domain parameters after ``progress``, and ``head=(256,)``."""
     init = add_parameter(init, "loss", "dann", after="progress")
     init = add_parameter(init, "loss_weight", 1.0, after="loss")
-    init = add_parameter(init, "discriminator", (1024, 1024), after="loss_weight")
+    init = add_parameter(init, "ramp_steps", 1000, after="loss_weight")
+    init = add_parameter(init, "discriminator", (1024, 1024), after="ramp_steps")
     return change_defaults(init, head=(256,))
 
 
@@ -130,8 +143,9 @@ class _DomainAdaptationMixin:
         return np.flatnonzero(self._fit_rows[0])
 
     def _objective(self, net: Any, runtime: Any, *, seed: int, total_steps: int) -> DomainObjective:
+        ramp = total_steps if self.ramp_steps is None else self.ramp_steps
         return DomainObjective(net, self._loss_fn(runtime), self.loss, self.loss_weight, self._fit_rows[1],
-                               total_steps, tuple(self.discriminator), runtime, seed)
+                               ramp, tuple(self.discriminator), runtime, seed)
 
 
 class DomainAdaptationClassifier(_DomainAdaptationMixin, FineTuneClassifier):

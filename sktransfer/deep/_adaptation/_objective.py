@@ -46,9 +46,11 @@ class DomainObjective:
         Weight of the domain loss.
     target_rows : ndarray of int
         Rows of the training data that are target rows (labelled or not).
-    total_steps : int
-        Steps of the run: the adversarial losses reverse their gradient with
-        the factor ``dann_schedule(step / total_steps)``.
+    ramp_steps : int
+        Steps over which the domain loss is switched on: at step ``t`` the
+        adversarial losses reverse their gradient with the factor
+        ``dann_schedule(min(1, t / ramp_steps))`` and the other losses are
+        multiplied by it; 0 gives the full weight from the first step.
     discriminator : tuple of int
         Hidden sizes of the domain discriminator (DANN, CDAN).
     runtime : Runtime
@@ -58,9 +60,9 @@ class DomainObjective:
     """
 
     def __init__(self, net: Any, supervised: Any, loss: str | None, loss_weight: float, target_rows: np.ndarray,
-                 total_steps: int, discriminator: tuple[int, ...], runtime: Any, seed: int):
+                 ramp_steps: int, discriminator: tuple[int, ...], runtime: Any, seed: int):
         self.net, self.supervised, self.loss, self.loss_weight = net, supervised, loss, loss_weight
-        self.target_rows, self.total_steps, self.step = target_rows, max(1, total_steps), 0
+        self.target_rows, self.ramp_steps, self.step = target_rows, ramp_steps, 0
         self.discriminator, self.random_matrices = None, None
         last = net.head[-1]
         width, n_out = last.in_features, last.out_features
@@ -112,21 +114,30 @@ class DomainObjective:
         if self.loss is None:
             return loss
         ft, out_t = self.net.features_and_outputs(target_inputs)
-        progress = min(1.0, self.step / self.total_steps)
+        coeff = self.ramp()
         self.step += 1
         return loss + self.loss_weight * self.domain_loss(fs.float(), ft.float(), out_s.float(), out_t.float(),
-                                                          progress)
+                                                          coeff)
 
-    def domain_loss(self, fs: Any, ft: Any, out_s: Any, out_t: Any, progress: float) -> Any:
-        """The domain loss of one batch's source and target features and outputs."""
+    def ramp(self) -> float:
+        """The factor of the domain loss at this step: ``dann_schedule(step / ramp_steps)``, then 1."""
+        if self.ramp_steps <= 0 or self.step >= self.ramp_steps:
+            return 1.0
+        return dann_schedule(self.step / self.ramp_steps)
+
+    def domain_loss(self, fs: Any, ft: Any, out_s: Any, out_t: Any, coeff: float) -> Any:
+        """The domain loss of one batch's source and target features and outputs, switched on by ``coeff``.
+
+        The adversarial losses reverse their gradient by ``coeff`` (the
+        discriminator learns at full strength); the others are multiplied by it.
+        """
         torch = import_torch("domain adaptation")
         if self.loss == "coral":
-            return coral_loss(fs, ft)
+            return coeff * coral_loss(fs, ft)
         if self.loss == "mmd":
-            return mmd_loss(fs, ft)
+            return coeff * mmd_loss(fs, ft)
         if self.loss == "mcc":
-            return mcc_loss(out_t, MCC_TEMPERATURE)
-        coeff = dann_schedule(progress)
+            return coeff * mcc_loss(out_t, MCC_TEMPERATURE)
         if self.loss == "dann":
             return dann_loss(self.discriminator, fs, ft, coeff)
         ps, pt = torch.softmax(out_s, dim=1), torch.softmax(out_t, dim=1)

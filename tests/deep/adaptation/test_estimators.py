@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import pickle
 
 import numpy as np
@@ -53,7 +54,7 @@ def test_the_domain_loss_changes_the_fit_and_the_weight_zero_does_not():
     X, y, _, sd = _shift()
     none = DomainAdaptationClassifier(loss=None, **SMALL).fit(X, y, sample_domain=sd).predict_proba(X)
     zero = DomainAdaptationClassifier(loss="coral", loss_weight=0.0, **SMALL).fit(X, y, sample_domain=sd)
-    coral = DomainAdaptationClassifier(loss="coral", loss_weight=5.0, **SMALL).fit(X, y, sample_domain=sd)
+    coral = DomainAdaptationClassifier(loss="coral", loss_weight=5.0, ramp_steps=0, **SMALL).fit(X, y, sample_domain=sd)
     # loss_weight=0 leaves the network where the source-only run ends (same draws, same steps).
     np.testing.assert_allclose(zero.predict_proba(X), none, atol=1e-6)
     assert np.abs(coral.predict_proba(X) - none).max() > 1e-3
@@ -85,11 +86,19 @@ def test_objective_is_the_supervised_loss_plus_the_weighted_domain_loss():
     xs, xt = torch.randn(6, 3), torch.randn(5, 3) + 1.0
     ys = torch.tensor([0, 1, 0, 1, 1, 0])
     objective = _objective.DomainObjective(Net(), torch.nn.CrossEntropyLoss(), "coral", 0.7, np.arange(5),
-                                           total_steps=10, discriminator=(4,), runtime=_Cpu(), seed=0)
+                                           ramp_steps=0, discriminator=(4,), runtime=_Cpu(), seed=0)
     value = objective((xs, ys, xt))
     hs, ht = head[:-1](xs), head[:-1](xt)
     expected = torch.nn.functional.cross_entropy(head[-1](hs), ys) + 0.7 * coral_loss(hs, ht)
     assert value.item() == pytest.approx(expected.item(), rel=1e-6)
+    # With a ramp, step k weighs the domain loss by 2 / (1 + exp(-10 k / ramp_steps)) - 1 (0 at the first step).
+    ramped = _objective.DomainObjective(Net(), torch.nn.CrossEntropyLoss(), "coral", 0.7, np.arange(5),
+                                        ramp_steps=4, discriminator=(4,), runtime=_Cpu(), seed=0)
+    supervised = torch.nn.functional.cross_entropy(head[-1](hs), ys)
+    for k in range(6):
+        factor = 2 / (1 + math.exp(-10 * k / 4)) - 1 if k < 4 else 1.0
+        expected = supervised + 0.7 * factor * coral_loss(hs, ht)
+        assert ramped((xs, ys, xt)).item() == pytest.approx(expected.item(), rel=1e-6)
 
 
 class _Cpu:
@@ -106,10 +115,21 @@ def test_adversarial_losses_follow_the_dann_schedule(monkeypatch):
         return real(discriminator, fs, ft, coeff)
 
     monkeypatch.setattr(_objective, "dann_loss", spy)
-    DomainAdaptationClassifier(loss="dann", **SMALL).fit(X, y, sample_domain=sd)
+    # ramp_steps=None: over the whole run (Ganin and Lempitsky)
+    DomainAdaptationClassifier(loss="dann", ramp_steps=None, **SMALL).fit(X, y, sample_domain=sd)
     steps = len(seen)
-    assert seen[0] == 0.0  # no reversed gradient at the start
+    assert steps > 10 and seen[0] == 0.0  # no reversed gradient at the start
     np.testing.assert_allclose(seen, [dann_schedule(k / steps) for k in range(steps)])
+    # the default: over 1000 steps whatever the run's length (the authors' code), so a short run adapts little
+    seen.clear()
+    DomainAdaptationClassifier(loss="dann", **SMALL).fit(X, y, sample_domain=sd)
+    np.testing.assert_allclose(seen, [dann_schedule(k / 1000) for k in range(steps)])
+    assert max(seen) < 0.5
+    # a ramp shorter than the run ends at exactly 1; 0 is the full weight from the first step
+    for ramp, expected in ((5, [dann_schedule(k / 5) for k in range(5)] + [1.0] * (steps - 5)), (0, [1.0] * steps)):
+        seen.clear()
+        DomainAdaptationClassifier(loss="dann", ramp_steps=ramp, **SMALL).fit(X, y, sample_domain=sd)
+        np.testing.assert_allclose(seen, expected)
 
 
 def test_each_target_row_is_drawn_once_per_cycle():
@@ -202,7 +222,7 @@ def test_on_images_the_trained_blocks_move_and_a_grid_over_depth_runs(images160,
     sd = np.where(np.arange(8) < 4, 1, -1)
     clf = DomainAdaptationClassifier("timm:test_efficientnet", weights="random", head="linear", loss=loss,
                                      n_trainable_blocks=1, head_epochs=0, max_epochs=2, batch_size=4,
-                                     discriminator=(8,), random_state=0).fit(X, y, sample_domain=sd)
+                                     discriminator=(8,), ramp_steps=0, random_state=0).fit(X, y, sample_domain=sd)
     shared = dict(resolve_backbone("timm:test_efficientnet", "random", "image", owner="test").module.named_parameters())
     trained = dict(clf.net_.adapter.module.named_parameters())
     moved = {n for n, p in trained.items() if not torch.equal(p.detach().cpu(), shared[n].detach().cpu())}
