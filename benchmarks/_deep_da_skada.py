@@ -30,7 +30,8 @@ What skada gets, so that only the domain loss differs from ours:
   per row, that of the target domain, which skada's ``BCELoss`` reads);
 - MCC's temperature 2.5 (the paper's, and ours; skada's default is 1).
 
-Everything else is skada's: DAN's kernels (33 bandwidths around the median
+Everything else is skada's: its losses at full weight from the first step
+(ours ramps them in over 1000 steps, ``ramp_steps``), DAN's kernels (33 bandwidths around the median
 distance, on distances rather than squared distances), DANN's and CDAN's
 loss (the sum of the two domains' mean cross-entropies, twice our mean at the
 same weight), CDAN conditioning on the classifier's logits (the paper and ours
