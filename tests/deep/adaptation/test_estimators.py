@@ -197,6 +197,9 @@ def test_bad_inputs_are_refused_clearly():
         DomainAdaptationClassifier(**SMALL, loss="wasserstein").fit(X, y, sample_domain=sd)
     with pytest.raises(ValueError, match="discriminator"):
         DomainAdaptationClassifier(**{**SMALL, "discriminator": (0,)}).fit(X, y, sample_domain=sd)
+    for ramp in (-1, 2.5, "auto"):
+        with pytest.raises(ValueError, match="ramp_steps"):
+            DomainAdaptationClassifier(**SMALL, ramp_steps=ramp).fit(X, y, sample_domain=sd)
 
 
 def test_in_a_pipeline_and_a_grid_search():
