@@ -55,6 +55,7 @@ Usage (from the repository root)::
     python -m benchmarks.deep_da --data-home ../shared/data --device cuda     # one command on a GPU
     python -m benchmarks.deep_da --data-home ../shared/data --images --datasets mnist_usps_images --epochs 2
     python -m benchmarks.deep_da --data-home ../shared/data --select-on-source
+    python -m benchmarks.deep_da --data-home ../shared/data --skada-from 7b057c6:benchmarks/results/deep_da_cpu.json
 
 Writes ``benchmarks/results/deep_da_<cpu|cuda>[_quick][_images].{md,json}``
 (``--out STEM`` elsewhere).
@@ -256,8 +257,12 @@ def run_skada(task: DeepTask, setting: Setting, seeds: list[int], device: str, *
 
 # --------------------------------------------------------------------------- the run
 def run(keys, data_home: str, *, seeds: int, device: str, quick: bool, skada: bool, epochs: int | None = None,
-        image_rows: int | None = None) -> tuple[dict, dict]:
-    """Every dataset's tasks, ours then skada's; the results and the settings used."""
+        image_rows: int | None = None, skada_from: dict | None = None) -> tuple[dict, dict]:
+    """Every dataset's tasks, ours then skada's; the results and the settings used.
+
+    ``skada_from`` (a saved payload, see :func:`reusable_skada`) supplies
+    skada's rows instead of running skada again.
+    """
     results: dict = {}
     settings: dict = {}
     seed_list = list(range(seeds))
@@ -278,13 +283,50 @@ def run(keys, data_home: str, *, seeds: int, device: str, quick: bool, skada: bo
             row["ours"] = run_ours(task, setting, seed_list, device)
             _log(f"  ours {key} {task.name}: {time.perf_counter() - start:.0f} s "
                  + ", ".join(f"{k} {_mean_acc(v):.1f}" for k, v in row["ours"].items()))
-            if skada and not task.images:
+            if skada and not task.images and skada_from is not None:
+                row["skada"] = reusable_skada(skada_from, key, task.name, asdict(setting), seed_list)
+            elif skada and not task.images:
                 start = time.perf_counter()
                 row["skada"] = run_skada(task, setting, seed_list, device)
                 _log(f"  skada {key} {task.name}: {time.perf_counter() - start:.0f} s "
                      + ", ".join(f"{k} {_mean_acc(v):.1f}" for k, v in row["skada"].items() if isinstance(v, dict)))
             results.setdefault(key, {})[task.name] = row
     return results, settings
+
+
+#: settings that only our estimator reads: a change in them leaves skada's rows valid
+OURS_ONLY_SETTINGS = ("ramp_steps", "chosen_by")
+
+
+def reusable_skada(saved: dict, key: str, task: str, setting: dict, seeds: list[int]) -> dict:
+    """skada's rows of ``task`` from a saved run, after checking that skada would get exactly the same.
+
+    skada's numbers depend only on the task's rows, the settings it is given,
+    the seeds and skada's version; a run that changes only our estimator (or
+    our settings, ``OURS_ONLY_SETTINGS``) need not spend two thirds of its time
+    running skada again. Any difference raises.
+    """
+    where = f"--skada-from: {key} {task}"
+    if saved.get("versions", {}).get("skada") != _versions()["skada"]:
+        raise SystemExit(f"{where}: the saved run used skada {saved.get('versions', {}).get('skada')}, "
+                         f"this one has {_versions()['skada']}")
+    if list(range(int(saved["seeds"]))) != list(seeds) or saved.get("device_kind") is None:
+        raise SystemExit(f"{where}: the saved run used seeds 0..{saved['seeds'] - 1}, this one {seeds}")
+    old = {k: v for k, v in saved["settings"].get(key, {}).items() if k not in OURS_ONLY_SETTINGS}
+    new = {k: v for k, v in json.loads(json.dumps(setting)).items() if k not in OURS_ONLY_SETTINGS}
+    if old != new:
+        raise SystemExit(f"{where}: the saved settings {old} differ from this run's {new}")
+    try:
+        return saved["results"][key][task]["skada"]
+    except KeyError:
+        raise SystemExit(f"{where}: the saved run has no skada rows for this task") from None
+
+
+def read_saved(where: str) -> str:
+    """A saved run's JSON: a file, or ``REV:PATH`` read from git (a run since overwritten in the tree)."""
+    if Path(where).is_file() or ":" not in where:
+        return Path(where).read_text()
+    return subprocess.run(["git", "show", where], cwd=REPO, check=True, capture_output=True, text=True).stdout
 
 
 def _warm_up(device: str) -> None:
@@ -470,6 +512,11 @@ def render(payload: dict) -> tuple[str, dict]:
              "deviation over seeds of the mean over tasks); each task cell is ours / skada. Fit times are summed "
              "over the tasks, mean over seeds, on a shared machine (they vary from run to run). The protocol and "
              "what skada is given are in `benchmarks/deep_da.py` and `benchmarks/_deep_da_skada.py`.", ""]
+    if payload.get("skada_from"):
+        src = payload["skada_from"]
+        lines += [f"skada's rows (accuracy and fit time) come from the run of {src['date']} (git {src['git']}, "
+                  f"`{src['file']}`), reused by `--skada-from`: the same tasks, settings, seeds and skada version "
+                  "(checked); only our estimator changed since. The total time above is ours alone.", ""]
     if payload.get("quick"):
         lines += [f"**--quick**: a smoke test, not the protocol: at most {QUICK['max_rows']} rows per domain, "
                   f"the first tasks only, at most {QUICK['epochs']} epochs, one seed.", ""]
@@ -543,6 +590,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--image-rows", type=int, default=None,
                         help=f"rows per domain of --images (default: all on CUDA, {IMAGE_ROWS_CPU} on the CPU)")
     parser.add_argument("--no-skada", action="store_true", help="ours only")
+    parser.add_argument("--skada-from", default=None, metavar="JSON",
+                        help="reuse skada's rows of a saved run with the same settings, seeds and skada version")
     parser.add_argument("--select-on-source", action="store_true",
                         help="print the source-only validation grid that chose SETTINGS, and stop")
     parser.add_argument("--out", default=None, help="stem of the .md and .json (default benchmarks/results/...)")
@@ -572,13 +621,21 @@ def main(argv: list[str] | None = None) -> None:
 
     from benchmarks.extract_throughput import machine_info
 
+    skada_from = json.loads(read_saved(args.skada_from)) if args.skada_from else None
+    if skada_from is not None and skada_from.get("quick") != args.quick:
+        parser.error("--skada-from: the saved run and this one differ in --quick")
     start = time.perf_counter()
     results, settings = run(keys, args.data_home, seeds=seeds, device=args.device, quick=args.quick,
-                            skada=not args.no_skada, epochs=args.epochs, image_rows=image_rows)
+                            skada=not args.no_skada, epochs=args.epochs, image_rows=image_rows,
+                            skada_from=skada_from)
     payload = {"command": "python -m benchmarks.deep_da " + " ".join(argv), "device_kind": args.device,
                "quick": args.quick, "seeds": seeds, "machine": machine_info(torch.device(args.device)),
                "versions": _versions(), "elapsed_s": time.perf_counter() - start, "settings": settings,
                "shallow": shallow_reference(), "results": results, "notes": NOTES}
+    if skada_from is not None:
+        payload["skada_from"] = {"file": args.skada_from, "date": skada_from["machine"]["date"],
+                                 "git": skada_from["machine"].get("git_commit"),
+                                 "elapsed_s": skada_from.get("elapsed_s")}
     text, summary = render(payload)
     payload["summary"] = summary
     stem.parent.mkdir(parents=True, exist_ok=True)

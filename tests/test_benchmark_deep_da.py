@@ -115,6 +115,37 @@ def test_main_writes_the_page_and_the_json_without_real_data(tmp_path, monkeypat
     assert "Command: `python -m benchmarks.deep_da --data-home nowhere" in text
 
 
+def test_skada_rows_of_a_saved_run_are_reused_only_when_skada_would_get_the_same(tmp_path, monkeypatch):
+    monkeypatch.setattr(deep_da, "dataset_tasks", lambda key, data_home, quick, image_rows=None: [_task()])
+    monkeypatch.setitem(deep_da.SETTINGS, "office_caltech_decaf", TINY)
+    monkeypatch.setattr(deep_da, "METHODS", (("source only", None),))
+    monkeypatch.setattr(deep_da, "_versions", lambda: {"skada": "0.6.0"})
+    monkeypatch.setattr(deep_da, "run_skada", lambda *a, **k: pytest.fail("skada must not run again"))
+    rows = {"source only": _entry(50.0, 60.0)}
+    saved = _payload({"office_caltech_decaf": {"a->b": {"ours": {}, "skada": rows}}},
+                     settings={"office_caltech_decaf": json.loads(json.dumps(vars(TINY)))})
+    path = tmp_path / "saved.json"
+    path.write_text(json.dumps(saved))
+    stem = tmp_path / "out"
+    args = ["--data-home", "nowhere", "--datasets", "office_caltech_decaf", "--seeds", "2", "--out", str(stem)]
+    deep_da.main(args + ["--skada-from", str(path)])
+    out = json.loads(stem.with_suffix(".json").read_text())
+    assert out["results"]["office_caltech_decaf"]["a->b"]["skada"] == rows
+    assert "reused by `--skada-from`" in stem.with_suffix(".md").read_text()
+    # our own settings may differ; anything skada is given may not, nor the seeds or skada's version
+    monkeypatch.setitem(deep_da.SETTINGS, "office_caltech_decaf", deep_da.replace(TINY, ramp_steps=0))
+    deep_da.main(args + ["--skada-from", str(path)])
+    monkeypatch.setitem(deep_da.SETTINGS, "office_caltech_decaf", deep_da.replace(TINY, lr=0.5))
+    with pytest.raises(SystemExit, match="settings"):
+        deep_da.main(args + ["--skada-from", str(path)])
+    monkeypatch.setitem(deep_da.SETTINGS, "office_caltech_decaf", TINY)
+    with pytest.raises(SystemExit, match="seeds"):
+        deep_da.main(args[:-4] + ["--seeds", "3", "--out", str(stem), "--skada-from", str(path)])
+    monkeypatch.setattr(deep_da, "_versions", lambda: {"skada": "0.7.0"})
+    with pytest.raises(SystemExit, match="skada 0.6.0"):
+        deep_da.main(args + ["--skada-from", str(path)])
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(any(importlib.util.find_spec(m) is None for m in ("skada", "skorch", "ot")),
                     reason="skada.deep (skada, skorch, POT) is not installed")
