@@ -35,6 +35,7 @@ PUBLIC_MODULES = [
     "sktransfer.reweighting",
     "sktransfer.boosting",
     "sktransfer.parameter",
+    "sktransfer.transductive",
     "sktransfer.deep",
     "sktransfer.model_selection",
     "sktransfer.metrics",

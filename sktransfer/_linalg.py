@@ -64,6 +64,33 @@ def pca_basis(X: np.ndarray, n_components: int) -> tuple[np.ndarray, np.ndarray]
 MAX_DENSE_EIGEN = 600
 
 
+def _leading_whitened(
+    apply_A: Callable[[np.ndarray], np.ndarray],
+    size: int,
+    b_inv_sqrt: Callable[[np.ndarray], np.ndarray],
+    n_pairs: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Leading eigenpairs of ``B^{-1/2} A B^{-1/2}``, eigenvectors mapped back by ``B^{-1/2}``.
+
+    Dense up to ``MAX_DENSE_EIGEN`` (or when nearly every pair is wanted),
+    Lanczos on blocks of ``apply_A`` beyond. Eigenvalues decreasing.
+    """
+    k = min(n_pairs, size)
+    if size <= MAX_DENSE_EIGEN or k >= size - 1:
+        Binv = b_inv_sqrt(np.eye(size))
+        C = Binv @ apply_A(Binv)
+        vals, Z = linalg.eigh((C + C.T) / 2, subset_by_index=[size - k, size - 1])
+    else:
+        op = sparse_linalg.LinearOperator(
+            (size, size), matvec=lambda x: b_inv_sqrt(apply_A(b_inv_sqrt(x))), dtype=np.float64
+        )
+        # A fixed start vector keeps the result deterministic.
+        v0 = np.random.RandomState(0).uniform(-1, 1, size)
+        vals, Z = sparse_linalg.eigsh(op, k=k, which="LA", v0=v0)
+    order = np.argsort(vals)[::-1]
+    return vals[order], b_inv_sqrt(Z[:, order])
+
+
 def leading_eigenpairs_rank_one(
     apply_A: Callable[[np.ndarray], np.ndarray],
     size: int,
@@ -92,20 +119,43 @@ def leading_eigenpairs_rank_one(
         proj = u @ x
         return x / np.sqrt(mu) + scale_u * np.multiply.outer(u, proj)
 
-    k = min(n_pairs, size)
-    if size <= MAX_DENSE_EIGEN or k >= size - 1:
-        Binv = b_inv_sqrt(np.eye(size))
-        C = Binv @ apply_A(Binv)
-        vals, Z = linalg.eigh((C + C.T) / 2, subset_by_index=[size - k, size - 1])
-    else:
-        op = sparse_linalg.LinearOperator(
-            (size, size), matvec=lambda x: b_inv_sqrt(apply_A(b_inv_sqrt(x))), dtype=np.float64
-        )
-        # A fixed start vector keeps the result deterministic.
-        v0 = np.random.RandomState(0).uniform(-1, 1, size)
-        vals, Z = sparse_linalg.eigsh(op, k=k, which="LA", v0=v0)
-    order = np.argsort(vals)[::-1]
-    return vals[order], flip_signs(b_inv_sqrt(Z[:, order]))
+    vals, W = _leading_whitened(apply_A, size, b_inv_sqrt, n_pairs)
+    return vals, flip_signs(W)
+
+
+def leading_eigenpairs_low_rank(
+    apply_A: Callable[[np.ndarray], np.ndarray],
+    size: int,
+    P: np.ndarray,
+    reg: float,
+    n_pairs: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Leading solutions of ``A w = lambda (reg I + P P^T) w`` for symmetric PSD ``A``.
+
+    The low-rank generalisation of :func:`leading_eigenpairs_rank_one`: with
+    the thin SVD ``P = Q s V^T`` (``P`` of shape ``(size, r)``, ``r`` small),
+    ``B = reg I + P P^T`` has the inverse square root
+    ``B^{-1/2} = reg^{-1/2} (I - Q Q^T) + Q diag((reg + s^2)^{-1/2}) Q^T``, so
+    the problem is the symmetric ``B^{-1/2} A B^{-1/2} z = lambda z`` with
+    ``w = B^{-1/2} z``, and ``W^T B W = I``. ``A`` is only applied to blocks
+    of vectors (``apply_A``), densely up to ``MAX_DENSE_EIGEN`` and by Lanczos
+    beyond. Singular values of ``P`` below its rounding level are dropped.
+
+    Returns ``(eigenvalues, W)``, eigenvalues decreasing, signs fixed by
+    :func:`flip_signs`.
+    """
+    Q, s, _ = np.linalg.svd(P, full_matrices=False)
+    keep = s > s.max(initial=0.0) * max(P.shape) * np.finfo(np.float64).eps
+    Q, s2 = Q[:, keep], s[keep] ** 2
+    scale = 1.0 / np.sqrt(reg + s2) - 1.0 / np.sqrt(reg)
+
+    def b_inv_sqrt(x: np.ndarray) -> np.ndarray:
+        proj = Q.T @ x
+        proj *= scale if x.ndim == 1 else scale[:, None]
+        return x / np.sqrt(reg) + Q @ proj
+
+    vals, W = _leading_whitened(apply_A, size, b_inv_sqrt, n_pairs)
+    return vals, flip_signs(W)
 
 
 def shifted_gram_power(

@@ -77,7 +77,8 @@ def test_estimators_have_the_full_set_of_sections(name):
     if len(inspect.signature(cls.__init__).parameters) > 1:
         sections.append("Parameters")
     if cls.__module__.startswith(
-        ("sktransfer.alignment", "sktransfer.reweighting", "sktransfer.boosting", "sktransfer.parameter")
+        ("sktransfer.alignment", "sktransfer.reweighting", "sktransfer.boosting", "sktransfer.parameter",
+         "sktransfer.transductive")
     ):
         sections.append("References")
     for section in sections:

@@ -11,7 +11,7 @@ from sklearn.utils import check_random_state
 
 __all__ = ["make_domain_shift"]
 
-_SHIFTS = ("covariate", "target", "concept", "subspace")
+_SHIFTS = ("covariate", "target", "prior", "concept", "subspace")
 _TASKS = ("classification", "regression")
 
 # Standard deviation of _rule(X) for X ~ N(0, I): Var(x_1) + Var(sin(2 x_0)),
@@ -180,8 +180,9 @@ def make_domain_shift(
     ----------
     n_samples : int, default=100
         Number of rows in each domain; ``2 * n_samples`` rows are returned.
-    shift : {"covariate", "target", "concept", "subspace"}, default="covariate"
-        What changes between the domains; see Notes.
+    shift : {"covariate", "target", "prior", "concept", "subspace"}, default="covariate"
+        What changes between the domains; see Notes. ``"prior"`` is another
+        name for ``"target"`` (label shift).
     task : {"classification", "regression"}, default="classification"
         Integer class labels ``0 .. n_classes - 1``, or real targets.
     n_features : int, default=2
@@ -246,7 +247,8 @@ def make_domain_shift(
     - ``"covariate"``: ``p(x)`` changes, ``p(y | x)`` does not. Source
       ``x ~ N(0, I)``, target ``x ~ N(s u, I)``; both labelled by ``f``. The
       density ratio is ``exp(s u.x - s^2 / 2)``.
-    - ``"target"`` (prior shift): ``p(y)`` changes, ``p(x | y)`` does not.
+    - ``"target"`` or ``"prior"`` (prior or label shift): ``p(y)`` changes,
+      ``p(x | y)`` does not.
       Classification: source labels uniform over the classes, target label
       ``k`` with probability proportional to ``4^(-s k / (K - 1))`` (class 0
       is ``4^s`` times as likely as the last), then ``x`` drawn
@@ -308,6 +310,7 @@ def make_domain_shift(
             "shift='covariate' or return_density_ratio=False."
         )
 
+    shift = "target" if shift == "prior" else shift
     rng = check_random_state(random_state)
     strength, noise = float(shift_strength), float(noise)
     with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused just below

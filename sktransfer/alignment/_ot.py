@@ -1,0 +1,240 @@
+"""Optimal transport mapping (Courty, Flamary, Tuia & Rakotomamonjy, 2017), on POT."""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+from typing import Any
+
+import numpy as np
+from sklearn.base import OneToOneFeatureMixin
+from sklearn.utils.multiclass import type_of_target
+
+from .._compat import Interval, StrOptions
+from .._pot import import_pot
+from ..base import BaseAdapter
+from ..domain import Domains, check_domains
+
+__all__ = ["OptimalTransportMapping"]
+
+#: method -> (POT class in ``ot.da``, default max_iter). The class-regularised
+#: ones count outer (majorisation / conditional-gradient) iterations.
+_TRANSPORTS = {
+    "exact": ("EMDTransport", 100_000),
+    "sinkhorn": ("SinkhornTransport", 1000),
+    "lpl1": ("SinkhornLpl1Transport", 10),
+    "group_lasso": ("SinkhornL1l2Transport", 10),
+}
+_CLASS_REGULARISED = ("lpl1", "group_lasso")
+
+
+class OptimalTransportMapping(OneToOneFeatureMixin, BaseAdapter):
+    """Move source rows onto the target by the barycentric map of an optimal transport plan.
+
+    A coupling ``G`` (``n_source x n_target``) between the uniform
+    distributions on the source and target rows is found by optimal
+    transport with the cost ``c(x_s, x_t)`` (squared Euclidean by default);
+    each source row is then mapped to the ``G``-weighted mean of the target
+    rows it is coupled with, ``x_s -> sum_j G_sj x_t_j / sum_j G_sj``.
+    Target rows are left unchanged; a model trained on the mapped source rows
+    is applied to target rows as they are. The solvers and the map are POT's
+    ``ot.da`` transport classes, which this adapter wraps in the domain
+    contract.
+
+    Parameters
+    ----------
+    method : {"exact", "sinkhorn", "lpl1", "group_lasso"}, default="exact"
+        How the coupling is found: ``"exact"``, the exact linear program
+        (``ot.da.EMDTransport``); ``"sinkhorn"``, entropic regularisation of
+        strength ``reg_e`` (``ot.da.SinkhornTransport``); ``"lpl1"`` and
+        ``"group_lasso"``, entropic plus a class regulariser of strength
+        ``reg_cl`` that makes each target row receive mass from source rows
+        of one class: the non-convex l_p-l_1 norm
+        (``ot.da.SinkhornLpl1Transport``) or the convex l_1-l_2 group lasso
+        (``ot.da.SinkhornL1l2Transport``). The last two need the source labels.
+    reg_e : float > 0, default=1.0
+        Entropic regularisation (``"sinkhorn"``, ``"lpl1"``, ``"group_lasso"``),
+        on the scale of the cost: larger is smoother, smaller is closer to
+        the exact plan but slower and, below about 1/1000 of the largest
+        cost, numerically fragile (then pass ``norm="max"``).
+    reg_cl : float >= 0, default=0.1
+        Strength of the class regulariser (``"lpl1"``, ``"group_lasso"``).
+    metric : {"sqeuclidean", "euclidean", "cityblock"}, default="sqeuclidean"
+        Ground cost between a source and a target row.
+    norm : {"median", "max", "log", "loglog"} or None, default=None
+        Normalise the cost matrix (divide by its median or maximum, or take
+        ``log(1 + C)``, ``log(1 + log(1 + C))``) before solving, which makes
+        ``reg_e`` scale-free. None uses the cost as it is.
+    max_iter : int >= 1 or None, default=None
+        Iteration budget of the solver; None uses POT's: 100,000 network
+        simplex iterations (``"exact"``), 1,000 Sinkhorn iterations, or 10
+        outer iterations of the class-regularised solvers (each with up to
+        200 Sinkhorn iterations).
+    tol : float > 0, default=1e-8
+        Stopping threshold of the Sinkhorn iterations (not used by ``"exact"``).
+
+    Attributes
+    ----------
+    transport_ : ot.da.BaseTransport
+        The fitted POT transport object (its ``xs_``, ``xt_``, ``cost_``).
+    coupling_ : ndarray of shape (n_source_rows, n_target_rows)
+        The optimal coupling ``G``; each row sums to ``1 / n_source_rows``.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
+        Names of features seen during fit, when ``X`` has string column names.
+
+    See Also
+    --------
+    CORAL : Match means and covariances instead of whole distributions.
+    sktransfer.parameter.JDOTClassifier : Transport features and labels jointly.
+
+    Notes
+    -----
+    New rows given as source rows (``transform(X, sample_domain=1)``) that
+    are not the training source rows are mapped as POT maps them out of
+    sample: with ``"exact"``, ``"lpl1"`` and ``"group_lasso"``, each takes
+    the displacement of its nearest training source row (Ferradans et al.
+    2014, the paper's choice); with ``"sinkhorn"``, POT's continuous entropic
+    map (Pooladian & Niles-Weed, 2021), a softmax of the target rows under
+    the fitted dual potential, which coincides with the barycentric map on
+    the training rows. All source domains are pooled, as are all target
+    domains. The source labels are used only by the class-regularised
+    methods; labelled target rows are not used (POT's semi-supervised cost
+    is left out). The coupling costs ``n_source x n_target`` memory and the
+    exact solver roughly cubic time in the number of rows: for more than a
+    few thousand rows per domain prefer ``"sinkhorn"`` or subsample.
+
+    References
+    ----------
+    .. [1] N. Courty, R. Flamary, D. Tuia and A. Rakotomamonjy, "Optimal
+       Transport for Domain Adaptation", IEEE Transactions on Pattern Analysis
+       and Machine Intelligence 39(9), 2017.
+    .. [2] R. Flamary et al., "POT: Python Optimal Transport", Journal of
+       Machine Learning Research 22(78), 2021.
+
+    Examples
+    --------
+    >>> from sktransfer.datasets import make_domain_shift
+    >>> from sktransfer.alignment import OptimalTransportMapping
+    >>> X, y, sample_domain = make_domain_shift(n_samples=30, random_state=0)
+    >>> mapping = OptimalTransportMapping()
+    >>> X_new = mapping.fit_transform(X, y, sample_domain=sample_domain)
+    >>> X_new.shape, mapping.coupling_.shape
+    ((60, 2), (30, 30))
+    """
+
+    _parameter_constraints: dict = {
+        "method": [StrOptions(set(_TRANSPORTS))],
+        "reg_e": [Interval(Real, 0, None, closed="neither")],
+        "reg_cl": [Interval(Real, 0, None, closed="left")],
+        "metric": [StrOptions({"sqeuclidean", "euclidean", "cityblock"})],
+        "norm": [StrOptions({"median", "max", "log", "loglog"}), None],
+        "max_iter": [Interval(Integral, 1, None, closed="left"), None],
+        "tol": [Interval(Real, 0, None, closed="neither")],
+    }
+
+    def __init__(
+        self,
+        method: str = "exact",
+        *,
+        reg_e: float = 1.0,
+        reg_cl: float = 0.1,
+        metric: str = "sqeuclidean",
+        norm: str | None = None,
+        max_iter: int | None = None,
+        tol: float = 1e-8,
+    ):
+        self.method = method
+        self.reg_e = reg_e
+        self.reg_cl = reg_cl
+        self.metric = metric
+        self.norm = norm
+        self.max_iter = max_iter
+        self.tol = tol
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = self.method in _CLASS_REGULARISED
+        return tags
+
+    def _check_domains(self, X: Any, y: Any, sample_domain: Any) -> Domains:
+        if self.method not in _CLASS_REGULARISED:
+            return check_domains(X, y, sample_domain, estimator=self)
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__}(method={self.method!r}) requires y to be passed, but the "
+                "target y is None: its class regulariser groups the source rows by label. Pass y "
+                "with the target labels masked (-1), or use method='exact' or 'sinkhorn'."
+            )
+        return check_domains(X, y, sample_domain, needs=("source", "target", "source_labels"), estimator=self)
+
+    def _transport(self) -> Any:
+        ot = import_pot(type(self).__name__)
+        name, default_iter = _TRANSPORTS[self.method]
+        kwargs = {
+            "metric": self.metric,
+            "norm": self.norm,
+            "max_iter": default_iter if self.max_iter is None else self.max_iter,
+        }
+        if self.method != "exact":
+            kwargs.update(reg_e=self.reg_e, tol=self.tol)
+        if self.method in _CLASS_REGULARISED:
+            kwargs["reg_cl"] = self.reg_cl
+        return getattr(ot.da, name)(**kwargs)
+
+    def _source_codes(self, y: np.ndarray | None, domains: Domains) -> np.ndarray | None:
+        """Source labels as class codes 0..K-1 for the class regularisers (None otherwise)."""
+        if self.method not in _CLASS_REGULARISED:
+            return None
+        y_source = y[domains.source]
+        kind = type_of_target(y_source, input_name="y", raise_unknown=True)
+        if kind not in ("binary", "multiclass"):
+            raise ValueError(
+                f"{type(self).__name__}(method={self.method!r}) needs class labels on the "
+                f"source rows (its regulariser groups them by class), but y on the source "
+                f"rows is {kind!r}. Pass class labels, or use method='exact' or 'sinkhorn', "
+                "which use no labels."
+            )
+        return np.unique(y_source, return_inverse=True)[1].astype(np.float64)
+
+    def _fit(self, X: np.ndarray, y: np.ndarray | None, domains: Domains) -> np.ndarray:
+        X64 = X.astype(np.float64, copy=False)
+        Xs, Xt = X64[domains.source], X64[domains.target]
+        codes = self._source_codes(y, domains)
+        transport = self._transport()
+        # Overflow and underflow in the solvers (exp(-C / reg_e)) are caught
+        # by the checks just below, which name the cause.
+        with np.errstate(all="ignore"):
+            transport.fit(Xs=Xs, ys=codes, Xt=Xt)
+        coupling = self._check_finite(transport.coupling_, "optimal transport coupling")
+        row_mass = coupling.sum(axis=1)
+        if np.any(row_mass <= 0):
+            raise ValueError(
+                f"{type(self).__name__}: {int(np.sum(row_mass <= 0))} source row(s) received no "
+                "mass in the optimal transport coupling, so the barycentric map is undefined "
+                f"for them. {self._likely_cause()}"
+            )
+        self.transport_, self.coupling_ = transport, coupling
+        mapped = X.copy()
+        mapped[domains.source] = self._map_source(Xs)
+        return mapped
+
+    def _map_source(self, Xs: np.ndarray) -> np.ndarray:
+        with np.errstate(all="ignore"):  # a non-finite map is refused by the caller
+            return np.asarray(self.transport_.transform(Xs=Xs))
+
+    def _likely_cause(self) -> str:
+        if self.method == "exact":
+            return "Standardise X (e.g. with StandardScaler) or pass norm='max'."
+        return (
+            f"With reg_e={self.reg_e!r}, exp(-cost / reg_e) underflows when the costs are large "
+            "compared with reg_e. Pass a larger reg_e or norm='max' (costs in [0, 1]), and "
+            "standardise X (StandardScaler)."
+        )
+
+    def _transform(self, X: np.ndarray, sample_domain: np.ndarray) -> np.ndarray:
+        X_new = X.copy()
+        source = sample_domain > 0
+        if source.any():
+            X_new[source] = self._map_source(X[source].astype(np.float64, copy=False))
+        return X_new
