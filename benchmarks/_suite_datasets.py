@@ -44,8 +44,9 @@ class Dataset:
     protocol: str
     published_source: str = ""
     #: table row -> {task name: accuracy (%)}, as printed in PUBLISHED.md. The
-    #: baselines and TCA are 1-NN columns (JDA-style tables); the CORAL column
-    #: comes from CORAL's own linear-SVM code (benchmarks/alignment.py shows it).
+    #: baselines, TCA, GFK and JDA are 1-NN columns (JDA-style tables); the CORAL
+    #: column comes from CORAL's own linear-SVM code (benchmarks/alignment.py
+    #: shows it); MEDA is its own classifier.
     published: dict = field(default_factory=dict)
     #: tasks run by --quick
     quick_tasks: int = 1
@@ -192,6 +193,9 @@ DATASETS = {
             "NA (SVM)": [53.1, 41.7, 47.8, 41.7, 31.9, 44.6, 28.8, 27.6, 78.3, 26.4, 26.2, 52.5],
             "TCA (1-NN)": [45.6, 39.3, 45.9, 42.0, 40.0, 35.7, 31.5, 30.5, 91.1, 33.0, 32.8, 87.5],
             "CORAL (SVM)": [52.1, 46.4, 45.9, 45.1, 44.4, 39.5, 33.7, 36.0, 86.6, 33.8, 37.7, 84.7],
+            "GFK (1-NN)": [46.0, 37.0, 40.8, 40.7, 37.0, 40.1, 24.8, 27.6, 85.4, 29.3, 28.7, 80.3],
+            "JDA (1-NN)": [43.1, 39.3, 49.0, 40.9, 38.0, 42.0, 33.0, 29.8, 92.4, 31.2, 33.4, 89.2],
+            "MEDA": [56.5, 53.9, 50.3, 43.9, 53.2, 45.9, 34.0, 42.7, 88.5, 34.9, 41.2, 87.5],
         }),
     ),
     "office_caltech_decaf": Dataset(
@@ -205,6 +209,7 @@ DATASETS = {
         published_source="PUBLISHED.md (B): MEDA, ACM MM 2018, Table 4",
         published=_published((("W", "D"), ("D", "W")), {
             "NA (1-NN)": [98.1, 91.5], "NA (SVM)": [100.0, 98.3], "TCA (1-NN)": [100.0, 99.7], "CORAL (SVM)": [100.0, 99.3],
+            "GFK (1-NN)": [100.0, 99.3], "JDA (1-NN)": [100.0, 99.7], "MEDA": [99.4, 97.6],
         }),
     ),
     "mnist_usps": Dataset(
@@ -215,6 +220,7 @@ DATASETS = {
         published_source="PUBLISHED.md (C): MEDA, ACM MM 2018, Table 3",
         published=_published((("U", "M"), ("M", "U")), {
             "NA (1-NN)": [44.7, 65.9], "NA (SVM)": [62.2, 68.2], "TCA (1-NN)": [51.2, 56.3], "CORAL (SVM)": [30.5, 49.2],
+            "GFK (1-NN)": [46.5, 61.2], "JDA (1-NN)": [59.7, 67.3], "MEDA": [72.1, 89.5],
         }),
     ),
     "mnist_usps_deep": Dataset(

@@ -23,7 +23,12 @@ averaged. The methods that use target labels get 3 labelled target rows per
 class over the same seeds (``benchmarks/_suite_fewlabel.py``). skada and
 ADAPT run in the same process after ours (importing skada switches
 scikit-learn's metadata routing on), on the same data, with the same
-classifiers, when importable in this interpreter.
+classifiers, when importable in this interpreter. Issue 20's methods (JDA,
+BDA, GFK, OT, EasyTL, MEDA, JDOT, BBSE, MMDTarS) are scored as in
+``benchmarks/_suite_joint.py``; ``--refresh-methods`` reruns only some methods
+(ours and the peers') into the saved run::
+
+    python -m benchmarks.run --data-home ../shared/data --refresh-methods JDA MEDA
 """
 
 from __future__ import annotations
@@ -42,11 +47,15 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks._suite_joint import JOINT
+
 REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "benchmarks" / "results"
 ALIGNERS = ("CORAL", "SA", "TCA")
 WEIGHTERS = ("KMM", "KLIEP", "ULSIF", "RULSIF", "Discriminative", "KDE", "NearestNeighbor")
 RANDOM = {"KLIEP", "ULSIF", "RULSIF"}
+#: every method of the main table, in its order (issue 20's: ``benchmarks/_suite_joint.py``)
+METHODS = ALIGNERS + WEIGHTERS + tuple(JOINT)
 #: repeats of the methods with random centres when --seeds is not given
 DEFAULT_SEEDS = 3
 #: --quick: a smoke test of every code path in under 10 minutes on 2 cores, peers
@@ -135,6 +144,50 @@ def refresh_fewlabel(saved: dict, args) -> None:
         {"command": args.argv, "methods": args.refresh_few, "datasets": args.datasets, "machine": _machine()})
 
 
+def refresh_methods(saved: dict, args, impls) -> None:
+    """Rerun ``args.refresh_methods`` (main-table methods) of every library in ``impls`` into ``saved``.
+
+    Ours first, then the peers (skada switches metadata routing on); the
+    seeds are the saved run's. The other rows stay as the saved run measured
+    them; ``saved["methods"]`` gains the methods it lacked, and
+    ``saved["refreshed"]`` records the command.
+    """
+    from benchmarks._suite_datasets import DATASETS
+    from benchmarks._suite_joint import SKIP as JOINT_SKIP
+    from benchmarks._suite_joint import run_joint_task
+
+    command, methods = saved["command"], args.refresh_methods
+    seeds = int(command[command.index("--seeds") + 1]) if "--seeds" in command else DEFAULT_SEEDS
+    measured: dict = {}  # the libraries that have any of the methods, in order
+    for impl in impls:
+        if impl == "skada":
+            import skada  # noqa: F401  (after our runs: it switches metadata routing on)
+        for key in args.datasets:
+            ds, saved_rows = DATASETS[key], saved["results"].setdefault(impl, {})
+            if key not in saved["results"]["ours"]:
+                continue  # the saved run had no such dataset: nothing to put the rows beside
+            for s, t in ds.tasks:
+                name = ds.task_name(s, t)
+                if name not in saved["results"]["ours"][key]:
+                    continue
+                task = ds.load(args.data_home, s, t)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    row, secs = _timed(run_task, task, impl, [m for m in methods if m not in JOINT], seeds,
+                                       ds.svm_C_grid)
+                    row.update(run_joint_task(task, impl, methods, seeds, ds.svm_C_grid, skip=JOINT_SKIP.get(key)))
+                row.pop("NA", None)  # the baseline stays as saved
+                saved_rows.setdefault(key, {}).setdefault(name, {}).update(row)
+                if row:
+                    measured.setdefault(impl, None)
+                secs = sum(v.get("fit_s", 0.0) for v in row.values())
+                print(f"refreshed {impl} {key} {name}: {secs:.0f} s of fits", file=sys.stderr, flush=True)
+    saved["methods"] = list(dict.fromkeys([*saved["methods"], *methods]))
+    saved.setdefault("refreshed", []).append(
+        {"command": args.argv, "methods": methods, "impls": list(measured), "datasets": args.datasets,
+         "machine": _machine()})
+
+
 def run(data_home: str, dataset_names, methods, quick: bool, seeds: int, impls, few: bool = True) -> dict:
     """Every library, dataset and task; ours first, then the peers (skada flips routing on).
 
@@ -143,6 +196,8 @@ def run(data_home: str, dataset_names, methods, quick: bool, seeds: int, impls, 
     """
     from benchmarks._suite_datasets import DATASETS
     from benchmarks._suite_fewlabel import run_fewlabel_task
+    from benchmarks._suite_joint import SKIP as JOINT_SKIP
+    from benchmarks._suite_joint import run_joint_task
 
     results: dict = {impl: {} for impl in impls}
     for impl in impls:
@@ -162,6 +217,10 @@ def run(data_home: str, dataset_names, methods, quick: bool, seeds: int, impls, 
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     row, secs = _timed(run_task, task, impl, run_methods, seeds, ds.svm_C_grid)
+                    joint, joint_s = _timed(run_joint_task, task, impl, run_methods, seeds, ds.svm_C_grid,
+                                            skip=JOINT_SKIP.get(key))
+                    row.update(joint)
+                    secs += joint_s
                     if few and impl in ("ours", "adapt"):
                         row["few"] = run_fewlabel_task(*task[:4], impl, seeds, Xtest=task.Xtest, ytest=task.ytest)
                 results[impl].setdefault(key, {})[ds.task_name(s, t)] = row
@@ -177,7 +236,9 @@ def _rows(methods) -> list[tuple[str, str, str]]:
         if m in methods:
             rows += [(f"{m} (1-NN)", m, "1nn"), (f"{m} (SVM)", m, "svm")]
     rows += [(f"{m} (SVM)", m, "svm") for m in WEIGHTERS if m in methods]
-    return rows
+    from benchmarks._suite_joint import rows as joint_rows
+
+    return rows + joint_rows(methods)
 
 
 def _mean(per_task: dict, tasks, method: str, clf: str) -> float:
@@ -220,7 +281,8 @@ def dataset_table(key: str, results: dict, methods) -> tuple[str, dict]:
         acc = _mean(ours, tasks, method, clf)
         pub = _published_mean(ds, label, tasks)
         peer_acc = [_mean(results[p][key], tasks, method, clf) for p in peers]
-        fit = sum(ours.get(t, {}).get(method, {}).get("fit_s", 0.0) for t in tasks)
+        fits = [ours.get(t, {}).get(method, {}).get("fit_s") for t in tasks]
+        fit = sum(fits) if all(v is not None for v in fits) else float("nan")  # a dash where not measured
         cells = [_fmt(acc), _fmt(pub)] + [_fmt(a) for a in peer_acc] + [_fmt(fit, 2)]
         for p in peers:
             theirs = [results[p][key].get(t, {}).get(method, {}).get("fit_s") for t in tasks]
@@ -339,7 +401,8 @@ def render(results: dict, args, methods, elapsed: float, versions: dict | None =
         "a dash is a method the peer lacks or a number nobody published.", "",
     ]
     for r in refreshed or []:
-        parts += [f"Except: the rows {', '.join(r['methods'])} of ours (accuracy and fit time) come from a later "
+        parts += [f"Except: the rows {', '.join(r['methods'])} of {', '.join(r.get('impls', ['ours']))} "
+                  f"(accuracy and fit time) come from a later "
                   f"run of `python -m benchmarks.run {' '.join(_shell_word(w) for w in r['command'])}` ({r['machine']['date']}, "
                   f"{r['machine']['arch']}, {r['machine']['cores']} cores), with the saved run's seeds.", ""]
     quick = "--quick" in args.argv
@@ -357,6 +420,11 @@ def render(results: dict, args, methods, elapsed: float, versions: dict | None =
         parts += [f"## {ds.name}", "",
                   f"Tasks: {', '.join(tasks)}. Preprocessing: {ds.protocol}. "
                   f"Published: {ds.published_source or 'none'}.", "", table, ""]
+        from benchmarks._suite_joint import skipped_notes
+
+        dashes = skipped_notes(results["ours"][key], methods)
+        if dashes:
+            parts += ["Dashes of ours above: " + " ".join(dashes), ""]
         facts = honest_lines(numbers)
         if any("few" in row for row in results["ours"][key].values()):
             from benchmarks._suite_fewlabel import FEW
@@ -381,7 +449,7 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-home", required=True, help="folder holding the dataset folders")
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=list(DATASETS))
-    parser.add_argument("--methods", nargs="+", default=list(ALIGNERS + WEIGHTERS), choices=list(ALIGNERS + WEIGHTERS))
+    parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
     parser.add_argument("--seeds", type=int, default=DEFAULT_SEEDS, help="repeats of the methods with random centres")
     parser.add_argument("--quick", action="store_true",
                         help=f"smoke test (< 10 min): 1 task per dataset, 1 seed, <= {QUICK['max_rows']} rows a domain")
@@ -393,6 +461,10 @@ def main(argv=None) -> None:
                         help="rerun only these few-label methods of ours (labels of _suite_fewlabel.METHODS) on "
                              "--datasets with the saved run's seeds, and put them into the saved results; the page "
                              "says which rows come from this later command")
+    parser.add_argument("--refresh-methods", nargs="+", metavar="METHOD", default=None, choices=list(METHODS),
+                        help="rerun only these methods of the main table, ours and the peers', on --datasets with "
+                             "the saved run's seeds, and put them into the saved results; the page says which rows "
+                             "come from this later command")
     args = parser.parse_args(argv)
     args.argv = list(argv if argv is not None else sys.argv[1:])
     sys.path.insert(0, str(REPO))
@@ -403,10 +475,13 @@ def main(argv=None) -> None:
     out = Path(args.out)
     # The JSON and the chart sit in benchmarks/results/ for BENCHMARKS.md, else beside --out.
     stem = RESULTS / "suite" if out.resolve() == (REPO / "BENCHMARKS.md").resolve() else out.with_suffix("")
-    if args.render_only or args.refresh_few:  # rebuild the page from the saved JSON (after refreshing rows)
+    if args.render_only or args.refresh_few or args.refresh_methods:  # rebuild the page from the saved JSON
         saved = json.loads(stem.with_suffix(".json").read_text())
         if args.refresh_few:
             refresh_fewlabel(saved, args)
+        if args.refresh_methods:
+            refresh_methods(saved, args, impls)
+        if args.refresh_few or args.refresh_methods:
             stem.with_suffix(".json").write_text(json.dumps(saved, indent=1, default=float))
         args.argv, versions = saved["command"], saved.get("versions", {})
         text, summary = render(saved["results"], args, saved["methods"], saved["elapsed_s"], versions,

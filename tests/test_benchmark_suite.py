@@ -195,3 +195,52 @@ def test_refresh_few_reruns_only_the_named_rows_with_the_saved_seeds_and_the_pag
                            refreshed=saved["refreshed"])
     assert "Except: the rows TrAdaBoost (LR) of ours (accuracy and fit time) come from a later run of " \
            "`python -m benchmarks.run --data-home x --refresh-few \"TrAdaBoost (LR)\"`" in text
+
+
+def test_issue20_methods_run_merge_into_a_saved_run_and_render_with_their_dashes(monkeypatch):
+    from benchmarks import _suite_joint as joint
+
+    Xs, ys, Xt, yt = _task(n=45)
+    monkeypatch.setitem(joint.OT, "reg_e", 0.1)  # fewer Sinkhorn iterations on this tiny task
+    row = joint.run_joint_task(Task(Xs, ys, Xt, yt), "ours", list(joint.JOINT), seeds=2, skip={"MEDA": "too slow"})
+    assert row["MEDA"] == {"skipped": "too slow"}
+    assert joint.run_joint_task(Task(Xs, ys, Xt, yt), "adapt", list(joint.JOINT), seeds=1) == {}  # ADAPT has none
+    for name, family in joint.JOINT.items():
+        if name == "MEDA":
+            continue
+        assert "error" not in row[name], (name, row[name])
+        keys = {"map": ("1nn", "svm"), "clf": ("acc",), "weights": ("svm",)}[family]
+        assert all(0.0 <= row[name][k] <= 100.0 for k in keys) and row[name]["fit_s"] >= 0.0, name
+    assert row["EasyTL"]["acc"] > 60.0 and row["JDOT"]["acc"] > 60.0  # easy task: the methods work
+    # Held-out rows (Amazon's protocol): the classifiers predict them, the maps transform them.
+    held = joint.run_joint_task(Task(Xs, ys, Xt, yt, Xt.copy(), yt.copy()), "ours", ["JDOT", "GFK"], seeds=1)
+    assert held["JDOT"]["acc"] > 60.0 and held["GFK"]["1nn"] == pytest.approx(row["GFK"]["1nn"])
+
+    # --refresh-methods: only the named rows change, the seeds are the saved run's, the page says so.
+    fake = Dataset(name="fake", tasks=(("a", "b"),), load=lambda home, s, t: Task(Xs, ys, Xt, yt), protocol="none",
+                   published={"MEDA": {"a->b": 99.0}})
+    monkeypatch.setitem(DATASETS, "fake", fake)
+    monkeypatch.setitem(joint.SKIP, "fake", {"MEDA": "O(n^3) here"})
+    na, coral = {"1nn": 50.0, "svm": 70.0, "fit_s": 0.0}, {"1nn": 1.0, "svm": 2.0, "fit_s": 0.1}
+    saved = {"command": ["--data-home", "x", "--seeds", "2"], "methods": ["CORAL"],
+             "results": {"ours": {"fake": {"a->b": {"NA": dict(na), "CORAL": dict(coral)}}}}}
+    seen = []
+    real = joint.run_joint_task
+    monkeypatch.setattr(joint, "run_joint_task", lambda *a, **k: seen.append((a[1], a[3], k["skip"])) or real(*a, **k))
+    args = argparse.Namespace(argv=["--data-home", "x", "--refresh-methods", "EasyTL", "MEDA"], datasets=["fake"],
+                              data_home="x", refresh_methods=["EasyTL", "MEDA"])
+    suite.refresh_methods(saved, args, ["ours"])
+    task_row = saved["results"]["ours"]["fake"]["a->b"]
+    assert seen == [("ours", 2, {"MEDA": "O(n^3) here"})]
+    assert task_row["NA"] == na and task_row["CORAL"] == coral  # the other rows stay as measured
+    assert task_row["EasyTL"]["acc"] > 60.0 and task_row["MEDA"] == {"skipped": "O(n^3) here"}
+    assert saved["methods"] == ["CORAL", "EasyTL", "MEDA"]
+    assert saved["refreshed"][0]["impls"] == ["ours"]
+    text, summary = suite.render(saved["results"], argparse.Namespace(argv=saved["command"]), saved["methods"], 1.0,
+                                 refreshed=saved["refreshed"])
+    assert "Except: the rows EasyTL, MEDA of ours (accuracy and fit time) come from a later run of " \
+           "`python -m benchmarks.run --data-home x --refresh-methods EasyTL MEDA`" in text
+    meda = next(line for line in text.splitlines() if line.startswith("| MEDA |"))
+    assert [c.strip() for c in meda.split("|")[2:4]] == ["-", "99.0"]  # a dash beside the published number
+    assert "Dashes of ours above: MEDA: O(n^3) here." in text
+    assert summary["fake"]["EasyTL"]["ours"] == task_row["EasyTL"]["acc"]
