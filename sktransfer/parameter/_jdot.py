@@ -177,9 +177,9 @@ class JDOTRegressor(RegressorMixin, _BaseJDOT):
         The model fitted on the target rows with their transported labels.
     n_iter_ : int
         Number of alternations run.
-    ot_losses_ : ndarray of shape (n_iter_,)
+    ot_losses_ : ndarray of shape (``n_iter_``,)
         Transport loss ``<G, C>`` of each alternation.
-    label_losses_ : ndarray of shape (n_iter_,)
+    label_losses_ : ndarray of shape (``n_iter_``,)
         Mean squared difference between the transported labels and the
         model's predictions on the target rows, after each refit.
     n_features_in_ : int

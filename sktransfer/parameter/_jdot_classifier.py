@@ -84,9 +84,9 @@ class JDOTClassifier(ClassifierMixin, _BaseJDOT):
         Class labels (those of the fitted model).
     n_iter_ : int
         Number of alternations run.
-    ot_losses_ : ndarray of shape (n_iter_,)
+    ot_losses_ : ndarray of shape (``n_iter_``,)
         Transport loss ``<G, C>`` of each alternation.
-    label_losses_ : ndarray of shape (n_iter_,)
+    label_losses_ : ndarray of shape (``n_iter_``,)
         Weighted label loss of the model on the transported labels, divided
         by the number of target rows, after each refit.
     n_features_in_ : int
