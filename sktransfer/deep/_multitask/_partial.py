@@ -8,7 +8,7 @@ shared-layer parameter transfer). The estimator's ``_run`` does the training.
 from __future__ import annotations
 
 from numbers import Integral
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from sklearn.utils import check_random_state
@@ -26,15 +26,12 @@ from ._labels import (
     task_column,
 )
 
-if TYPE_CHECKING:
-    from ._estimator import MultiTaskClassifier
-
 
 class _PartialFitMixin:
     """``partial_fit`` (joint, or one head) for the multi-task classifier, on its ``_run``."""
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X: Any, y: Any, classes: Any = None, task: int | None = None) -> MultiTaskClassifier:
+    def partial_fit(self, X: Any, y: Any, classes: Any = None, task: int | None = None) -> _PartialFitMixin:
         """One epoch: of joint training (``task=None``), or of one task's head on the frozen shared body.
 
         Parameters
@@ -103,7 +100,7 @@ class _PartialFitMixin:
             self.n_tasks_ = len(self.classes_)
             raise
 
-    def _partial_joint(self, X: Any, y: Any, classes: Any, owner: str) -> MultiTaskClassifier:
+    def _partial_joint(self, X: Any, y: Any, classes: Any, owner: str) -> _PartialFitMixin:
         labels = check_task_labels(y, owner)
         if not labels.labelled.any():
             raise ValueError(f"{owner}: y has no labelled entry (every entry is -1 or NaN).")
