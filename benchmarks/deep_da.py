@@ -284,7 +284,7 @@ def run(keys, data_home: str, *, seeds: int, device: str, quick: bool, skada: bo
             _log(f"  ours {key} {task.name}: {time.perf_counter() - start:.0f} s "
                  + ", ".join(f"{k} {_mean_acc(v):.1f}" for k, v in row["ours"].items()))
             if skada and not task.images and skada_from is not None:
-                row["skada"] = reusable_skada(skada_from, key, task.name, asdict(setting), seed_list)
+                row["skada"] = reusable_skada(skada_from, key, task.name, asdict(setting))
             elif skada and not task.images:
                 start = time.perf_counter()
                 row["skada"] = run_skada(task, setting, seed_list, device)
@@ -298,20 +298,28 @@ def run(keys, data_home: str, *, seeds: int, device: str, quick: bool, skada: bo
 OURS_ONLY_SETTINGS = ("ramp_steps", "chosen_by")
 
 
-def reusable_skada(saved: dict, key: str, task: str, setting: dict, seeds: list[int]) -> dict:
-    """skada's rows of ``task`` from a saved run, after checking that skada would get exactly the same.
+def check_saved_run(saved: dict, *, seeds: list[int], device: str, quick: bool) -> None:
+    """Stop unless a saved run's skada rows were measured as this run would measure them (once per run)."""
+    version = _versions()["skada"]
+    if saved.get("versions", {}).get("skada") != version:
+        raise SystemExit(f"--skada-from: the saved run used skada {saved.get('versions', {}).get('skada')}, "
+                         f"this one has {version}")
+    if list(range(int(saved["seeds"]))) != list(seeds):
+        raise SystemExit(f"--skada-from: the saved run used seeds 0..{saved['seeds'] - 1}, this one {seeds}")
+    if saved.get("device_kind") != device or saved.get("quick") != quick:
+        raise SystemExit(f"--skada-from: the saved run ran on {saved.get('device_kind')} with quick="
+                         f"{saved.get('quick')}, this one on {device} with quick={quick}")
+
+
+def reusable_skada(saved: dict, key: str, task: str, setting: dict) -> dict:
+    """skada's rows of ``task`` from a saved run (see :func:`check_saved_run`), if its settings are this run's.
 
     skada's numbers depend only on the task's rows, the settings it is given,
-    the seeds and skada's version; a run that changes only our estimator (or
-    our settings, ``OURS_ONLY_SETTINGS``) need not spend two thirds of its time
-    running skada again. Any difference raises.
+    the seeds, the device and skada's version; a run that changes only our
+    estimator (or our settings, ``OURS_ONLY_SETTINGS``) need not spend two
+    thirds of its time running skada again. Any difference raises.
     """
     where = f"--skada-from: {key} {task}"
-    if saved.get("versions", {}).get("skada") != _versions()["skada"]:
-        raise SystemExit(f"{where}: the saved run used skada {saved.get('versions', {}).get('skada')}, "
-                         f"this one has {_versions()['skada']}")
-    if list(range(int(saved["seeds"]))) != list(seeds) or saved.get("device_kind") is None:
-        raise SystemExit(f"{where}: the saved run used seeds 0..{saved['seeds'] - 1}, this one {seeds}")
     old = {k: v for k, v in saved["settings"].get(key, {}).items() if k not in OURS_ONLY_SETTINGS}
     new = {k: v for k, v in json.loads(json.dumps(setting)).items() if k not in OURS_ONLY_SETTINGS}
     if old != new:
@@ -526,12 +534,13 @@ def render(payload: dict) -> tuple[str, dict]:
         name = DATASETS[key].name if key in DATASETS else (
             f"MNIST <-> USPS as images through {IMAGE_BACKBONE}, top 2 blocks trained")
         s = payload["settings"][key]
+        ramp = "the whole run" if s.get("ramp_steps") is None else f"{s['ramp_steps']} steps"
         table, numbers = dataset_table(key, rows, shallow if key == "mnist_usps_deep" else None)
         summary[key] = numbers
         lines += [f"## {name}", "",
                   f"Tasks: {', '.join(rows)}. Training: head {tuple(s['head'])}, {s['epochs']} epochs, batch "
                   f"{s['batch_size']} source + {s['batch_size']} target rows, AdamW lr {s['lr']:g}, weight decay "
-                  f"{s['weight_decay']:g}, warm-up + cosine, loss weight {s['loss_weight']:g} (ours ramped in over {s.get('ramp_steps')} steps), discriminator "
+                  f"{s['weight_decay']:g}, warm-up + cosine, loss weight {s['loss_weight']:g} (ours ramped in over {ramp}), discriminator "
                   f"{tuple(s['discriminator'])}; epochs and lr from {s['chosen_by']}.", "", table, ""]
         errors = _errors(rows)
         lines += [f"- {line}" for line in comparison_lines(numbers, shallow if key == "mnist_usps_deep" else None)]
@@ -622,8 +631,8 @@ def main(argv: list[str] | None = None) -> None:
     from benchmarks.extract_throughput import machine_info
 
     skada_from = json.loads(read_saved(args.skada_from)) if args.skada_from else None
-    if skada_from is not None and skada_from.get("quick") != args.quick:
-        parser.error("--skada-from: the saved run and this one differ in --quick")
+    if skada_from is not None:
+        check_saved_run(skada_from, seeds=list(range(seeds)), device=args.device, quick=args.quick)
     start = time.perf_counter()
     results, settings = run(keys, args.data_home, seeds=seeds, device=args.device, quick=args.quick,
                             skada=not args.no_skada, epochs=args.epochs, image_rows=image_rows,

@@ -141,6 +141,10 @@ def test_skada_rows_of_a_saved_run_are_reused_only_when_skada_would_get_the_same
     monkeypatch.setitem(deep_da.SETTINGS, "office_caltech_decaf", TINY)
     with pytest.raises(SystemExit, match="seeds"):
         deep_da.main(args[:-4] + ["--seeds", "3", "--out", str(stem), "--skada-from", str(path)])
+    path.write_text(json.dumps({**saved, "device_kind": "cuda"}))
+    with pytest.raises(SystemExit, match="ran on cuda"):
+        deep_da.main(args + ["--skada-from", str(path)])
+    path.write_text(json.dumps(saved))
     monkeypatch.setattr(deep_da, "_versions", lambda: {"skada": "0.7.0"})
     with pytest.raises(SystemExit, match="skada 0.6.0"):
         deep_da.main(args + ["--skada-from", str(path)])
