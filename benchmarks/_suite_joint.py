@@ -7,7 +7,10 @@ and is scored as the suite scores its family:
   columns, and the suite's linear SVM (``benchmarks/alignment._classify``).
   JDA and BDA get every input row scaled to unit L2 norm first, as the
   authors' code does (PUBLISHED.md (H) 2; their docstring says so); on the
-  L2-normalised datasets this changes nothing. OT maps the source rows onto
+  L2-normalised datasets this changes nothing. JDA runs at its paper's
+  k = 100 components and, as ``JDA-20``, at k = 20, the dimension of the
+  MEDA and BDA demos: on Office-Caltech SURF that is the setting under which
+  the published JDA column's mean is reached (46.8; see the dataset's note). OT maps the source rows onto
   the target (entropic, and entropic plus the group-lasso class regulariser),
   target rows as they are, on the cost divided by its largest entry with
   ``reg_e`` = 0.01 (``OT``, fixed before any run): at the defaults (the raw
@@ -39,7 +42,7 @@ __all__ = ["JOINT", "ROWS", "SKIP", "run_joint_task"]
 
 #: method key -> family ("map": 1-NN and SVM rows; "clf": its own labels; "weights": SVM row)
 JOINT = {
-    "JDA": "map", "BDA": "map", "GFK": "map", "OT-Sinkhorn": "map", "OT-GroupLasso": "map",
+    "JDA": "map", "JDA-20": "map", "BDA": "map", "GFK": "map", "OT-Sinkhorn": "map", "OT-GroupLasso": "map",
     "EasyTL": "clf", "MEDA": "clf", "JDOT": "clf",
     "BBSE": "weights", "MMDTarS": "weights",
 }
@@ -98,6 +101,7 @@ def _ours(name: str, seed: int):
 
     return {
         "JDA": lambda: _L2Rows(JointDistributionAdaptation()),
+        "JDA-20": lambda: _L2Rows(JointDistributionAdaptation(n_components=20)),
         "BDA": lambda: _L2Rows(BalancedDistributionAdaptation()),
         "GFK": lambda: GeodesicFlowKernel(),
         "OT-Sinkhorn": lambda: OptimalTransportMapping(method="sinkhorn", norm=OT["norm"], reg_e=OT["reg_e"]),
