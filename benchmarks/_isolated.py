@@ -30,6 +30,26 @@ def synthetic_domains(n: int, d: int, seed: int = 0) -> tuple[np.ndarray, np.nda
     return X, sd
 
 
+def synthetic_classes(n: int, d: int, n_classes: int = 10, seed: int = 0):
+    """``n`` rows of ``n_classes`` Gaussian classes, half source and half a shifted target.
+
+    Class means are drawn once (0.25 per feature, so that 1-NN confuses some
+    classes); the target rows are scaled by 1.3 and moved by 0.5.
+    Returns ``X, y, sample_domain`` with the target labels masked (-1), and the
+    target's true labels.
+    """
+    rng = np.random.RandomState(seed)
+    half = n // 2
+    means = rng.normal(scale=0.25, size=(n_classes, d))
+    labels = rng.randint(n_classes, size=n)
+    X = means[labels] + rng.normal(size=(n, d))
+    X[half:] = X[half:] * 1.3 + 0.5
+    y = labels.copy()
+    y[half:] = -1
+    sd = np.r_[np.ones(half, int), -np.ones(n - half, int)]
+    return X, y, sd, labels[half:]
+
+
 def report_fit(fit, extra: dict | None = None) -> None:
     """Child side: time ``fit()`` and print fit time and peak RSS as one JSON line."""
     base_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
