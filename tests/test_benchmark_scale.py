@@ -15,7 +15,9 @@ def test_scale_writes_table_and_json(tmp_path):
     assert row["status"] == "ok" and row["method"] == "JDA-linear" and (row["n"], row["d"]) == (400, 64)
     assert row["approximation"] == "primal" and 1 <= row["n_iter"] <= 10
     assert 0 < row["fit_s"] < scale.TARGET_S and row["meets_target"] is True
-    assert row["check_accuracy"] > 20  # 10 classes: above chance, so the map kept the classes apart
+    # the map keeps the classes apart: the nearest source-class mean stays well above chance (10%;
+    # 400 rows x 64 features separate less than the benchmark's) and near its accuracy on the unmapped rows
+    assert row["check_accuracy"] > 25 and row["check_accuracy"] > row["unmapped_accuracy"] - 5
     md = stem.with_suffix(".md").read_text()
     assert "| JDA-linear | 400 | 64 | primal |" in md and "| yes |" in md
 
@@ -25,6 +27,6 @@ def test_scale_table_says_when_a_target_is_missed(status, fit_s, verdict):
     row = {"method": "BDA-rbf", "n": 20000, "d": 256, "status": status, "approximation": "nystroem",
            "n_iter": 10, "meets_target": False}
     if fit_s is not None:
-        row.update(fit_s=fit_s, peak_rss_mb=900.0, check_accuracy=50.0)
+        row.update(fit_s=fit_s, peak_rss_mb=900.0, check_accuracy=50.0, unmapped_accuracy=10.0)
     line = scale.table([row]).splitlines()[-1]
     assert line.startswith("| BDA-rbf | 20,000 | 256 | nystroem |") and verdict in line.split("|")[-2]
