@@ -92,3 +92,10 @@ def run_child(cmd: list[str], timeout: float, memory_limit_gb: float) -> dict[st
 def python_cmd(module: str, *args: str, python: str | None = None) -> list[str]:
     """``python -m module args...`` with this interpreter or another one."""
     return [python or sys.executable, "-m", module, *map(str, args)]
+
+
+def add_child_arguments(parser, timeout: float) -> None:
+    """The options every isolated-fit benchmark takes: row width, and each child's time and memory caps."""
+    parser.add_argument("--features", type=int, default=256)
+    parser.add_argument("--timeout", type=float, default=timeout, help="seconds a child may run")
+    parser.add_argument("--memory-limit-gb", type=float, default=8.0, help="address-space cap of a child")

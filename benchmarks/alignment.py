@@ -388,14 +388,14 @@ NOTES = """\
 
 # --------------------------------------------------------------------------- main
 def main(argv=None) -> None:
+    from benchmarks._isolated import add_child_arguments
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-home", help="folder holding office_caltech10_surf/")
     parser.add_argument("--no-scale", action="store_true", help="skip the TCA scaling runs")
     parser.add_argument("--scale-only", action="store_true", help="only the TCA scaling runs")
     parser.add_argument("--sizes", type=int, nargs="+", default=[5000, 20000, 100000])
-    parser.add_argument("--features", type=int, default=256)
-    parser.add_argument("--timeout", type=float, default=120.0)
-    parser.add_argument("--memory-limit-gb", type=float, default=8.0)
+    add_child_arguments(parser, timeout=120.0)
     parser.add_argument("--no-skada", action="store_true")
     parser.add_argument("--one-scale-run", nargs=3, metavar=("IMPL", "N", "D"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

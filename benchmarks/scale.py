@@ -113,12 +113,12 @@ def table(rows: list[dict]) -> str:
 
 
 def main(argv=None) -> None:
+    from benchmarks._isolated import add_child_arguments
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
     parser.add_argument("--sizes", type=int, nargs="+", default=[20000])
-    parser.add_argument("--features", type=int, default=256)
-    parser.add_argument("--timeout", type=float, default=300.0)
-    parser.add_argument("--memory-limit-gb", type=float, default=8.0)
+    add_child_arguments(parser, timeout=300.0)
     parser.add_argument("--quick", action="store_true", help="2,000 rows: a check of the script")
     parser.add_argument("--out", default=str(RESULTS / "scale"), help="stem of the .md and .json written")
     parser.add_argument("--one-run", nargs=3, metavar=("METHOD", "N", "D"), help=argparse.SUPPRESS)
