@@ -99,3 +99,15 @@ def add_child_arguments(parser, timeout: float) -> None:
     parser.add_argument("--features", type=int, default=256)
     parser.add_argument("--timeout", type=float, default=timeout, help="seconds a child may run")
     parser.add_argument("--memory-limit-gb", type=float, default=8.0, help="address-space cap of a child")
+
+
+def run_if_child(spec, one_run) -> bool:
+    """In a child process (``spec`` is its hidden ``NAME N D`` option), run ``one_run(NAME, N, D)``.
+
+    Returns whether it ran, so that ``main`` can return at once.
+    """
+    if not spec:
+        return False
+    name, n, d = spec
+    one_run(name, int(n), int(d))
+    return True

@@ -388,7 +388,7 @@ NOTES = """\
 
 # --------------------------------------------------------------------------- main
 def main(argv=None) -> None:
-    from benchmarks._isolated import add_child_arguments
+    from benchmarks._isolated import add_child_arguments, run_if_child
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-home", help="folder holding office_caltech10_surf/")
@@ -400,9 +400,7 @@ def main(argv=None) -> None:
     parser.add_argument("--one-scale-run", nargs=3, metavar=("IMPL", "N", "D"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
-    if args.one_scale_run:
-        impl, n, d = args.one_scale_run
-        _one_scale_run(impl, int(n), int(d))
+    if run_if_child(args.one_scale_run, _one_scale_run):
         return
 
     RESULTS.mkdir(parents=True, exist_ok=True)

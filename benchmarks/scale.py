@@ -113,7 +113,7 @@ def table(rows: list[dict]) -> str:
 
 
 def main(argv=None) -> None:
-    from benchmarks._isolated import add_child_arguments
+    from benchmarks._isolated import add_child_arguments, run_if_child
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=list(METHODS))
@@ -123,9 +123,7 @@ def main(argv=None) -> None:
     parser.add_argument("--out", default=str(RESULTS / "scale"), help="stem of the .md and .json written")
     parser.add_argument("--one-run", nargs=3, metavar=("METHOD", "N", "D"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.one_run:
-        method, n, d = args.one_run
-        _one_run(method, int(n), int(d))
+    if run_if_child(args.one_run, _one_run):
         return
     sizes = [2000] if args.quick else args.sizes
     rows = run(args.methods, sizes, args.features, args.timeout, args.memory_limit_gb)
