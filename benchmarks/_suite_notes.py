@@ -33,7 +33,7 @@ NOTES: dict[str, str] = {
         "stops early) and our uLSIF/RuLSIF about 40x slower than ADAPT's, which solves once at the given "
         "bandwidth where ours cross-validates it (issue 5). "
         "Issue 20's rows: MEDA equals the published column on 10 of the 12 tasks (52.6 against 52.7; D->A 40.3 "
-        "against 41.2) and is the best of the rows measured here without target labels, above EasyTL (50.5) and JDA with the SVM (50.0). "
+        "against 41.2) and is the best of the rows measured here without target labels, above JDA-20 with the SVM (50.6), EasyTL (50.5) and JDA with the SVM (50.0). "
         "JDA at the paper's k = 100 (lambda = 1, T = 10, rows L2-normalised after the per-domain z-score, as "
         "the BDA demo) gives 43.8 with 1-NN against the published 46.8, and matches the JDA paper on the tasks "
         "we checked (C->A 44.8, A->W 38.0); the published mean is reached at k = 20, the dimension of the "
