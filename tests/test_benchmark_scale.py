@@ -30,3 +30,14 @@ def test_scale_table_says_when_a_target_is_missed(status, fit_s, verdict):
         row.update(fit_s=fit_s, peak_rss_mb=900.0, check_accuracy=50.0, unmapped_accuracy=10.0)
     line = scale.table([row]).splitlines()[-1]
     assert line.startswith("| BDA-rbf | 20,000 | 256 | nystroem |") and verdict in line.split("|")[-2]
+
+
+def test_lambda1_row_runs_the_authors_absolute_ridge():
+    """JDA-linear-lambda1 passes alpha = 1 / trace(X^T H X), so the ridge used is the authors' lambda = 1."""
+    from benchmarks._isolated import synthetic_classes
+
+    X, y, sd, _ = synthetic_classes(300, 16)
+    est = scale._estimator("JDA-linear-lambda1", X).set_params(max_iter=1).fit(X, y, sample_domain=sd)
+    assert est.alpha_ == pytest.approx(1.0)
+    assert scale._estimator("JDA-linear", X).fit(X, y, sample_domain=sd).alpha_ == pytest.approx(
+        1e-4 * ((X - X.mean(0)) ** 2).sum())

@@ -2,9 +2,10 @@
 
 Long et al. (2013) and Wang et al. (2017) solve, for features ``F`` of the
 ``n`` training rows (the rows themselves for the linear kernel, kernel values
-otherwise), ``F^T H F a = l (F^T M F + alpha I) a`` and keep the leading
-solutions. ``M`` is a sum of ``C + 1`` rank-one MMD matrices ``e e^T`` (one
-marginal, one per class), so the constraint is ``alpha I`` plus a low-rank
+otherwise), ``F^T H F a = l (F^T M F + alpha_ I) a`` and keep the leading
+solutions, with the ridge ``alpha_ = alpha * trace(F^T H F)`` (the authors'
+``lambda`` is absolute). ``M`` is a sum of ``C + 1`` rank-one MMD matrices ``e e^T`` (one
+marginal, one per class), so the constraint is ``alpha_ I`` plus a low-rank
 part and :func:`~sktransfer._linalg.leading_eigenpairs_low_rank` solves it
 without forming ``M``. ``F^T H F`` does not change between iterations; only
 the pseudo-labels, hence ``M``, do.
@@ -217,6 +218,12 @@ class BaseJointAdaptation(ClassNamePrefixFeaturesOutMixin, BaseAdapter):
                 Fc = F[rows] - mean
                 A += Fc.T @ Fc  # F^T H F, the variance kept
         A = self._check_finite(A, "matrix K H K")
+        # The ridge relative to the variance kept: F^T H F and F^T M F both grow with the
+        # rows' count and squared scale (the kernel problem's with the count squared), an
+        # absolute ridge does not, and at 20,000 raw rows of norm 16 the MMD term alone
+        # shaped the map and mixed the classes (benchmarks/scale.py).
+        total_variance = float(np.trace(A))
+        self.alpha_ = self.alpha * total_variance if total_variance > 0 else self.alpha
         logger.info("%s on %d rows: %s solution, %d features", type(self).__name__, X.shape[0],
                     self.approximation_, F.shape[1])
         estimator = KNeighborsClassifier(n_neighbors=1) if self.estimator is None else self.estimator
@@ -224,7 +231,7 @@ class BaseJointAdaptation(ClassNamePrefixFeaturesOutMixin, BaseAdapter):
         for iteration in range(1, self.max_iter + 1):
             S = mmd_factor(source, source_codes, pseudo, classes.shape[0], mu, weighted)
             P = self._check_finite((S.T @ F).T, "matrix K M K")
-            vals, coef = leading_eigenpairs_low_rank(lambda V: A @ V, A.shape[0], P, self.alpha,
+            vals, coef = leading_eigenpairs_low_rank(lambda V: A @ V, A.shape[0], P, self.alpha_,
                                                      self.n_components)
             # Unit-norm columns, as scipy.linalg.eig returns them in the author code: the
             # row normalisation below (and so the pseudo-labels) depends on this scale.
@@ -271,7 +278,8 @@ class BaseJointAdaptation(ClassNamePrefixFeaturesOutMixin, BaseAdapter):
         gamma = getattr(self, "gamma_", self.gamma)
         return (
             f"{type(self).__name__} used kernel={self.kernel!r} with gamma_={gamma!r} and "
-            f"alpha={self.alpha!r}. The eigenproblem multiplies kernel values together, so large "
+            f"alpha_={getattr(self, 'alpha_', self.alpha)!r}. The eigenproblem multiplies kernel "
+            "values together, so large "
             "ones overflow: a large gamma or degree makes 'poly' values explode, and the "
             "'linear' kernel squares large features. Standardise X (StandardScaler), pass a "
             "smaller gamma, or use the 'rbf' kernel, whose values stay in [0, 1]."

@@ -160,7 +160,10 @@ def test_matches_the_authors_code(kernel, mode, mu, target_share):
     # The check is not vacuous: the pseudo-labels move between iterations.
     assert not np.array_equal(history[0], history[-1])
     X, y, sd = _stacked(Xs, ys, Xt)
-    params = dict(n_components=dim, alpha=lamb, kernel="linear" if kernel == "primal" else "rbf", gamma=gamma)
+    # Their lambda is the absolute ridge; ours is relative to trace(F^T H F), F = X or K.
+    F = X if kernel == "primal" else rbf_kernel(X, gamma=gamma)
+    alpha = lamb / ((F - F.mean(0)) ** 2).sum()
+    params = dict(n_components=dim, alpha=alpha, kernel="linear" if kernel == "primal" else "rbf", gamma=gamma)
     if mode != "JDA":
         params["mu"] = mu
     for t in range(1, T + 1):
@@ -168,6 +171,7 @@ def test_matches_the_authors_code(kernel, mode, mu, target_share):
         Z = est.fit_transform(X, y, sample_domain=sd)
         np.testing.assert_array_equal(est.pseudo_labels_, history[t - 1])
     assert est.approximation_ == ("primal" if kernel == "primal" else "exact")
+    assert est.alpha_ == pytest.approx(lamb)
     np.testing.assert_allclose(np.abs(Z), np.abs(Z_ref.real), atol=1e-9)
     np.testing.assert_allclose(1 / est.eigenvalues_, w_ref.real, rtol=1e-8)
 
@@ -212,13 +216,43 @@ def _class_mean_gap(Z, y_all, sd):
 
 @pytest.mark.parametrize("kernel", ["linear", "rbf"])
 def test_class_conditional_mmd_shrinks(kernel):
+    """A smaller ridge lets the MMD term shape the map more: the class means of the two
+    domains meet (linear gap 0.08 of the unmapped one at alpha=1e-2, 0.03 at 1e-3; rbf
+    0.09 and 0.005) while the pseudo-labels stay right."""
     Xs, ys, Xt, yt = _domains(6)
     X, y, sd = _stacked(Xs, ys, Xt, normalise=False)
     y_all = np.r_[ys, yt]  # true target labels, to measure only
-    jda = JointDistributionAdaptation(n_components=3, kernel=kernel, max_iter=5)
-    Z = jda.fit_transform(X, y, sample_domain=sd)
-    assert _class_mean_gap(Z, y_all, sd) < 0.1 * _class_mean_gap(X, y_all, sd)
-    assert (jda.pseudo_labels_ == yt).mean() > 0.9
+    gaps = []
+    for alpha in (1e-2, 1e-3):
+        jda = JointDistributionAdaptation(n_components=3, kernel=kernel, max_iter=5, alpha=alpha)
+        gaps.append(_class_mean_gap(jda.fit_transform(X, y, sample_domain=sd), y_all, sd))
+        assert (jda.pseudo_labels_ == yt).mean() > 0.9
+    assert gaps[1] < gaps[0] < 0.1 * _class_mean_gap(X, y_all, sd)
+    assert gaps[1] < 0.05 * _class_mean_gap(X, y_all, sd)
+
+
+def test_scaling_or_repeating_the_rows_changes_nothing():
+    """The ridge is a fraction of the variance kept (``alpha_ = alpha * trace(X^T H X)``), so
+    100 x X, or every row twice, gives the same map: both multiply the variance and MMD terms
+    alike. With the authors' absolute lambda, 100 x X is regularised 10,000 times less, which
+    is what let the MMD term mix the classes at 20,000 raw rows in benchmarks/scale.py."""
+    Xs, ys, Xt, _ = _domains(6)
+    X, y, sd = _stacked(Xs, ys, Xt, normalise=False)
+    params = dict(n_components=3, max_iter=5)
+    base = JointDistributionAdaptation(**params).fit(X, y, sample_domain=sd)
+    assert base.alpha_ == pytest.approx(1e-4 * ((X - X.mean(0)) ** 2).sum())
+    big = JointDistributionAdaptation(**params).fit(100 * X, y, sample_domain=sd)
+    np.testing.assert_array_equal(big.pseudo_labels_, base.pseudo_labels_)
+    np.testing.assert_allclose(big.transform(100 * X), base.transform(X), atol=1e-8)
+    assert big.alpha_ == pytest.approx(100**2 * base.alpha_)
+    twice = JointDistributionAdaptation(**params).fit(np.vstack([X, X]), np.r_[y, y], sample_domain=np.r_[sd, sd])
+    np.testing.assert_array_equal(twice.pseudo_labels_, np.tile(base.pseudo_labels_, 2))
+    np.testing.assert_allclose(twice.transform(X), base.transform(X), atol=1e-8)
+    # The absolute ridge (the authors' lambda = base.alpha_) on 100 x X is another map.
+    absolute = JointDistributionAdaptation(**{**params, "alpha": base.alpha_ / big.alpha_ * 1e-4})
+    absolute.fit(100 * X, y, sample_domain=sd)
+    assert absolute.alpha_ == pytest.approx(base.alpha_)
+    assert np.abs(np.abs(absolute.transform(100 * X)) - np.abs(base.transform(X))).max() > 0.1
 
 
 def test_jda_is_bda_with_mu_one_half():
@@ -233,14 +267,14 @@ def test_jda_is_bda_with_mu_one_half():
 
 def test_bda_with_mu_zero_is_tca():
     """With mu=0 only the marginal term is left: M = e e^T / |e|^2, TCA's L scaled, so
-    BDA's problem is TCA's with mu_TCA = alpha |e|^2 and eigenvalues times |e|^2. The
+    BDA's problem is TCA's with mu_TCA = alpha_ |e|^2 (the ridge used) and eigenvalues times |e|^2. The
     pseudo-labels then change nothing and fitting stops after the second iteration."""
     Xs, ys, Xt, _ = _domains(4)
     X, y, sd = _stacked(Xs, ys, Xt)
     norm2 = 1 / len(Xs) + 1 / len(Xt)
-    bda = BalancedDistributionAdaptation(n_components=4, kernel="rbf", gamma=0.5, alpha=0.3, mu=0.0)
+    bda = BalancedDistributionAdaptation(n_components=4, kernel="rbf", gamma=0.5, alpha=3e-3, mu=0.0)
     bda.fit(X, y, sample_domain=sd)
-    tca = TransferComponentAnalysis(n_components=4, gamma=0.5, mu=0.3 * norm2, approximation="exact")
+    tca = TransferComponentAnalysis(n_components=4, gamma=0.5, mu=bda.alpha_ * norm2, approximation="exact")
     tca.fit(X, sample_domain=sd)
     assert bda.n_iter_ == 2
     np.testing.assert_allclose(bda.eigenvalues_ / norm2, tca.eigenvalues_, rtol=1e-8)
