@@ -61,7 +61,9 @@ class ImageFeatureExtractor(DeepFeatureExtractor):
         ``torch.compile`` the forward pass (worth it for large inputs on a GPU).
     num_workers : int or "auto", default="auto"
         DataLoader workers decoding files or PIL images (``"auto"``: up to 8 on
-        CUDA; on the CPU a quarter of the cores, 1 to 4; 0 decodes in this process).
+        CUDA; on the CPU a quarter of the cores, 1 to 4; none in a daemonic
+        process such as a Dask worker, which cannot start any; 0 decodes in
+        this process).
     cache : None, str, path or joblib.Memory, default=None
         Folder of the per-item embedding cache, keyed by each item's content and
         by backbone weights, layer, pooling, preprocessing and precision: CV folds

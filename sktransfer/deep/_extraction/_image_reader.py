@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -57,9 +58,23 @@ class ImageReader(InputReader):
         return keys
 
     def workers(self, runtime: Runtime) -> int:
-        """Decoding workers for ``runtime`` (``"auto"``: up to 8 on CUDA, a few on the CPU)."""
+        """Decoding workers for ``runtime`` (``"auto"``: up to 8 on CUDA, a few on the CPU, 0 in a daemon).
+
+        A daemonic process (a Dask worker, a ``multiprocessing.Pool`` worker)
+        cannot start child processes, so there ``"auto"`` decodes in the process
+        and an explicit count raises instead of torch's bare assertion.
+        """
+        daemon = multiprocessing.current_process().daemon
         if self.num_workers != "auto":
+            if self.num_workers and daemon:
+                raise ValueError(
+                    f"{self.owner}: num_workers={self.num_workers} cannot start DataLoader workers here: this "
+                    "process is a daemon (a Dask worker or a multiprocessing.Pool worker, say), and daemonic "
+                    "processes cannot have children. Use num_workers='auto' or 0, which decode in this process, "
+                    "or start non-daemonic Dask workers (dask config distributed.worker.daemon: False).")
             return int(self.num_workers)
+        if daemon:
+            return 0
         cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
         if runtime.is_cuda:
             return min(8, cpus)

@@ -67,3 +67,31 @@ def test_the_reader_names_its_owner_in_errors():
         TextReader("FineTuneClassifier").check("one text")
     with pytest.raises(ValueError, match="Owner got 0 images"):
         ImageReader("Owner").check([])
+
+
+@pytest.fixture
+def daemonic(monkeypatch):
+    """This process marked daemonic, as a Dask worker's is: torch's DataLoader then cannot start workers."""
+    import multiprocessing
+
+    monkeypatch.setattr(multiprocessing.current_process(), "daemon", True)
+
+
+def test_auto_decodes_in_a_daemonic_process(tiny, images, tmp_path, daemonic):
+    """A Dask worker process is a daemon; "auto" must not ask it for DataLoader workers
+    (torch would fail with "daemonic processes are not allowed to have children")."""
+    paths = []
+    for i, image in enumerate(images):
+        paths.append(str(tmp_path / f"{i}.png"))
+        Image.fromarray(image).save(paths[-1])
+    ext = tiny(num_workers="auto").fit(paths)
+    assert ImageReader("test").workers(ext._runtime()) == 0
+    np.testing.assert_allclose(ext.transform(paths), tiny(num_workers=0).fit(paths).transform(paths))
+
+
+def test_explicit_workers_in_a_daemonic_process_raise(tiny, images, tmp_path, daemonic):
+    path = str(tmp_path / "a.png")
+    Image.fromarray(images[0]).save(path)
+    ext = tiny(num_workers=1).fit([path])
+    with pytest.raises(ValueError, match="num_workers=1 cannot start DataLoader workers here: this process is a"):
+        ext.transform([path])
