@@ -51,11 +51,7 @@ RANDOM = {"BBSE"}
 #: OptimalTransportMapping's settings (both methods), and skada's
 OT = {"norm": "max", "reg_e": 0.01, "reg_cl": 0.1}
 #: dataset -> {method: why it is not run there}; shown on the page under the table
-SKIP: dict[str, dict[str, str]] = {
-    "amazon_reviews": {
-        "MEDA": "not run: O(n^3) on 4000 rows a task, 12 tasks (> 3 min a task on the suite's 2 cores)",
-    },
-}
+SKIP: dict[str, dict[str, str]] = {}
 
 
 def rows(methods) -> list[tuple[str, str, str]]:
