@@ -163,6 +163,13 @@ class NystroemMap:
         n = sum(len(b) for b in blocks)
         return cls(take_pooled(blocks, rng.choice(n, min(n_landmarks, n), replace=False)), name, gamma)
 
+    def mean(self, X: np.ndarray) -> np.ndarray:
+        """The mean feature of the rows of ``X`` (an approximate kernel mean embedding), in blocks."""
+        total = np.zeros(self.map.shape[1])
+        for _, K in kernel_blocks(X, self.landmarks, self.name, self.gamma):
+            total += K.sum(axis=0) @ self.map
+        return total / max(X.shape[0], 1)
+
     def transform(self, X: np.ndarray) -> np.ndarray:
         """Features of the rows of ``X``, shape ``(n_samples, n_landmarks)``."""
         out = np.empty((X.shape[0], self.map.shape[1]))

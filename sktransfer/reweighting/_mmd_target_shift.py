@@ -9,10 +9,13 @@ import numpy as np
 from scipy.special import logsumexp
 from sklearn.exceptions import ConvergenceWarning
 
-from .._compat import Interval
-from .._kernels import kernel_row_means, log_mean_gaussian, median_heuristic_gamma, pooled_sample
+from .._compat import Interval, StrOptions
+from .._kernels import NystroemMap, kernel_row_means, log_mean_gaussian, median_heuristic_gamma, pooled_sample
 from ._label_shift import _LabelShiftWeighter
 from ._qp import solve_kmm_qp
+
+#: Up to this many source rows ``approximation="auto"`` computes the kernel means exactly (as KMM).
+MAX_EXACT_SOURCE = 4000
 
 __all__ = ["MMDTarSWeighter"]
 
@@ -44,8 +47,18 @@ class MMDTarSWeighter(_LabelShiftWeighter):
     max_iter : int >= 1, default=10000
         Iteration budget of the solver (projected accelerated gradient; each
         iteration costs ``O(n_classes^2)``).
+    approximation : {"auto", "exact", "nystroem"}, default="auto"
+        How the kernel means are computed: "exact" averages the kernel over
+        every pair of rows (``O(n_s (n_s + n_t))`` kernel values), "nystroem"
+        averages ``n_landmarks`` Nyström features of each class and of the
+        target (``O((n_s + n_t) n_landmarks)``), "auto" is exact up to 4,000
+        source rows.
+    n_landmarks : int >= 1, default=1000
+        Landmarks of the Nyström approximation, drawn from source and target
+        rows.
     random_state : int, RandomState instance or None, default=None
-        Draws the rows of the median heuristic when there are more than 1,000.
+        Draws the rows of the median heuristic when there are more than 1,000,
+        and the landmarks.
 
     Attributes
     ----------
@@ -58,6 +71,8 @@ class MMDTarSWeighter(_LabelShiftWeighter):
         Estimated target class priors ``theta``.
     source_priors_ : ndarray of shape (n_classes,)
         Class shares among the source rows.
+    approximation_ : {"exact", "nystroem"}
+        How the kernel means were computed.
     classes_ : ndarray of shape (n_classes,)
         Class labels of the source rows.
     gamma_ : float
@@ -119,14 +134,39 @@ class MMDTarSWeighter(_LabelShiftWeighter):
         "gamma": [Interval(Real, 0, None, closed="neither"), None],
         "tol": [Interval(Real, 0, None, closed="neither")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "approximation": [StrOptions({"auto", "exact", "nystroem"})],
+        "n_landmarks": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
     }
 
-    def __init__(self, gamma=None, *, tol=1e-10, max_iter=10_000, random_state=None):
+    def __init__(self, gamma=None, *, tol=1e-10, max_iter=10_000, approximation="auto", n_landmarks=1000,
+                 random_state=None):
         self.gamma = gamma
         self.tol = tol
         self.max_iter = max_iter
+        self.approximation = approximation
+        self.n_landmarks = n_landmarks
         self.random_state = random_state
+
+    def _kernel_means(self, blocks: list[np.ndarray], Xt: np.ndarray, rng: np.random.RandomState):
+        """``gram[a, b] = <mu_a, mu_b>`` between the classes and ``cross[a] = <mu_a, mu_target>``.
+
+        Exact: mean kernel values over every pair of rows, ``O(n_s (n_s + n_t))``
+        kernel evaluations (74 s at 50,000 + 50,000 rows x 256 features).
+        Nyström: the inner products of the classes' mean Nyström features,
+        ``O((n_s + n_t) n_landmarks)``.
+        """
+        if self.approximation_ == "nystroem":
+            nystroem = NystroemMap.draw([*blocks, Xt], self.n_landmarks, "rbf", self.gamma_, rng)
+            means = np.vstack([nystroem.mean(block) for block in blocks])
+            return means @ means.T, means @ nystroem.mean(Xt)
+        k = len(blocks)
+        gram = np.empty((k, k))
+        for a in range(k):
+            for b in range(a, k):
+                gram[a, b] = gram[b, a] = kernel_row_means(blocks[a], blocks[b], "rbf", self.gamma_).mean()
+        cross = np.array([kernel_row_means(block, Xt, "rbf", self.gamma_).mean() for block in blocks])
+        return gram, cross
 
     def _class_ratio(
         self, Xs: np.ndarray, codes: np.ndarray, Xt: np.ndarray, rng: np.random.RandomState
@@ -135,14 +175,12 @@ class MMDTarSWeighter(_LabelShiftWeighter):
             self.gamma if self.gamma is not None
             else median_heuristic_gamma(pooled_sample([Xs, Xt], 1000, rng), "rbf", rng)
         )
-        k = self.classes_.size
-        blocks = [Xs[codes == c] for c in range(k)]
-        # gram[a, b] = <mu_a, mu_b>, the mean kernel value between classes a and b.
-        gram = np.empty((k, k))
-        for a in range(k):
-            for b in range(a, k):
-                gram[a, b] = gram[b, a] = kernel_row_means(blocks[a], blocks[b], "rbf", self.gamma_).mean()
-        cross = np.array([kernel_row_means(block, Xt, "rbf", self.gamma_).mean() for block in blocks])
+        self.approximation_ = (
+            ("exact" if Xs.shape[0] <= MAX_EXACT_SOURCE else "nystroem")
+            if self.approximation == "auto" else self.approximation
+        )
+        blocks = [Xs[codes == c] for c in range(self.classes_.size)]
+        gram, cross = self._kernel_means(blocks, Xt, rng)
         # 1/2 theta^T G theta - c^T theta on the simplex: the MMD above, halved, minus a constant.
         lipschitz = max(float(np.linalg.eigvalsh(gram)[-1]), np.finfo(float).tiny)
         priors, self.n_iter_, converged = solve_kmm_qp(

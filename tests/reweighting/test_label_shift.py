@@ -91,6 +91,25 @@ def test_mmd_target_shift_solves_its_program_on_the_simplex():
     np.testing.assert_allclose(ours.target_priors_, res.x, atol=1e-6)
 
 
+def test_mmd_target_shift_nystroem_with_every_row_as_landmark_is_exact(monkeypatch):
+    """Nyström features reproduce the kernel exactly between landmarks, so with every row a
+    landmark the classes' mean features give the exact kernel means and the same priors.
+    Above MAX_EXACT_SOURCE source rows "auto" takes this path (at 100,000 x 256 the exact
+    means took 74 s in benchmarks/results/scale.md)."""
+    from sktransfer.reweighting import _mmd_target_shift
+
+    X, y, sd, _ = _prior_shift(150, 3, 2.0, seed=2)
+    exact = MMDTarSWeighter(gamma=0.5).fit(X, y, sample_domain=sd)
+    nystroem = MMDTarSWeighter(gamma=0.5, approximation="nystroem", n_landmarks=len(X), random_state=0)
+    nystroem.fit(X, y, sample_domain=sd)
+    assert (exact.approximation_, nystroem.approximation_) == ("exact", "nystroem")
+    np.testing.assert_allclose(nystroem.target_priors_, exact.target_priors_, atol=1e-6)
+    monkeypatch.setattr(_mmd_target_shift, "MAX_EXACT_SOURCE", 10)
+    few = MMDTarSWeighter(gamma=0.5, n_landmarks=50, random_state=0).fit(X, y, sample_domain=sd)
+    assert few.approximation_ == "nystroem"
+    np.testing.assert_allclose(few.target_priors_, exact.target_priors_, atol=0.05)
+
+
 _SKADA_SCRIPT = """
 import json, sys, numpy as np
 from skada import MMDTarSReweightAdapter
