@@ -118,7 +118,7 @@ def _one_run(key: str, n: int, d: int) -> None:
 
 
 def _meets_target(row: dict) -> bool:
-    return bool(row["status"] == "ok" and row["fit_s"] < TARGET_S and row["peak_rss_mb"] < TARGET_GB * 1024)
+    return verdict(row) == "yes"
 
 
 def run(plan: list[tuple[str, int, int]], timeout: float, memory_limit_gb: float, peers: bool = True, fast: str = "missed",

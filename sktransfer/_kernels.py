@@ -131,6 +131,13 @@ def log_mean_gaussian(
     return out - np.log(Y.shape[0] - (1 if leave_one_out else 0))
 
 
+def resolve_approximation(approximation: str, n_rows: int, max_exact: int) -> str:
+    """``"auto"``: ``"exact"`` up to ``max_exact`` rows, ``"nystroem"`` past them; otherwise as given."""
+    if approximation == "auto":
+        return "exact" if n_rows <= max_exact else "nystroem"
+    return approximation
+
+
 class NystroemMap:
     """Nyström features ``phi(x) = k(x, Z) k(Z, Z)^{-1/2}`` on landmark rows ``Z``.
 

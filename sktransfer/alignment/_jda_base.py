@@ -26,6 +26,7 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import column_or_1d
 
 from .._compat import HasMethods, Interval, StrOptions
+from .._kernels import resolve_approximation
 from .._linalg import _psd_eigh, inv_sqrtm_psd, leading_eigenpairs_low_rank, sqrtm_psd
 from ..base import BaseAdapter
 from ..domain import Domains
@@ -126,9 +127,7 @@ class BaseJointAdaptation(ClassNamePrefixFeaturesOutMixin, BaseAdapter):
     def _resolve_approximation(self, n_samples: int) -> str:
         if self.kernel == "linear":
             return "primal"  # the paper's primal problem, solved exactly (see _features)
-        if self.approximation == "auto":
-            return "exact" if n_samples <= MAX_EXACT_SAMPLES else "nystroem"
-        return self.approximation
+        return resolve_approximation(self.approximation, n_samples, MAX_EXACT_SAMPLES)
 
     def _basis_features(self, X: np.ndarray) -> np.ndarray:
         """What ``projection_`` multiplies: the rows (linear), or kernel values against the anchors."""

@@ -11,6 +11,7 @@ from sklearn.metrics.pairwise import pairwise_kernels
 from sklearn.utils import check_random_state, gen_batches
 
 from .._compat import Interval, StrOptions
+from .._kernels import resolve_approximation
 from .._linalg import inv_sqrtm_psd, leading_eigenpairs_rank_one, sqrtm_psd
 from ..base import BaseAdapter
 from ..domain import Domains
@@ -176,9 +177,7 @@ class TransferComponentAnalysis(ClassNamePrefixFeaturesOutMixin, BaseAdapter):
             return "primal"
         if self.kernel == "linear" and self.approximation == "auto":
             return "primal" if n_features <= n_samples or n_samples > MAX_EXACT_SAMPLES else "exact"
-        if self.approximation == "auto":
-            return "exact" if n_samples <= MAX_EXACT_SAMPLES else "nystroem"
-        return self.approximation
+        return resolve_approximation(self.approximation, n_samples, MAX_EXACT_SAMPLES)
 
     # --------------------------------------------------------------------- fit
     def _fit(self, X: np.ndarray, y: np.ndarray | None, domains: Domains) -> np.ndarray | None:

@@ -33,10 +33,14 @@ def gamma_candidates(
     return np.atleast_1d(np.asarray(gamma, dtype=float))
 
 
+def centre_rows(n_rows: int, n_centers: int, rng: np.random.RandomState) -> np.ndarray:
+    """Sorted indices of ``min(n_centers, n_rows)`` rows drawn without replacement."""
+    return np.sort(rng.choice(n_rows, min(n_centers, n_rows), replace=False))
+
+
 def draw_centres(Xt: np.ndarray, n_centers: int, rng: np.random.RandomState) -> np.ndarray:
     """Kernel centres: ``n_centers`` target rows drawn without replacement."""
-    m = min(n_centers, Xt.shape[0])
-    return Xt[np.sort(rng.choice(Xt.shape[0], m, replace=False))]
+    return Xt[centre_rows(Xt.shape[0], n_centers, rng)]
 
 
 def fold_ids(n: int, n_folds: int, rng: np.random.RandomState) -> np.ndarray:

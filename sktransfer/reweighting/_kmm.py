@@ -18,6 +18,7 @@ from .._kernels import (
     kernel_row_means,
     median_heuristic_gamma,
     pooled_sample,
+    resolve_approximation,
 )
 from ._base import BaseWeighter
 from ._qp import solve_kmm_qp
@@ -183,10 +184,7 @@ class KMM(BaseWeighter):
             self.gamma if self.gamma is not None
             else median_heuristic_gamma(pooled_sample([Xs, Xt], 1000, rng), self.kernel, rng)
         )
-        self.approximation_ = (
-            ("exact" if n_s <= MAX_EXACT_SOURCE else "nystroem")
-            if self.approximation == "auto" else self.approximation
-        )
+        self.approximation_ = resolve_approximation(self.approximation, n_s, MAX_EXACT_SOURCE)
         logger.info("KMM on %d source rows: %s kernel", n_s, self.approximation_)
         if self.approximation_ == "exact":
             K = kernel(Xs, Xs, self.kernel, self.gamma_)

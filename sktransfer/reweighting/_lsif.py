@@ -14,6 +14,7 @@ from .._compat import Interval
 from .._kernels import kernel
 from ._base import BaseWeighter
 from ._centres import (
+    centre_rows,
     check_candidates,
     check_fold_count,
     fold_ids,
@@ -83,8 +84,8 @@ class _LeastSquaresRatio(BaseWeighter):
         # centre would reward narrow kernels). Drawing centres and kernels per fold and
         # gamma instead took 25 times the distance work: uLSIF was 25-70x slower than
         # ADAPT's single fit in the suite (BENCHMARKS.md, issue 21).
-        centre_rows = np.sort(rng.choice(Xt.shape[0], min(self.n_centers, Xt.shape[0]), replace=False))
-        self.centers_ = Xt[centre_rows]
+        centres = centre_rows(Xt.shape[0], self.n_centers, rng)
+        self.centers_ = Xt[centres]
         D_s = euclidean_distances(Xs, self.centers_, squared=True)
         D_t = euclidean_distances(Xt, self.centers_, squared=True)
         if self.cv_scores_.size > 1:
@@ -98,7 +99,7 @@ class _LeastSquaresRatio(BaseWeighter):
                 Phi_s, Phi_t = np.exp(-gamma * D_s), np.exp(-gamma * D_t)
                 for fold in range(n_folds):
                     s_in, t_in = folds_s != fold, folds_t != fold
-                    cols = t_in[centre_rows]
+                    cols = t_in[centres]
                     if not cols.any():  # every centre held out (a tiny target): keep them all
                         cols = np.ones_like(cols)
                     H, h = self._moments(Phi_s[s_in][:, cols], Phi_t[t_in][:, cols], self._mix)

@@ -10,7 +10,14 @@ from scipy.special import logsumexp
 from sklearn.exceptions import ConvergenceWarning
 
 from .._compat import Interval, StrOptions
-from .._kernels import NystroemMap, kernel_row_means, log_mean_gaussian, median_heuristic_gamma, pooled_sample
+from .._kernels import (
+    NystroemMap,
+    kernel_row_means,
+    log_mean_gaussian,
+    median_heuristic_gamma,
+    pooled_sample,
+    resolve_approximation,
+)
 from ._label_shift import _LabelShiftWeighter
 from ._qp import solve_kmm_qp
 
@@ -175,10 +182,7 @@ class MMDTarSWeighter(_LabelShiftWeighter):
             self.gamma if self.gamma is not None
             else median_heuristic_gamma(pooled_sample([Xs, Xt], 1000, rng), "rbf", rng)
         )
-        self.approximation_ = (
-            ("exact" if Xs.shape[0] <= MAX_EXACT_SOURCE else "nystroem")
-            if self.approximation == "auto" else self.approximation
-        )
+        self.approximation_ = resolve_approximation(self.approximation, Xs.shape[0], MAX_EXACT_SOURCE)
         blocks = [Xs[codes == c] for c in range(self.classes_.size)]
         gram, cross = self._kernel_means(blocks, Xt, rng)
         # 1/2 theta^T G theta - c^T theta on the simplex: the MMD above, halved, minus a constant.
