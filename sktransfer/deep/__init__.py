@@ -7,6 +7,7 @@ without the ``[torch]`` extra it raises an ImportError saying what to install.
 from ._adaptation._estimators import DomainAdaptationClassifier, DomainAdaptationRegressor
 from ._backbones._registry import clear_backbone_cache
 from ._distillation._estimator import DistillationClassifier
+from ._extraction._audio_extractor import AudioFeatureExtractor
 from ._extraction._cache import EmbeddingCacheWarning
 from ._extraction._extractor import DeepFeatureExtractor, SkippedItemsWarning
 from ._extraction._image_extractor import ImageFeatureExtractor
@@ -17,6 +18,7 @@ from ._finetune._regressor import FineTuneRegressor
 from ._multitask._estimator import MultiTaskClassifier
 
 __all__ = [
+    "AudioFeatureExtractor",
     "BatchAugmentation",
     "DeepFeatureExtractor",
     "DistillationClassifier",

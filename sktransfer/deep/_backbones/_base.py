@@ -49,7 +49,7 @@ class Backbone:
         The readable layers, input first, then ``"pooled"``.
     source : str
         The spec and weights it was loaded from (part of cache keys).
-    modality : {"image", "text"}
+    modality : {"image", "text", "audio"}
         What the model reads (a class attribute of each adapter).
     n_prefix : int
         Leading non-patch tokens of token outputs (a ViT's class token), left

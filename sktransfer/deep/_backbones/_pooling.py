@@ -6,6 +6,7 @@ from typing import Any
 
 IMAGE_POOLINGS = ("auto", "avg", "max", "avgmax", "cls", "flatten")
 TEXT_POOLINGS = ("auto", "mean", "avg", "max", "avgmax", "cls")
+AUDIO_POOLINGS = ("auto", "mean", "avg", "max", "avgmax")  # frames have no class token
 
 
 def pool(out: Any, pooling: str, *, mask: Any = None, n_prefix: int = 0) -> Any:

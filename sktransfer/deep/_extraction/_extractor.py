@@ -1,4 +1,4 @@
-"""``DeepFeatureExtractor``: the template shared by the image and text extractors.
+"""``DeepFeatureExtractor``: the template shared by the image, text and audio extractors.
 
 ``fit`` resolves the backbone, checks ``layer`` and records what the output
 will be; ``transform`` reads the cache, runs the misses through the one
@@ -63,10 +63,11 @@ def _warn_unwritable(owner: str, folder: Any, error: str) -> None:
 class DeepFeatureExtractor(TransformerMixin, BaseEstimator):
     """Abstract base class of the frozen-backbone feature extractors.
 
-    It holds what images and text share: backbone resolution, layer choice, the
-    per-item cache and the runtime. It extracts nothing itself and cannot be
-    instantiated (a ``TypeError`` says so): use :class:`ImageFeatureExtractor`
-    or :class:`TextFeatureExtractor`, or test ``isinstance`` against it.
+    It holds what images, texts and audio share: backbone resolution, layer
+    choice, the per-item cache and the runtime. It extracts nothing itself and
+    cannot be instantiated (a ``TypeError`` says so): use
+    :class:`ImageFeatureExtractor`, :class:`TextFeatureExtractor` or
+    :class:`AudioFeatureExtractor`, or test ``isinstance`` against it.
     Subclasses list their parameters in their own ``__init__``, set
     ``modality`` and implement ``_input_reader``, which returns the
     ``InputReader`` (``sktransfer.deep._extraction._inputs``) that checks,
@@ -85,12 +86,14 @@ class DeepFeatureExtractor(TransformerMixin, BaseEstimator):
     device_ : str
         Device resolved at fit.
     preprocess_config_ : dict
-        Preprocessing used (image size and normalisation, or text length).
+        Preprocessing used (image size and normalisation, text length, or audio
+        sampling rate and normalisation).
 
     See Also
     --------
     ImageFeatureExtractor : Frozen image backbones.
     TextFeatureExtractor : Frozen text encoders.
+    AudioFeatureExtractor : Frozen speech encoders.
 
     Examples
     --------
@@ -121,8 +124,8 @@ class DeepFeatureExtractor(TransformerMixin, BaseEstimator):
         if type(self) is DeepFeatureExtractor:
             raise TypeError(
                 "DeepFeatureExtractor is the abstract base class of the deep feature extractors and extracts "
-                "nothing itself. Use ImageFeatureExtractor for images or TextFeatureExtractor for texts (or "
-                "subclass DeepFeatureExtractor and implement its hooks)."
+                "nothing itself. Use ImageFeatureExtractor for images or TextFeatureExtractor for texts "
+                "(AudioFeatureExtractor for waveforms; or subclass DeepFeatureExtractor and implement its hooks)."
             )
 
     # -- the sklearn surface ------------------------------------------------------

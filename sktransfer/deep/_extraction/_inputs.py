@@ -31,7 +31,7 @@ class InputReader:
         The estimator named in errors.
     """
 
-    #: ``"image"`` or ``"text"``
+    #: ``"image"``, ``"text"`` or ``"audio"``
     modality: str = "image"
 
     def __init__(self, owner: str):
