@@ -131,6 +131,46 @@ def log_mean_gaussian(
     return out - np.log(Y.shape[0] - (1 if leave_one_out else 0))
 
 
+def log_mean_gaussian_by_rows(
+    X: np.ndarray, Y: np.ndarray, gamma: float, *, own: np.ndarray | None = None
+) -> np.ndarray:
+    """:func:`log_mean_gaussian` in blocks of rows of ``X``, each against all of ``Y``.
+
+    ``-gamma ||x - y||^2 = 2 gamma x.y - gamma ||y||^2 - gamma ||x||^2``: one
+    matrix product per block (``Y`` augmented with the ``||y||^2`` column,
+    both centred on ``Y``'s mean), a per-row maximum and one ``exp``, the
+    ``||x||^2`` term added after the sum. About twice as fast as
+    :func:`log_mean_gaussian` when ``X`` has many more rows than ``Y``, and
+    equal to it up to rounding. ``own[i] >= 0`` leaves ``Y[own[i]]`` out of
+    row ``i``'s mean (row ``i`` is that row of ``Y``); ``-1``, or no ``own``,
+    leaves nothing out. A row left with no term gets ``-inf - log 0``: NaN.
+    """
+    m, d = Y.shape
+    centre = Y.mean(axis=0)
+    Yc = Y - centre
+    Ya = np.empty((m, d + 1))
+    np.multiply(2.0 * gamma, Yc, out=Ya[:, :d])
+    Ya[:, d] = -gamma * np.einsum("ij,ij->i", Yc, Yc)
+    out = np.empty(X.shape[0])
+    for rows in gen_batches(X.shape[0], max(1, _BLOCK_ENTRIES // m)):
+        Xa = np.empty((rows.stop - rows.start, d + 1))
+        np.subtract(X[rows], centre, out=Xa[:, :d])
+        Xa[:, d] = 1.0
+        G = Xa @ Ya.T
+        count = np.full(G.shape[0], float(m))
+        if own is not None:
+            i = np.flatnonzero(own[rows] >= 0)
+            G[i, own[rows][i]] = -np.inf
+            count[i] -= 1
+        with np.errstate(invalid="ignore", divide="ignore"):
+            top = G.max(axis=1)
+            G -= top[:, None]
+            np.exp(G, out=G)
+            out[rows] = (np.log(G.sum(axis=1)) + top - gamma * np.einsum("ij,ij->i", Xa[:, :d], Xa[:, :d])
+                         - np.log(count))
+    return out
+
+
 def resolve_approximation(approximation: str, n_rows: int, max_exact: int) -> str:
     """``"auto"``: ``"exact"`` up to ``max_exact`` rows, ``"nystroem"`` past them; otherwise as given."""
     if approximation == "auto":
