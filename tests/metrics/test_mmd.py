@@ -179,3 +179,20 @@ def test_a_gamma_that_is_not_a_number_is_a_type_error_naming_it(function):
     Xs, Xt = np.zeros((5, 2)), np.ones((5, 2))
     with pytest.raises(TypeError, match=f"{function.__name__}: gamma must be a positive number or None, got 'bogus'"):
         function(Xs, Xt, gamma="bogus")
+
+
+@pytest.mark.parametrize("offset", [0.0, 1e3])
+def test_median_heuristic_equals_scipy_pdist_with_duplicate_and_near_rows(offset):
+    """The heuristic's squared distances come from one BLAS Gram product; the
+    pairs that cancellation could spoil (equal and nearly equal rows, rows far
+    from the origin) are recomputed, so it matches scipy's pdist."""
+    from scipy.spatial.distance import pdist
+
+    rng = np.random.RandomState(3)
+    base = rng.normal(size=(60, 40)) + offset
+    X = np.vstack([base, base[:20], base[:10] + 1e-7])  # exact duplicates and near ones
+    d = pdist(X, "sqeuclidean")
+    assert median_heuristic_gamma(X) == pytest.approx(1 / np.median(d[d > 0]), rel=1e-12)
+    small = _kernels._pair_sqeuclidean(X, np.triu_indices(len(X), k=1))
+    np.testing.assert_allclose(small[d < 1e-10], d[d < 1e-10], rtol=1e-6, atol=1e-20)
+    assert np.all(small[d == 0] == 0)
