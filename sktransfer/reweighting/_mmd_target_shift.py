@@ -12,7 +12,7 @@ from sklearn.exceptions import ConvergenceWarning
 from .._compat import Interval, StrOptions
 from .._kernels import (
     NystroemMap,
-    kernel_row_means,
+    kernel_blocks,
     log_mean_gaussian,
     median_heuristic_gamma,
     pooled_sample,
@@ -167,13 +167,17 @@ class MMDTarSWeighter(_LabelShiftWeighter):
             nystroem = NystroemMap.draw([*blocks, Xt], self.n_landmarks, "rbf", self.gamma_, rng)
             means = np.vstack([nystroem.mean(block) for block in blocks])
             return means @ means.T, means @ nystroem.mean(Xt)
-        k = len(blocks)
-        gram = np.empty((k, k))
-        for a in range(k):
-            for b in range(a, k):
-                gram[a, b] = gram[b, a] = kernel_row_means(blocks[a], blocks[b], "rbf", self.gamma_).mean()
-        cross = np.array([kernel_row_means(block, Xt, "rbf", self.gamma_).mean() for block in blocks])
-        return gram, cross
+        # One blocked pass over k(source, [source, target]); a class-averaging matrix turns
+        # each block into its share of every class pair's mean (k(k + 1) / 2 + k kernel
+        # calls before, which on the suite's 10 classes were most of the fit).
+        Xs = np.vstack(blocks)
+        sizes = np.array([len(block) for block in blocks])
+        average = np.repeat(np.eye(len(blocks)) / sizes, sizes, axis=0)  # (n_s, k)
+        gram, cross = np.zeros((len(blocks), len(blocks))), np.zeros(len(blocks))
+        for rows, K in kernel_blocks(Xs, np.vstack([Xs, Xt]), "rbf", self.gamma_):
+            gram += average[rows].T @ (K[:, : Xs.shape[0]] @ average)
+            cross += average[rows].T @ K[:, Xs.shape[0]:].mean(axis=1)
+        return 0.5 * (gram + gram.T), cross
 
     def _class_ratio(
         self, Xs: np.ndarray, codes: np.ndarray, Xt: np.ndarray, rng: np.random.RandomState

@@ -64,11 +64,13 @@ def test_projection_onto_box_and_slab_is_the_euclidean_projection():
     """Reference: the same projection as a QP solved by SLSQP."""
     rng = np.random.default_rng(0)
     v = rng.normal(2.0, 3.0, size=12)
-    for lo, hi in [(5.0, 8.0), (30.0, 40.0), (0.0, 100.0)]:
-        p = project_box_slab(v, 4.0, lo, hi)
+    # the last three have upper >= the sum they project onto: the sorting path (the simplex)
+    for upper, lo, hi in [(4.0, 5.0, 8.0), (4.0, 30.0, 40.0), (4.0, 0.0, 100.0),
+                          (1.0, 1.0, 1.0), (4.0, 0.5, 2.0), (60.0, 45.0, 50.0)]:
+        p = project_box_slab(v, upper, lo, hi)
         ref = minimize(
-            lambda b: 0.5 * np.sum((b - v) ** 2), np.clip(v, 0, 4), jac=lambda b: b - v,
-            bounds=[(0, 4.0)] * 12, method="SLSQP", options={"ftol": 1e-14},
+            lambda b: 0.5 * np.sum((b - v) ** 2), np.clip(v, 0, upper), jac=lambda b: b - v,
+            bounds=[(0, upper)] * 12, method="SLSQP", options={"ftol": 1e-14},
             constraints=[{"type": "ineq", "fun": lambda b, hi=hi: hi - b.sum()},
                          {"type": "ineq", "fun": lambda b, lo=lo: b.sum() - lo}],
         )
