@@ -131,11 +131,12 @@ class KDEWeighter(BaseWeighter):
     the source subsample leaves its own kernel out of ``p_s``, a row outside
     it has none to leave out. Exact densities cost ``n_s (n_s + n_t) d``
     operations: at 50,000 source and 50,000 target rows of 256 features
-    (``benchmarks/scale.py``) they took over 150 s on 2 cores, with
-    ``max_samples="auto"`` 32 s and 0.5 GB on 2 cores shared with other
-    jobs. On that benchmark's Gaussian domains at 10,000 rows each, the
-    weights from 5,000-row supports had a Spearman correlation of 0.999
-    with the exact ones (4.5 s instead of 18 s); on ``make_domain_shift``
+    (``benchmarks/scale.py``) they took over 150 s on 2 cores; with
+    ``max_samples="auto"`` the fit takes 14 s of CPU time and 0.5 GB (32 to
+    46 s on 2 cores shared with other jobs). On that benchmark's Gaussian
+    domains at 10,000 rows each, the weights from 5,000-row supports had a
+    Spearman correlation of 0.999 with the exact ones (4.5 s instead of
+    18 s); on ``make_domain_shift``
     covariate shift (3,000 rows per domain, 1,000-row supports, 2 to 10
     features, 3 seeds) 0.98 to 0.99, and their correlation with the true
     ratio was at most 0.02 below the exact weights'.
