@@ -57,8 +57,9 @@ class AudioFeatureExtractor(DeepFeatureExtractor):
     precision : {"auto", "fp32", "bf16", "fp16"}, default="auto"
         Autocast dtype; ``"auto"`` is bf16 on GPUs that have it.
     batch_size : int or "auto", default="auto"
-        Waveforms per forward pass (``"auto"``: 64 on CUDA, 8 on the CPU),
-        halved on out-of-memory.
+        Waveforms per forward pass (``"auto"``: 64 on CUDA, 4 on the CPU),
+        halved on out-of-memory. GroupNorm models batch only waveforms of
+        equal length.
     compile : bool, default=False
         ``torch.compile`` the forward pass.
     cache : None, str, path or joblib.Memory, default=None
