@@ -2211,6 +2211,25 @@ def _text_extractor(**kw: Any) -> Any:
     return TextFeatureExtractor(TEXT, **{"weights": "random", "batch_size": 4, "device": "cpu", **kw})
 
 
+_TINY_AUDIO: list = []
+
+
+def _audio_extractor(**kw: Any) -> Any:
+    """AudioFeatureExtractor over one tiny untrained Wav2Vec2 (2 layers, width 32), built once per process."""
+    from sktransfer.deep import AudioFeatureExtractor
+
+    torch = _torch()
+    if not _TINY_AUDIO:
+        import transformers
+
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(0)
+            _TINY_AUDIO.append(transformers.Wav2Vec2Model(transformers.Wav2Vec2Config(
+                hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
+                conv_dim=(32,) * 7, num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=2)))
+    return AudioFeatureExtractor(_TINY_AUDIO[0], **{"batch_size": 4, "device": "cpu", **kw})
+
+
 def _finetuner(kind: str, modality: str, **kw: Any) -> Any:
     from sktransfer.deep import FineTuneClassifier, FineTuneRegressor
 
@@ -2308,6 +2327,44 @@ TEXT_INPUTS = [
 ]
 
 
+def waves(n: int = 3, seed: int = 0) -> list[np.ndarray]:
+    """``n`` noisy tones of 0.1-0.4 s at 16 kHz, of different lengths."""
+    rng = np.random.RandomState(seed)
+    out = []
+    for i in range(n):
+        t = np.arange(int(1600 * (1 + i + rng.randint(3)))) / 16000
+        out.append(np.sin(2 * np.pi * rng.uniform(100, 4000) * t) + 0.1 * rng.standard_normal(t.size))
+    return out
+
+
+WAVE_SHAPE = ("shape", "mono", "channel", "1-d", "2-d", "array")
+
+#: (bad input, X(seed), must_raise, culprits)
+AUDIO_INPUTS = [
+    ("clean waveforms of different lengths", lambda s: waves(seed=s), False, ()),
+    ("2-D array of equal-length clips", lambda s: np.stack([w[:1600] for w in waves(seed=s)]), False, ()),
+    ("one 1-D waveform, not in a list", lambda s: waves(seed=s)[0], True, ("list", "single", "waveform")),
+    ("one (n_samples, 2) stereo recording as X", lambda s: np.stack([waves(seed=s)[0]] * 2, axis=1), True,
+     WAVE_SHAPE),
+    ("a stereo item (n_samples, 2)", lambda s: [np.stack([waves(seed=s)[0]] * 2, axis=1)], True, WAVE_SHAPE),
+    ("3-D array", lambda s: np.zeros((2, 2, 1600)), True, WAVE_SHAPE),
+    ("empty list", lambda s: [], True, ("0", "empty", "at least")),
+    ("an empty waveform", lambda s: [waves(seed=s)[0], np.zeros(0)], True, ("empty",)),
+    ("a waveform shorter than one frame (300 samples)", lambda s: [waves(seed=s)[0], np.ones(300)], True,
+     ("short", "samples")),
+    ("NaN samples", lambda s: [_with(waves(seed=s)[0], 5, np.nan)], True, NAN),
+    ("inf samples", lambda s: [_with(waves(seed=s)[0], 5, np.inf)], True, INF),
+    ("int16 PCM samples", lambda s: [(waves(seed=s)[0] * 10000).astype(np.int16)], True, ("int", "float")),
+    ("None among waveforms", lambda s: [waves(seed=s)[0], None], True, ("float", "waveform")),
+    ("a missing WAV path", lambda s: ["/nonexistent/missing.wav"], True, PATH_WORDS),
+    ("a text file named .wav", lambda s: [_tmp_file("notes.wav", b"not audio")], True, PATH_WORDS + ("wav",)),
+    ("a silent (all-zero) clip", lambda s: [np.zeros(1600), waves(seed=s)[0]], False, ()),
+    ("a clip of amplitude 1e30", lambda s: [waves(seed=s)[0] * 1e30], False, ()),
+    ("float16 samples", lambda s: [w.astype(np.float16) for w in waves(seed=s)], False, ()),
+    ("Series of waveforms", lambda s: __import__("pandas").Series(waves(seed=s)), False, ()),
+]
+
+
 def _n_items(X: Any) -> int:
     if hasattr(X, "shape"):
         return X.shape[0] if len(X.shape) > 1 else (len(X) if not isinstance(X, str) else 1)
@@ -2332,8 +2389,8 @@ def _skip_act(seed: int, probe: Probe) -> None:
 
 def _cache_act(modality: str, change: dict, corrupt: bool, seed: int, probe: Probe) -> None:
     """Two configs, or a corrupted entry, sharing one cache folder must give what no cache gives."""
-    make = _image_extractor if modality == "image" else _text_extractor
-    X = images(seed=seed) if modality == "image" else list(TEXTS)
+    make = {"image": _image_extractor, "text": _text_extractor, "audio": _audio_extractor}[modality]
+    X = {"image": images(seed=seed), "text": list(TEXTS), "audio": waves(seed=seed)}[modality]
     with tempfile.TemporaryDirectory() as tmp:
         make(cache=tmp).fit(X).transform(X)
         if corrupt:
@@ -2599,15 +2656,19 @@ def deep_cases(seeds: list[int]) -> Iterator[Case]:
         for bad, make_X, must, culprits in TEXT_INPUTS:
             yield case("TextFeatureExtractor", bad, partial(_extract_act, _text_extractor, make_X, seed), must,
                        culprits, v, s == 0)
+        for bad, make_X, must, culprits in AUDIO_INPUTS:
+            yield case("AudioFeatureExtractor", bad, partial(_extract_act, _audio_extractor, make_X, seed), must,
+                       culprits, v, s == 0)
         yield case("ImageFeatureExtractor", "missing file path, on_error='skip'", partial(_skip_act, seed), False,
                    PATH_WORDS, v, s == 0)
         for modality, change in [("image", {"layer": -2}), ("image", {"pooling": "max"}),
-                                 ("text", {"max_length": 4}), ("text", {"pooling": "cls"})]:
-            target = "ImageFeatureExtractor" if modality == "image" else "TextFeatureExtractor"
+                                 ("text", {"max_length": 4}), ("text", {"pooling": "cls"}),
+                                 ("audio", {"layer": 1}), ("audio", {"sampling_rate": 8000})]:
+            target = f"{modality.capitalize()}FeatureExtractor"
             yield case(target, f"cache= shared with {change}", partial(_cache_act, modality, change, False, seed),
                        False, ("cache",), v, s == 0)
-        for modality in ("image", "text"):
-            target = "ImageFeatureExtractor" if modality == "image" else "TextFeatureExtractor"
+        for modality in ("image", "text", "audio"):
+            target = f"{modality.capitalize()}FeatureExtractor"
             yield case(target, "cache= with corrupted entries", partial(_cache_act, modality, {}, True, seed),
                        False, ("cache",), v, s == 0)
         for j, (bad, make_y, must, culprits, kinds) in enumerate(FINETUNE_LABELS):
@@ -2723,6 +2784,7 @@ def _sentinel_outputs() -> dict:
     torch = _torch()
     return {"image": _image_extractor().fit(images(2)).transform(images(2)),
             "text": _text_extractor().fit(TEXTS[:2]).transform(TEXTS[:2]),
+            "audio": _audio_extractor().fit(waves(2)).transform(waves(2)),
             "torch": (torch.get_default_dtype(), torch.is_grad_enabled())}
 
 

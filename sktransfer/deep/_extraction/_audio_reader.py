@@ -120,7 +120,7 @@ class AudioReader(InputReader):
         if isinstance(item, (str, os.PathLike)):
             path = os.fspath(item)
             if not os.path.isfile(path):
-                raise FileNotFoundError(f"{owner}: item {i}, {path!r}, is not a file.")
+                raise ValueError(f"{owner}: item {i}, {path!r}, is not a file: no WAV file to read there.")
             return path
         if isinstance(item, (bytes, bytearray)):
             raise TypeError(f"{owner}: item {i} is {type(item).__name__}; decode audio files to a float array, "
