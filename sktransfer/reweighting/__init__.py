@@ -10,7 +10,7 @@ estimator as ``sample_weight``) or through :class:`ImportanceWeightedEstimator`.
 """
 
 from .._sample_weights import effective_sample_size
-from ._density import KDEWeighter, NearestNeighborWeighter
+from ._density import KDEWeighter
 from ._discriminative import DiscriminativeWeighter
 from ._importance_weighted import ImportanceWeightedEstimator
 from ._kliep import KLIEP
@@ -18,6 +18,7 @@ from ._kmm import KMM
 from ._label_shift import BBSEWeighter
 from ._lsif import RULSIF, ULSIF
 from ._mmd_target_shift import MMDTarSWeighter
+from ._nearest_neighbor import NearestNeighborWeighter
 
 __all__ = [
     "KLIEP",

@@ -1,11 +1,10 @@
-"""Density ratios from density estimates and from nearest neighbours."""
+"""Density ratios as the ratio of two kernel density estimates."""
 
 from __future__ import annotations
 
 from numbers import Integral, Real
 
 import numpy as np
-from sklearn.neighbors import NearestNeighbors
 
 from .._compat import Interval, StrOptions
 from .._kernels import (
@@ -16,7 +15,7 @@ from .._kernels import (
 )
 from ._base import BaseWeighter
 
-__all__ = ["KDEWeighter", "NearestNeighborWeighter"]
+__all__ = ["KDEWeighter"]
 
 #: Rows supporting each density with ``max_samples="auto"``.
 MAX_SAMPLES = 5000
@@ -231,90 +230,3 @@ class KDEWeighter(BaseWeighter):
             self._log_density(self.X_target_, self.bandwidth_target_, X)
             - self._log_density(self.X_source_, self.bandwidth_source_, X)
         )
-
-
-class NearestNeighborWeighter(BaseWeighter):
-    """Importance weights by counting target rows around each source row.
-
-    A source row's weight is the number of target rows that have it among
-    their ``n_neighbors`` nearest source rows (with ``n_neighbors=1``: the
-    target rows in its Voronoi cell), plus a smoothing count, scaled so the
-    source weights average 1. No bandwidth, no optimisation, and it scales
-    with a tree search.
-
-    Parameters
-    ----------
-    n_neighbors : int, default=1
-        Number of source rows each target row votes for; larger values give
-        smoother weights.
-    smoothing : float, default=1.0
-        Count added to every source row (Laplace smoothing), so no source row
-        gets weight 0.
-    n_jobs : int or None, default=None
-        Parallel jobs of the neighbour search.
-
-    Attributes
-    ----------
-    weights_ : ndarray of shape (n_samples,)
-        Weights of the training rows (source rows), 0 on target rows.
-    effective_sample_size_ : float
-        Kish's effective sample size of the source weights.
-    neighbors_ : NearestNeighbors
-        Index of the source rows.
-    n_features_in_ : int
-        Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (``n_features_in_``,)
-        Names of features seen during fit, when ``X`` has string column names.
-
-    See Also
-    --------
-    KDEWeighter : Smooth density ratios with a bandwidth.
-
-    Notes
-    -----
-    ``compute_weights`` gives a new row the weight of its nearest training
-    source row (the Voronoi cell it falls in), so on the training source rows
-    it returns ``weights_``.
-
-    ``effective_sample_size_`` below 20% of the source rows draws a
-    :class:`~sktransfer.exceptions.DegenerateWeightsWarning` from the
-    estimator trained with the weights (its docstring gives the measurement).
-
-    References
-    ----------
-    .. [1] M. Loog, "Nearest Neighbor-Based Importance Weighting", IEEE
-       International Workshop on Machine Learning for Signal Processing, 2012.
-
-    Examples
-    --------
-    >>> from sktransfer.datasets import make_domain_shift
-    >>> from sktransfer.reweighting import NearestNeighborWeighter
-    >>> X, y, sample_domain = make_domain_shift(n_samples=50, random_state=0)
-    >>> nn = NearestNeighborWeighter().fit(X, y, sample_domain=sample_domain)
-    >>> round(float(nn.weights_[sample_domain > 0].mean()), 6)
-    1.0
-    """
-
-    _parameter_constraints: dict = {
-        "n_neighbors": [Interval(Integral, 1, None, closed="left")],
-        "smoothing": [Interval(Real, 0, None, closed="left")],
-        "n_jobs": [Integral, None],
-    }
-
-    def __init__(self, n_neighbors=1, *, smoothing=1.0, n_jobs=None):
-        self.n_neighbors = n_neighbors
-        self.smoothing = smoothing
-        self.n_jobs = n_jobs
-
-    def _fit(self, Xs: np.ndarray, Xt: np.ndarray, rng: np.random.RandomState) -> np.ndarray:
-        k = min(self.n_neighbors, Xs.shape[0])
-        self.neighbors_ = NearestNeighbors(n_neighbors=k, n_jobs=self.n_jobs).fit(Xs)
-        votes = self.neighbors_.kneighbors(Xt, return_distance=False).ravel()
-        # Every target row casts k votes, so the counts never all vanish.
-        counts = np.bincount(votes, minlength=Xs.shape[0]) + self.smoothing
-        self._cell_weights = counts * (Xs.shape[0] / counts.sum())
-        return self._cell_weights
-
-    def _ratio(self, X: np.ndarray) -> np.ndarray:
-        nearest = self.neighbors_.kneighbors(X, n_neighbors=1, return_distance=False)[:, 0]
-        return self._cell_weights[nearest]
