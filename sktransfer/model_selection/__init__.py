@@ -7,9 +7,12 @@ that need no target labels (:class:`ImportanceWeightedScorer`,
 :class:`SoftNeighborhoodDensityScorer`, :class:`CircularValidationScorer`) or
 use the few there are (:class:`SupervisedScorer`), and
 :class:`TransferabilityScorer`, which ranks pretrained features for a labelled
-target task without training a head.
+target task without training a head. :class:`TransferAdvisor` fits candidate
+adaptations, ranks them with these scorers and negative-transfer checks, and
+says which to use and why.
 """
 
+from ._advisor import TransferAdvisor
 from ._scorers import (
     ImportanceWeightedScorer,
     PredictionEntropyScorer,
@@ -29,5 +32,6 @@ __all__ = [
     "PredictionEntropyScorer",
     "SoftNeighborhoodDensityScorer",
     "SupervisedScorer",
+    "TransferAdvisor",
     "TransferabilityScorer",
 ]

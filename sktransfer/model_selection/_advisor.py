@@ -1,0 +1,385 @@
+"""TransferAdvisor: fit candidate adaptations, rank them without target labels, say which to use and why."""
+
+from __future__ import annotations
+
+from numbers import Real
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+from sklearn.base import BaseEstimator
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted
+
+from .._compat import HasMethods, Interval, _fit_context
+from ..domain import _take, check_domains
+from ._advisor_evidence import Fold, adapts, fit_candidate, gather_evidence
+from ._advisor_report import explain_ranking, plot_ranking
+from ._advisor_rule import BASELINE, decide
+
+__all__ = ["TransferAdvisor"]
+
+
+def default_estimator() -> Any:
+    """A logistic regression (the default candidates standardise the features before it)."""
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(max_iter=1000)
+
+
+def default_candidates(random_state: int | None = None) -> dict:
+    """No adaptation, CORAL, subspace alignment, linear TCA, and two weighters; each after a StandardScaler."""
+    from sklearn.preprocessing import StandardScaler
+
+    from ..alignment import CORAL, SubspaceAlignment, TransferComponentAnalysis
+    from ..reweighting import KMM, DiscriminativeWeighter
+
+    return {
+        BASELINE: [StandardScaler()],
+        "CORAL": [StandardScaler(), CORAL()],
+        "SA": [StandardScaler(), SubspaceAlignment(n_components=20)],
+        "TCA": [StandardScaler(), TransferComponentAnalysis(n_components=20, kernel="linear")],
+        "DiscriminativeWeighter": [StandardScaler(), DiscriminativeWeighter()],
+        "KMM": [StandardScaler(), KMM(random_state=random_state)],
+    }
+
+
+def default_scorers() -> dict:
+    """The label-free scorers the advisor reads, plus SupervisedScorer for a few target labels."""
+    from ._scorers import ImportanceWeightedScorer, PredictionEntropyScorer, SupervisedScorer
+    from ._validation_scorers import CircularValidationScorer
+
+    return {
+        "importance weighted": ImportanceWeightedScorer(),
+        "reverse validation": CircularValidationScorer(),
+        "prediction entropy": PredictionEntropyScorer(),
+        "target labels": SupervisedScorer(),
+    }
+
+
+def _best_has(method: str):
+    return lambda self: hasattr(self.best_estimator_, method)
+
+
+class TransferAdvisor(BaseEstimator):
+    """Fit candidate adaptations, rank them without target labels, and say which to use and why.
+
+    Each candidate (no adaptation, each aligner, each weighter, or any list
+    of steps) becomes ``make_da_pipeline(*steps, clone(estimator))`` and is
+    fitted on most of the labelled source rows and every target row. On the
+    held-out source rows and the target rows it then gets the label-free
+    scores of :mod:`sktransfer.model_selection` (importance-weighted accuracy,
+    deep embedded validation, reverse validation, prediction entropy; the
+    accuracy on target rows that carry a label, when a few do) and the
+    negative-transfer checks: the accuracy of held-out source rows passed
+    through the map deployed on target rows, the share of the unadapted
+    model's confident target predictions it overturns (the flip rate of
+    :class:`~sktransfer.pipeline.DAPipeline`), and how far it moves the
+    predicted class proportions of the target rows. The advisor keeps no
+    adaptation unless an adapted candidate wins on that evidence by a margin
+    and passes the checks (see Notes), refits its pick on every row, and
+    explains the choice (:meth:`explain`, :meth:`plot`).
+
+    Parameters
+    ----------
+    estimator : estimator instance or None, default=None
+        The final step of every candidate (a classifier; ``predict_proba``
+        feeds the entropy and the flip rate; ``sample_weight`` in ``fit``
+        for the weighters). None is ``LogisticRegression(max_iter=1000)``
+        (the default candidates standardise the features before it).
+    candidates : dict or None, default=None
+        ``{name: steps}``: None or ``"passthrough"`` for no adaptation, one
+        adapter or weighter, or a list of steps placed before the estimator
+        (e.g. ``[StandardScaler(), CORAL()]``, or a feature extractor and an
+        aligner). None is no adaptation, CORAL, subspace alignment (20
+        components), linear TCA (20 components), ``DiscriminativeWeighter``
+        and ``KMM``, each after a ``StandardScaler``. A candidate without
+        adaptation steps is the baseline; when there is none,
+        ``"no adaptation"`` (a ``StandardScaler``) is added first.
+    scorers : dict or None, default=None
+        ``{name: scorer}`` of :mod:`sktransfer.model_selection` scorers
+        reported per candidate. None is importance weighted, reverse
+        validation, prediction entropy and, when some target rows carry a
+        label, ``SupervisedScorer``. The decision reads the scores named
+        ``"importance weighted"``, ``"reverse validation"`` and
+        ``"target labels"`` when present (see Notes); other scorers (e.g.
+        ``"DEV": DeepEmbeddedValidationScorer()``) are reported only.
+    test_size : float, default=0.3
+        Share of the labelled source rows held out to score the candidates.
+    margin : float, default=0.01
+        How much (accuracy, in [0, 1]) an adapted candidate must gain over
+        no adaptation on the label-free evidence to be chosen; at least two
+        held-out source rows' worth (``2 / n_heldout_``) in any case.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the held-out split and the candidates' ``random_state``.
+
+    Attributes
+    ----------
+    ranking_ : list of dict
+        One dict per candidate, the pick first: ``name``, ``chosen``,
+        ``final_score`` (the evidence the rule ranks by; higher is better),
+        ``scores`` (each scorer's value), ``source_accuracy`` (held-out
+        source rows through the deployed map), ``flip_rate``,
+        ``class_share_change``, ``target_class_shares``, ``checks`` (name ->
+        ``{"passed": bool, "reason": str}``), ``passed`` (all checks),
+        ``reasons`` (why it was or was not chosen) and ``error`` (None, or
+        why the candidate could not be fitted).
+    best_ : str
+        Name of the chosen candidate.
+    best_estimator_ : DAPipeline
+        The chosen candidate, refitted on every row.
+    baseline_ : str
+        Name of the candidate without adaptation.
+    n_heldout_ : int
+        Number of held-out labelled source rows the candidates were scored on.
+    classes_ : ndarray of shape (n_classes,)
+        Class labels, from ``best_estimator_``.
+    n_features_in_ : int
+        Number of features of ``X`` (when ``X`` is an array or DataFrame).
+
+    See Also
+    --------
+    sktransfer.metrics.domain_shift_report : How the domains differ.
+    CircularValidationScorer : Reverse validation, one of the scores read.
+    ImportanceWeightedScorer : Importance-weighted accuracy, one of the scores read.
+
+    Notes
+    -----
+    The decision rule. The *evidence* of an adapted candidate is its gain
+    over no adaptation in the smaller of two estimates of target accuracy:
+    the balanced accuracy of the held-out source rows passed through the
+    map deployed on target rows, and the importance-weighted accuracy
+    (averaged with the gain on labelled target rows when there are some).
+    The candidate with the most evidence is chosen when it gains at least
+    ``margin`` and passes every check: a balanced source accuracy at most 5
+    points lower, a flip rate under 35%, predicted target class proportions
+    moved by less than 25% (total variation), and a reverse-validation
+    accuracy at most 5 points lower. Otherwise no adaptation is kept.
+
+    The thresholds were tuned on the synthetic shifts and the breast-cancer
+    splits of ``benchmarks/advisor.py``; ``benchmarks/results/advisor.md``
+    reports the rule on those and on the suite's tasks, held out. On
+    breast cancer split on the mean radius, CORAL and subspace alignment
+    cost 40-90 points; their plain held-out source accuracy drops 3.5
+    points, but the balanced one 30-47 and the flip rate is 43-89%.
+
+    Candidates whose steps start with a feature extractor (one per layer)
+    compare deep layers the same way; there is no ``layers`` shortcut yet.
+
+    Examples
+    --------
+    >>> from sktransfer.datasets import make_domain_shift
+    >>> from sktransfer.model_selection import TransferAdvisor
+    >>> X, y, sd = make_domain_shift(n_samples=100, shift="prior", random_state=0)
+    >>> advisor = TransferAdvisor(random_state=0).fit(X, y, sample_domain=sd)
+    >>> advisor.best_
+    'no adaptation'
+    >>> [row["name"] for row in advisor.ranking_][:1]
+    ['no adaptation']
+    """
+
+    _parameter_constraints: dict = {
+        "estimator": [HasMethods(["fit", "predict"]), None],
+        "candidates": [dict, None],
+        "scorers": [dict, None],
+        "test_size": [Interval(Real, 0, 1, closed="neither")],
+        "margin": [Interval(Real, 0, 1, closed="left")],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(self, estimator=None, candidates=None, scorers=None, *, test_size=0.3, margin=0.01,
+                 random_state=None):
+        self.estimator = estimator
+        self.candidates = candidates
+        self.scorers = scorers
+        self.test_size = test_size
+        self.margin = margin
+        self.random_state = random_state
+
+    def _candidates(self, seed: int) -> dict:
+        specs = default_candidates(seed) if self.candidates is None else dict(self.candidates)
+        if not specs:
+            raise ValueError("TransferAdvisor needs at least one candidate; candidates={} has none.")
+        if all(adapts(spec) for spec in specs.values()):
+            from sklearn.preprocessing import StandardScaler
+
+            specs = {BASELINE: [StandardScaler()], **specs}
+        return specs
+
+    def _fold(self, y: np.ndarray, domains: Any, rng: Any) -> Fold:
+        n = len(y)
+        source = np.flatnonzero(domains.source & domains.labelled)
+        target = np.flatnonzero(domains.target)
+        labels = y[source]
+        _, counts = np.unique(labels, return_counts=True)
+        stratify = labels if counts.min() >= 2 and len(source) * self.test_size >= len(counts) else None
+        if len(source) < 4:
+            raise ValueError(
+                f"TransferAdvisor holds out {self.test_size:.0%} of the labelled source rows to score the "
+                f"candidates, but there are only {len(source)}: pass more labelled source rows."
+            )
+        train_source, test_source = train_test_split(
+            source, test_size=self.test_size, stratify=stratify, random_state=rng.randint(2**31 - 1))
+        train = np.sort(np.concatenate([train_source, target]))
+        y_train = np.asarray(y[train]).copy()
+        y_train[domains.target[train]] = -1  # a few target labels score the candidates; never train them here
+        labelled_target = target[domains.labelled[target]]
+        return Fold(train=train, source_test=np.sort(test_source), target=target,
+                    target_labelled=labelled_target, y_train=y_train, sd=domains.sample_domain[:n])
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X: Any, y: ArrayLike, sample_domain: ArrayLike | None = None) -> TransferAdvisor:
+        """Fit every candidate, gather the evidence, choose one and refit it on every row.
+
+        Parameters
+        ----------
+        X : array-like, DataFrame or list of shape (n_samples, ...)
+            Source and target rows, stacked.
+        y : array-like of shape (n_samples,)
+            Class labels; target rows masked with -1 (a few target rows may
+            keep their label: they score the candidates with
+            ``SupervisedScorer`` and train the final refit).
+        sample_domain : array-like of shape (n_samples,), default=None
+            Domain per row (> 0 source, < 0 target); None infers it from
+            the mask of ``y``.
+
+        Returns
+        -------
+        self : TransferAdvisor
+            The fitted advisor.
+        """
+        if y is None:
+            raise ValueError("TransferAdvisor needs y: source labels, target rows masked with -1.")
+        y = np.asarray(y)
+        domains = check_domains(X, y, sample_domain, needs=("source", "target", "source_labels"),
+                                estimator=self, task="classification")
+        if hasattr(X, "shape") and len(X.shape) == 2:
+            self.n_features_in_ = int(X.shape[1])
+        rng = check_random_state(self.random_state)
+        seed = rng.randint(2**31 - 1)
+        estimator = default_estimator() if self.estimator is None else self.estimator
+        fold = self._fold(y, domains, rng)
+        target_labels = y[fold.target].copy() if len(fold.target_labelled) else None
+        if target_labels is not None:
+            target_labels[~domains.labelled[fold.target]] = -1
+        scorers = default_scorers() if self.scorers is None else dict(self.scorers)
+        X_train = _take(X, fold.train)
+        rows, baseline = [], None
+        specs = self._candidates(seed)
+        order = sorted(specs, key=lambda name: adapts(specs[name]))  # the baseline first
+        for name in order:
+            row = {"name": name, "adaptation": adapts(specs[name]), "error": None}
+            try:
+                pipe = fit_candidate(specs[name], estimator, X_train, fold.y_train, fold.sd[fold.train])
+                evidence = gather_evidence(pipe, X, y, fold, scorers, baseline, target_labels)
+            except Exception as exc:
+                if not row["adaptation"]:
+                    raise
+                row["error"] = f"{type(exc).__name__}: {exc}"[:300]
+                rows.append(row)
+                continue
+            summary = evidence.pop("_target_summary")
+            if baseline is None:
+                baseline = summary
+                self.baseline_ = name
+            rows.append({**row, **evidence})
+        self.n_heldout_ = len(fold.source_test)
+        self.ranking_ = decide(rows, margin=self.margin, n_heldout=self.n_heldout_)
+        self.best_ = self.ranking_[0]["name"]
+        self.best_estimator_ = fit_candidate(specs[self.best_], estimator, X, y, domains.sample_domain)
+        self.classes_ = self.best_estimator_.classes_
+        return self
+
+    def _check_fitted(self) -> None:
+        check_is_fitted(self, "best_estimator_")
+
+    @available_if(_best_has("predict"))
+    def predict(self, X: Any) -> np.ndarray:
+        """Predict with the chosen candidate (rows treated as target rows).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+            Rows to predict.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Predicted classes.
+        """
+        self._check_fitted()
+        return self.best_estimator_.predict(X)
+
+    @available_if(_best_has("predict_proba"))
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities from the chosen candidate (rows treated as target rows).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+            Rows to predict.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probabilities, columns in the order of ``classes_``.
+        """
+        self._check_fitted()
+        return self.best_estimator_.predict_proba(X)
+
+    def score(self, X: Any, y: ArrayLike) -> float:
+        """Accuracy of the chosen candidate on labelled rows (rows treated as target rows).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, ...)
+            Rows to score.
+        y : array-like of shape (n_samples,)
+            Their labels.
+
+        Returns
+        -------
+        score : float
+            Accuracy.
+        """
+        self._check_fitted()
+        return float(np.mean(self.predict(X) == np.asarray(y)))
+
+    def explain(self) -> str:
+        """Which candidate to use and why, as text: the pick, the evidence and each check.
+
+        Returns
+        -------
+        text : str
+            A few lines per candidate, the pick first.
+        """
+        self._check_fitted()
+        return explain_ranking(self.ranking_, self.baseline_)
+
+    def report(self) -> str:
+        """The same text as :meth:`explain`.
+
+        Returns
+        -------
+        text : str
+            A few lines per candidate, the pick first.
+        """
+        return self.explain()
+
+    def plot(self, ax: Any = None) -> Any:
+        """Draw each candidate's evidence against no adaptation, the pick highlighted.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes or None, default=None
+            Where to draw; None makes a new figure.
+
+        Returns
+        -------
+        figure : matplotlib Figure
+            The figure holding the axes.
+        """
+        self._check_fitted()
+        return plot_ranking(self.ranking_, self.baseline_, ax=ax)

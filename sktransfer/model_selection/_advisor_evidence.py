@@ -1,0 +1,121 @@
+"""The evidence TransferAdvisor gathers about one candidate: scores and negative-transfer checks.
+
+Every number here is computed without a target label (except the scores of
+:class:`SupervisedScorer`, on target rows that carry one): on a validation
+fold of held-out labelled source rows and every target row, for a candidate
+fitted on the other source rows and every target row.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sklearn.base import clone
+
+from .._negative_transfer import CONFIDENT, MIN_CONFIDENT_ROWS
+from ..base import accepts_sample_domain
+from ..domain import _take
+from ..pipeline import make_da_pipeline
+
+__all__ = ["Fold", "adapts", "candidate_steps", "fit_candidate", "gather_evidence", "prediction_summary"]
+
+
+@dataclass(frozen=True)
+class Fold:
+    """Rows of the advisor's one validation split (integer indices into the fit's rows)."""
+
+    train: np.ndarray  # labelled source rows the candidates learn from, plus every target row
+    source_test: np.ndarray  # held-out labelled source rows
+    target: np.ndarray  # every target row
+    target_labelled: np.ndarray  # target rows (of ``target``) whose label the caller gave
+    y_train: np.ndarray = field(repr=False)  # y of ``train``, every target label masked
+    sd: np.ndarray = field(repr=False)  # sample_domain of every row
+
+
+def candidate_steps(spec: Any) -> list:
+    """The adaptation steps of a candidate: None or 'passthrough' is none, a list is kept, one step is a list of one."""
+    if spec is None or (isinstance(spec, str) and spec == "passthrough"):
+        return []
+    if isinstance(spec, (list, tuple)):
+        return [clone(step) for step in spec if step is not None and not isinstance(step, str)]
+    return [clone(spec)]
+
+
+def adapts(spec: Any) -> bool:
+    """Whether a candidate has an adaptation step: a weighter or a domain-aware transformer."""
+    return any(hasattr(step, "compute_weights") or accepts_sample_domain(step) for step in candidate_steps(spec))
+
+
+def fit_candidate(spec: Any, estimator: Any, X: Any, y: np.ndarray, sd: np.ndarray) -> Any:
+    """``make_da_pipeline(*steps, clone(estimator))`` fitted on ``(X, y, sd)``, its own alarm off."""
+    pipe = make_da_pipeline(*candidate_steps(spec), clone(estimator), check_negative_transfer=False)
+    with warnings.catch_warnings():
+        # the advisor reports convergence and weight warnings as evidence, not as noise
+        warnings.simplefilter("ignore")
+        return pipe.fit(X, y, sample_domain=sd)
+
+
+def prediction_summary(pipe: Any, X_target: Any) -> dict:
+    """Predicted classes and their probabilities on the target rows (rows treated as target)."""
+    proba = pipe.predict_proba(X_target) if hasattr(pipe, "predict_proba") else None
+    pred = pipe.classes_[np.argmax(proba, axis=1)] if proba is not None else np.asarray(pipe.predict(X_target))
+    return {"pred": pred, "proba": proba, "classes": np.asarray(pipe.classes_)}
+
+
+def _class_shares(pred: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    return np.array([np.mean(pred == c) for c in classes]) if len(pred) else np.zeros(len(classes))
+
+
+def _flip_rate(baseline: dict, pred: np.ndarray) -> float | None:
+    """Share of the baseline's confident target predictions (probability >= CONFIDENT) that ``pred`` changes."""
+    if baseline["proba"] is None:
+        return None
+    sure = baseline["proba"].max(axis=1) >= CONFIDENT
+    if sure.sum() < MIN_CONFIDENT_ROWS:
+        return None
+    return float(np.mean(pred[sure] != baseline["pred"][sure]))
+
+
+def gather_evidence(
+    pipe: Any, X: Any, y: np.ndarray, fold: Fold, scorers: dict, baseline: dict | None,
+    target_labels: np.ndarray | None,
+) -> dict:
+    """Scores and checks of one fitted candidate on the fold (see TransferAdvisor's Notes)."""
+    source_pred = np.asarray(pipe.predict(_take(X, fold.source_test)))  # as target rows: the deployed map
+    y_source = y[fold.source_test]
+    target = prediction_summary(pipe, _take(X, fold.target))
+    classes = np.unique(y_source)
+    evidence: dict = {
+        "source_accuracy": float(np.mean(source_pred == y_source)),
+        # the balanced version: a model that predicts the majority source class everywhere is not accurate
+        "source_balanced_accuracy": float(np.mean([np.mean(source_pred[y_source == c] == c) for c in classes])),
+        "target_class_shares": _class_shares(target["pred"], classes).tolist(),
+        "target_confidence": None if target["proba"] is None else float(target["proba"].max(axis=1).mean()),
+    }
+    rows = np.concatenate([fold.source_test, fold.target])
+    X_fold, y_fold, sd_fold = _take(X, rows), np.concatenate([y_source, np.full(len(fold.target), -1)]), fold.sd[rows]
+    scores, errors = {}, {}
+    for name, scorer in scorers.items():
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                if type(scorer).__name__ == "SupervisedScorer":
+                    if target_labels is None:
+                        continue
+                    labels = np.concatenate([np.full(len(fold.source_test), -1), target_labels])
+                    scores[name] = float(scorer(pipe, X_fold, y_fold, sample_domain=sd_fold, target_labels=labels))
+                else:
+                    scores[name] = float(scorer(pipe, X_fold, y_fold, sample_domain=sd_fold))
+        except Exception as exc:  # a scorer that cannot judge this candidate is evidence too
+            errors[name] = f"{type(exc).__name__}: {exc}"[:300]
+    evidence["scores"], evidence["score_errors"] = scores, errors
+    if baseline is not None:
+        evidence["flip_rate"] = _flip_rate(baseline, target["pred"])
+        base_shares = _class_shares(baseline["pred"], classes)
+        evidence["class_share_change"] = float(0.5 * np.abs(np.asarray(evidence["target_class_shares"]) - base_shares).sum())
+        evidence["agreement_with_baseline"] = float(np.mean(target["pred"] == baseline["pred"]))
+    evidence["_target_summary"] = target
+    return evidence

@@ -1,0 +1,219 @@
+"""TransferAdvisor: its picks on shifts where aligning hurts and where it helps, its report, plot and errors."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import StandardScaler
+
+from benchmarks.advisor import affine_shift
+from sktransfer.alignment import CORAL
+from sktransfer.datasets import make_domain_shift
+from sktransfer.domain import mask_target_labels
+from sktransfer.model_selection import TransferAdvisor
+
+# Fewer candidates than the default keep every test under a few seconds.
+SMALL = {"no adaptation": [StandardScaler()], "CORAL": [StandardScaler(), CORAL()]}
+
+
+def _accuracy(advisor, X, y_true, sd):
+    return float(np.mean(advisor.predict(X[sd < 0]) == y_true[sd < 0]))
+
+
+def test_keeps_no_adaptation_on_a_prior_shift_where_aligning_hurts():
+    """make_domain_shift(shift='prior', strength 2): CORAL costs ~25 points there; the advisor refuses it."""
+    X, y, sd = make_domain_shift(n_samples=300, n_features=10, shift="prior", shift_strength=2.0,
+                                 mask_target=False, random_state=0)
+    y_fit = mask_target_labels(y, sd)
+    advisor = TransferAdvisor(candidates=SMALL, random_state=0).fit(X, y_fit, sample_domain=sd)
+    coral = TransferAdvisor(candidates={"CORAL": SMALL["CORAL"]}, random_state=0)
+    coral_pipe = coral.fit(X, y_fit, sample_domain=sd).ranking_  # the baseline is added
+    assert {row["name"] for row in coral_pipe} == {"no adaptation", "CORAL"}
+    assert advisor.best_ == "no adaptation"
+    row = next(r for r in advisor.ranking_ if r["name"] == "CORAL")
+    assert not row["passed"] and not row["chosen"]
+
+
+def test_keeps_no_adaptation_on_breast_cancer_split_on_the_radius():
+    """The issue's known failure: CORAL/SA take 92% to 39-49%; the advisor must not pick them."""
+    from sklearn.datasets import load_breast_cancer
+
+    from sktransfer import stack_domains
+
+    X, y = load_breast_cancer(return_X_y=True)
+    small = X[:, 0] < np.median(X[:, 0])
+    Xa, ya, sda = stack_domains(source=(X[small], y[small]), target=X[~small])
+    advisor = TransferAdvisor(candidates=SMALL, random_state=0).fit(Xa, ya, sample_domain=sda)
+    assert advisor.best_ == "no adaptation"
+    coral = next(r for r in advisor.ranking_ if r["name"] == "CORAL")
+    failed = {name for name, check in coral["checks"].items() if not check["passed"]}
+    assert {"flip rate", "class proportions"} <= failed
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "known limitation (benchmarks/results/advisor.md): under a per-feature gain/offset shift CORAL gains "
+    "17 points, but source rows through the deployed (target-side) map and the importance-weighted "
+    "accuracy both say it loses, so the rule keeps no adaptation"))
+def test_picks_an_aligner_under_a_gain_and_offset_shift():
+    """Each feature's gain and offset change (benchmarks/advisor.affine_shift, seed 1): CORAL +17 points."""
+    X, y, sd = affine_shift(300, 10, 1)
+    advisor = TransferAdvisor(candidates=SMALL, random_state=0).fit(X, mask_target_labels(y, sd), sample_domain=sd)
+    assert advisor.best_ == "CORAL"
+
+
+def _row(name, balanced, iw, flip=0.0, share=0.0, reverse=0.8):
+    return {"name": name, "adaptation": name != "no adaptation", "error": None, "source_accuracy": balanced,
+            "source_balanced_accuracy": balanced, "scores": {"importance weighted": iw, "reverse validation": reverse},
+            "flip_rate": flip, "class_share_change": share}
+
+
+def test_rule_adapts_when_both_estimates_gain_and_every_check_passes():
+    from sktransfer.model_selection._advisor_rule import decide
+
+    rows = [_row("no adaptation", 0.80, 0.78), _row("TCA", 0.86, 0.85), _row("KMM", 0.84, 0.90)]
+    ranking = decide(rows, n_heldout=100)
+    assert ranking[0]["name"] == "TCA" and ranking[0]["chosen"]  # KMM: min(+4, +12) < TCA's min(+6, +7)
+    assert ranking[0]["final_score"] == pytest.approx(0.06)
+    assert "gains +6.0 points" in ranking[0]["reasons"][0]
+
+
+@pytest.mark.parametrize("veto, field, value", [
+    ("flip rate", "flip", 0.5), ("class proportions", "share", 0.4), ("reverse validation", "reverse", 0.6),
+])
+def test_rule_vetoes_a_candidate_that_fails_a_check(veto, field, value):
+    from sktransfer.model_selection._advisor_rule import decide
+
+    rows = [_row("no adaptation", 0.80, 0.78), _row("CORAL", 0.86, 0.85, **{field: value})]
+    ranking = decide(rows, n_heldout=100)
+    assert ranking[0]["name"] == "no adaptation"
+    coral = ranking[1]
+    assert not coral["checks"][veto]["passed"] and veto in coral["reasons"][0]
+
+
+def test_rule_needs_two_held_out_rows_of_gain():
+    from sktransfer.model_selection._advisor_rule import decide
+
+    rows = [_row("no adaptation", 0.80, 0.80), _row("CORAL", 0.815, 0.815)]
+    assert decide(rows, n_heldout=1000)[0]["name"] == "CORAL"  # 1.5 points > 2 rows of 1000
+    rows = [_row("no adaptation", 0.80, 0.80), _row("CORAL", 0.815, 0.815)]
+    assert decide(rows, n_heldout=100)[0]["name"] == "no adaptation"  # 1.5 points < 2 rows of 100
+
+
+def test_ranking_covers_every_candidate_and_report_names_the_pick():
+    X, y, sd = make_domain_shift(n_samples=80, random_state=0)
+    advisor = TransferAdvisor(random_state=0).fit(X, y, sample_domain=sd)
+    names = {"no adaptation", "CORAL", "SA", "TCA", "DiscriminativeWeighter", "KMM"}
+    assert {row["name"] for row in advisor.ranking_} == names
+    assert advisor.ranking_[0]["name"] == advisor.best_ and advisor.ranking_[0]["chosen"]
+    assert sum(row["chosen"] for row in advisor.ranking_) == 1
+    for row in advisor.ranking_:
+        assert {"scores", "checks", "final_score", "source_accuracy", "reasons", "passed"} <= set(row)
+        assert "importance weighted" in row["scores"] and "reverse validation" in row["scores"]
+    text = advisor.explain()
+    assert text.startswith(f"TransferAdvisor: use {advisor.best_!r}")
+    assert "why:" in text and "check flip rate" in text
+    assert advisor.report() == text
+    assert advisor.predict(X[:5]).shape == (5,)
+    assert advisor.predict_proba(X[:5]).shape == (5, 2)
+    assert 0.0 <= advisor.score(X[sd > 0], y[sd > 0]) <= 1.0
+
+
+def test_plot_runs():
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    X, y, sd = make_domain_shift(n_samples=60, random_state=0)
+    advisor = TransferAdvisor(candidates=SMALL, random_state=0).fit(X, y, sample_domain=sd)
+    fig = advisor.plot()
+    assert len(fig.axes[0].patches) >= 2
+    _, ax = plt.subplots()
+    assert advisor.plot(ax=ax) is ax.figure
+    plt.close("all")
+
+
+def test_same_random_state_same_ranking():
+    X, y, sd = make_domain_shift(n_samples=60, shift="covariate", random_state=1)
+    a = TransferAdvisor(candidates=SMALL, random_state=3).fit(X, y, sample_domain=sd)
+    b = TransferAdvisor(candidates=SMALL, random_state=3).fit(X, y, sample_domain=sd)
+    assert [(r["name"], r["final_score"], r["scores"]) for r in a.ranking_] == \
+        [(r["name"], r["final_score"], r["scores"]) for r in b.ranking_]
+    np.testing.assert_array_equal(a.predict(X), b.predict(X))
+
+
+def test_a_few_target_labels_are_scored():
+    X, y, sd = make_domain_shift(n_samples=80, mask_target=False, random_state=0)
+    y_fit = mask_target_labels(y, sd)
+    target = np.flatnonzero(sd < 0)[:10]
+    y_fit[target] = y[target]
+    advisor = TransferAdvisor(candidates=SMALL, random_state=0).fit(X, y_fit, sample_domain=sd)
+    assert all("target labels" in row["scores"] for row in advisor.ranking_)
+
+
+def test_clone_and_pickle():
+    X, y, sd = make_domain_shift(n_samples=60, random_state=0)
+    advisor = TransferAdvisor(candidates=SMALL, random_state=0)
+    assert clone(advisor).get_params()["candidates"].keys() == SMALL.keys()
+    advisor.fit(X, y, sample_domain=sd)
+    again = pickle.loads(pickle.dumps(advisor))
+    assert again.best_ == advisor.best_
+    np.testing.assert_array_equal(again.predict(X), advisor.predict(X))
+
+
+def test_a_failing_candidate_is_reported_not_raised():
+    class Broken(CORAL):
+        def _fit(self, X, y, domains):
+            raise RuntimeError("solver blew up")
+
+    X, y, sd = make_domain_shift(n_samples=60, random_state=0)
+    advisor = TransferAdvisor(candidates={**SMALL, "broken": [Broken()]}, random_state=0)
+    advisor.fit(X, y, sample_domain=sd)
+    broken = next(r for r in advisor.ranking_ if r["name"] == "broken")
+    assert "solver blew up" in broken["error"] and not broken["chosen"]
+    assert "could not be fitted" in advisor.explain()
+
+
+@pytest.mark.parametrize("case, error, match", [
+    ("no target", ValueError, "target"),
+    ("no source labels", ValueError, "label"),
+    ("no y", ValueError, "needs y"),
+    ("empty candidates", ValueError, "at least one candidate"),
+    ("bad test_size", ValueError, "test_size"),
+    ("bad estimator", ValueError, "estimator"),
+])
+def test_bad_input_gets_a_clear_error(case, error, match):
+    X, y, sd = make_domain_shift(n_samples=40, random_state=0)
+    advisor, fit_y, fit_sd = TransferAdvisor(candidates=SMALL), y, sd
+    if case == "no target":
+        fit_sd = np.ones_like(sd)
+        fit_y = np.where(y < 0, 0, y)
+    elif case == "no source labels":
+        fit_y = np.full_like(y, -1)
+    elif case == "no y":
+        fit_y = None
+    elif case == "empty candidates":
+        advisor = TransferAdvisor(candidates={})
+    elif case == "bad test_size":
+        advisor = TransferAdvisor(test_size=1.5)
+    elif case == "bad estimator":
+        advisor = TransferAdvisor(estimator="logistic")
+    with pytest.raises(error, match=match):
+        advisor.fit(X, fit_y, sample_domain=fit_sd)
+
+
+def test_predict_before_fit_raises():
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        TransferAdvisor().explain()
+
+
+def test_custom_estimator_is_used():
+    X, y, sd = make_domain_shift(n_samples=60, random_state=0)
+    advisor = TransferAdvisor(LogisticRegression(C=0.1), candidates=SMALL, random_state=0)
+    advisor.fit(X, y, sample_domain=sd)
+    assert advisor.best_estimator_.steps[-1][1].C == 0.1
