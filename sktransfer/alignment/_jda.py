@@ -57,8 +57,17 @@ _PARAMETERS = """
     n_landmarks : int >= 1, default=1000
         Number of landmark rows of the Nyström approximation, drawn uniformly
         from the training rows.
+    max_labeller_rows : "auto", int >= 1 or None, default="auto"
+        Most source rows the pseudo-labelling ``estimator`` is fitted on at
+        each iteration (the map itself always uses every row). Past that many
+        source rows it is fitted on a sample of them, drawn once per fit, in
+        which each class keeps its share of the source rows (and at least one
+        row). None uses every source row. "auto" is None for a given
+        ``estimator`` and 10,000 for the default 1-nearest-neighbour, whose
+        predictions compare every target row with every row it was fitted on
+        (see Notes).
     random_state : int, RandomState instance or None, default=None
-        Seeds the choice of landmarks."""
+        Seeds the choice of landmarks and of the pseudo-labeller's rows."""
 
 _ATTRIBUTES = """
     n_components_ : int
@@ -85,6 +94,9 @@ _ATTRIBUTES = """
     estimator_ : classifier
         Clone of ``estimator`` fitted on the embedded source rows at the last
         iteration.
+    labeller_rows_ : int
+        Number of source rows ``estimator_`` was fitted on (see
+        ``max_labeller_rows``).
     n_iter_ : int
         Number of iterations run.
     n_features_in_ : int
@@ -109,7 +121,20 @@ _NOTES = """
     the same. Source domains are pooled, and so are target domains; labels of
     target rows are not used. The Nyström path solves the kernel problem with
     ``K`` replaced by its landmark approximation (with all rows as landmarks,
-    the exact solution) and never forms an ``n x n`` matrix."""
+    the exact solution) and never forms an ``n x n`` matrix.
+
+    The default pseudo-labeller, 1-nearest-neighbour, compares every target
+    row with every row it was fitted on at each iteration. With 50,000
+    source and 50,000 target rows x 256 features (10 classes,
+    ``benchmarks/scale.py``, 2 cores) that was about 90% of the linear fit
+    (98 s, 210 CPU-seconds) and 70% of the "rbf" one (Nyström, 60 s).
+    Fitted on 10,000 source rows (``max_labeller_rows="auto"``), the linear
+    fit takes 50 CPU-seconds (about 23 s on 2 idle cores) and the "rbf" one
+    62 (about 28 s), in the same memory (0.7 and 2.0 GB); the nearest source-class mean classifies the
+    embedded target rows as well as before (97.6% and 97.0%), while the
+    pseudo-labels themselves are a little less accurate (82.4% of the
+    target rows right, against 85.2% with every source row, linear).
+    Up to 10,000 source rows nothing changes."""
 
 _REFERENCES = """
     .. [1] M. Long, J. Wang, G. Ding, J. Sun and P. S. Yu, "Transfer Feature
@@ -199,6 +224,7 @@ class JointDistributionAdaptation(BaseJointAdaptation):
         max_iter: int = 10,
         approximation: str = "auto",
         n_landmarks: int = 1000,
+        max_labeller_rows: int | str | None = "auto",
         random_state=None,
     ):
         self.n_components = n_components
@@ -211,6 +237,7 @@ class JointDistributionAdaptation(BaseJointAdaptation):
         self.max_iter = max_iter
         self.approximation = approximation
         self.n_landmarks = n_landmarks
+        self.max_labeller_rows = max_labeller_rows
         self.random_state = random_state
 
     def _balance(self) -> tuple[float, bool]:
@@ -286,6 +313,7 @@ class BalancedDistributionAdaptation(BaseJointAdaptation):
         max_iter: int = 10,
         approximation: str = "auto",
         n_landmarks: int = 1000,
+        max_labeller_rows: int | str | None = "auto",
         random_state=None,
     ):
         self.n_components = n_components
@@ -300,6 +328,7 @@ class BalancedDistributionAdaptation(BaseJointAdaptation):
         self.max_iter = max_iter
         self.approximation = approximation
         self.n_landmarks = n_landmarks
+        self.max_labeller_rows = max_labeller_rows
         self.random_state = random_state
 
     def _balance(self) -> tuple[float, bool]:

@@ -22,7 +22,7 @@ from sktransfer.alignment import (
     TransferComponentAnalysis,
     _jda_base,
 )
-from sktransfer.alignment._jda_base import mmd_factor
+from sktransfer.alignment._jda_base import mmd_factor, stratified_rows
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -390,6 +390,91 @@ def test_n_components_are_clipped():
     assert est.n_components_ == 100 and est.projection_.shape == (110, 100)
 
 
+# ----------------------------------------------------------------------------- the pseudo-labeller's rows
+@pytest.mark.parametrize("kernel", ["linear", "rbf"])
+def test_labeller_uses_every_source_row_up_to_the_threshold(kernel):
+    """Below 10,000 source rows the default is the fit on every source row, bit for bit."""
+    X, y, sd = _stacked(*_domains(18)[:3])
+    common = dict(n_components=3, kernel=kernel, max_iter=5, random_state=0)
+    auto = JointDistributionAdaptation(**common).fit(X, y, sample_domain=sd)
+    every = JointDistributionAdaptation(max_labeller_rows=None, **common).fit(X, y, sample_domain=sd)
+    capped = JointDistributionAdaptation(max_labeller_rows=60, **common).fit(X, y, sample_domain=sd)
+    assert _jda_base.MAX_LABELLER_ROWS == 10_000
+    for est in (auto, every, capped):
+        assert est.labeller_rows_ == est.estimator_.n_samples_fit_ == 60
+        np.testing.assert_array_equal(est.projection_, every.projection_)
+        np.testing.assert_array_equal(est.pseudo_labels_, every.pseudo_labels_)
+
+
+class _Recording(KNeighborsClassifier):
+    """1-NN that keeps the rows and labels it was fitted on."""
+
+    def fit(self, X, y):
+        self.X_seen_, self.y_seen_ = np.array(X), np.array(y)
+        return super().fit(X, y)
+
+
+def _seen_rows(est, X):
+    """Indices of the rows of ``X`` whose embedding ``est.estimator_`` (a ``_Recording``) was fitted on."""
+    embedded = est.transform(X)
+    return np.flatnonzero((np.abs(embedded[:, None] - est.estimator_.X_seen_) < 1e-12).all(axis=2).any(axis=1))
+
+
+def test_labeller_past_the_threshold_is_a_stratified_sample(monkeypatch):
+    Xs, ys, Xt, _ = _domains(19, n_s=90)
+    X, y, sd = _stacked(Xs, ys, Xt)
+    monkeypatch.setattr(_jda_base, "MAX_LABELLER_ROWS", 30)
+    common = dict(n_components=3, max_iter=4, random_state=0)
+    est = JointDistributionAdaptation(**common).fit(X, y, sample_domain=sd)
+    assert est.labeller_rows_ == est.estimator_.n_samples_fit_ == 30
+    np.testing.assert_array_equal(est.estimator_.classes_, [1, 2, 3])
+    # "auto" leaves a given estimator every row; an int caps any estimator, with the same draw.
+    given = JointDistributionAdaptation(estimator=_Recording(n_neighbors=1), **common).fit(X, y, sample_domain=sd)
+    assert given.labeller_rows_ == given.estimator_.y_seen_.shape[0] == 90
+    capped = JointDistributionAdaptation(estimator=_Recording(n_neighbors=1), max_labeller_rows=30, **common)
+    capped.fit(X, y, sample_domain=sd)
+    np.testing.assert_array_equal(capped.projection_, est.projection_)
+    np.testing.assert_array_equal(np.bincount(capped.estimator_.y_seen_), [0, 10, 10, 10])
+    # Its rows are embedded source rows with their labels, and its predictions are the pseudo-labels.
+    seen = _seen_rows(capped, X)
+    assert seen.shape[0] == 30 and (sd[seen] > 0).all()
+    np.testing.assert_array_equal(y[seen], capped.estimator_.y_seen_)
+    np.testing.assert_array_equal(capped.estimator_.predict(capped.transform(X[sd < 0])), capped.pseudo_labels_)
+    logistic = BalancedDistributionAdaptation(estimator=LogisticRegression(), max_labeller_rows=45, **common)
+    assert logistic.fit(X, y, sample_domain=sd).labeller_rows_ == 45
+
+
+def test_labeller_sample_is_deterministic_with_random_state():
+    X, y, sd = _stacked(*_domains(20, n_s=90)[:3])
+    common = dict(n_components=3, max_iter=4, estimator=_Recording(n_neighbors=1), max_labeller_rows=30)
+    fits = [JointDistributionAdaptation(random_state=seed, **common).fit(X, y, sample_domain=sd)
+            for seed in (0, 0, 1)]
+    np.testing.assert_array_equal(fits[0].estimator_.X_seen_, fits[1].estimator_.X_seen_)
+    np.testing.assert_array_equal(fits[0].transform(X), fits[1].transform(X))
+    assert not np.array_equal(_seen_rows(fits[0], X), _seen_rows(fits[2], X))
+    # The Nyström landmarks are drawn first, as before the labeller's rows were.
+    nys = dict(n_components=3, kernel="rbf", approximation="nystroem", n_landmarks=20, max_iter=2)
+    capped = JointDistributionAdaptation(random_state=0, max_labeller_rows=30, **nys).fit(X, y, sample_domain=sd)
+    every = JointDistributionAdaptation(random_state=0, **nys).fit(X, y, sample_domain=sd)
+    np.testing.assert_array_equal(capped.landmarks_, every.landmarks_)
+
+
+def test_stratified_rows_keep_every_class_in_proportion():
+    codes = np.repeat([0, 1, 2, 3], [700, 250, 49, 1])
+    rng = np.random.RandomState(0).permutation(codes.shape[0])
+    codes = codes[rng]
+    rows = stratified_rows(codes, 100, np.random.RandomState(0))
+    assert np.all(np.diff(rows) > 0)  # sorted, no repeats
+    # 70, 25 and 4.9 -> 5 by the largest remainder, 0.1 -> 1 to keep the class: 101 rows.
+    np.testing.assert_array_equal(np.bincount(codes[rows]), [70, 25, 5, 1])
+    np.testing.assert_array_equal(stratified_rows(codes, 1000, np.random.RandomState(0)), np.arange(1000))
+    np.testing.assert_array_equal(rows, stratified_rows(codes, 100, np.random.RandomState(0)))
+    assert not np.array_equal(rows, stratified_rows(codes, 100, np.random.RandomState(1)))
+    # More classes than rows asked for: one row of each.
+    np.testing.assert_array_equal(np.bincount(codes[stratified_rows(codes, 2, np.random.RandomState(0))]),
+                                  [1, 1, 1, 1])
+
+
 # ----------------------------------------------------------------------------- errors
 @pytest.mark.parametrize(
     "make, y_of, match",
@@ -406,9 +491,15 @@ def test_n_components_are_clipped():
         (lambda: JointDistributionAdaptation(max_iter=0), lambda y: y, "'max_iter' parameter"),
         (lambda: BalancedDistributionAdaptation(mu=1.5), lambda y: y, "'mu' parameter"),
         (lambda: BalancedDistributionAdaptation(weighted="yes"), lambda y: y, "'weighted' parameter"),
+        (lambda: JointDistributionAdaptation(max_labeller_rows=0), lambda y: y, "'max_labeller_rows' parameter"),
+        (lambda: JointDistributionAdaptation(max_labeller_rows="all"), lambda y: y,
+         "'max_labeller_rows' parameter"),
+        (lambda: BalancedDistributionAdaptation(max_labeller_rows=0.5), lambda y: y,
+         "'max_labeller_rows' parameter"),
     ],
     ids=["y-none", "continuous", "no-source-labels", "regressor", "class-not-instance", "string",
-         "alpha", "max-iter", "mu", "weighted"],
+         "alpha", "max-iter", "mu", "weighted", "labeller-rows-zero", "labeller-rows-string",
+         "labeller-rows-float"],
 )
 def test_bad_input_gets_a_clear_error(make, y_of, match):
     X, y, sd = _stacked(*_domains(14, n_s=20, n_t=15, d=3)[:3])
