@@ -170,12 +170,14 @@ def _weighters() -> dict[str, Method]:
                    "adapt": ("IWC()", _weights_peer("adapt", "Discriminative"))},
         ),
         "KDE": Method(
-            "weighter", lambda X: rw.KDEWeighter(random_state=0), "KDEWeighter() (median bandwidth)",
+            "weighter", lambda X: rw.KDEWeighter(random_state=0),
+            "KDEWeighter() (median bandwidth; each density on at most 5,000 rows of its domain)",
             peers={"skada": ("DensityReweightAdapter() (KernelDensity, bandwidth 1)",
                              _weights_peer("skada", "KDE"))},
         ),
         "NearestNeighbor": Method(
-            "weighter", lambda X: rw.NearestNeighborWeighter(), "NearestNeighborWeighter() (1 neighbour)",
+            "weighter", lambda X: rw.NearestNeighborWeighter(random_state=0),
+            "NearestNeighborWeighter() (1 neighbour; the cells of 5,000 sampled source rows past 5,000)",
             peers={"skada": ("NearestNeighborReweightAdapter() (1 neighbour)",
                              _weights_peer("skada", "NearestNeighbor")),
                    "adapt": ("NearestNeighborsWeighting() (5 neighbours)",
