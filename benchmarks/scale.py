@@ -239,6 +239,10 @@ def main(argv: list[str] | None = None) -> None:
                         help="when to run a method's fast setting (default: where its defaults missed a target)")
     parser.add_argument("--adapt-python", help="interpreter of an environment with ADAPT")
     parser.add_argument("--out", default=str(RESULTS / "scale"), help="stem of the .md and .json written")
+    parser.add_argument("--refresh", action="store_true",
+                        help="rerun only the planned rows into the saved --out JSON: the rows of the same "
+                             "methods and sizes are replaced, every other row stays as measured, and the "
+                             "page names both commands")
     parser.add_argument("--one-run", nargs=3, metavar=("METHOD:LIBRARY", "N", "D"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if run_if_child(args.one_run, _one_run):
@@ -255,40 +259,69 @@ def main(argv: list[str] | None = None) -> None:
         plan = default_plan(names)
     rows = run(plan, args.timeout, args.memory_limit_gb, peers=not args.no_peers,
                fast="always" if args.quick else args.fast, adapt_python=args.adapt_python)
-    command = "python -m benchmarks.scale " + " ".join(argv if argv is not None else sys.argv[1:])
+    command = ("python -m benchmarks.scale " + " ".join(argv if argv is not None else sys.argv[1:])).strip()
     machine = {"date": datetime.date.today().isoformat(), "arch": platform.machine(),
                "cores": os.cpu_count(), "python": platform.python_version(),
                "omp_num_threads": os.environ.get("OMP_NUM_THREADS")}
-    md = "\n".join([
+    out = Path(args.out)
+    saved = {"command": command, "machine": machine, "targets": {"fit_s": TARGET_S, "peak_gb": TARGET_GB},
+             "timeout_s": args.timeout, "memory_limit_gb": args.memory_limit_gb, "rows": rows}
+    if args.refresh:
+        saved = merge(json.loads(out.with_suffix(".json").read_text()), rows,
+                      {"command": command, "machine": machine, "timeout_s": args.timeout})
+    md = render(saved)
+    print(md)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_suffix(".md").write_text(md)
+    out.with_suffix(".json").write_text(json.dumps(saved, indent=2, default=float))
+
+
+def merge(saved: dict, rows: list[dict], refresh: dict) -> dict:
+    """``saved`` with the rows of the methods and sizes in ``rows`` replaced by ``rows``, in place of the
+    first row they replace (at the end for new ones); ``saved["refreshed"]`` records the command."""
+    fresh = {(r["method"], r["n"], r["d"]) for r in rows}
+    merged, placed = [], set()
+    for old in saved["rows"]:
+        key = (old["method"], old["n"], old["d"])
+        if key not in fresh:
+            merged.append(old)
+        elif key not in placed:
+            merged += [r for r in rows if (r["method"], r["n"], r["d"]) == key]
+            placed.add(key)
+    merged += [r for r in rows if (r["method"], r["n"], r["d"]) not in placed]
+    refresh["rows"] = sorted({f"{m} at {n:,} x {d}" for m, n, d in fresh})
+    return {**saved, "rows": merged, "refreshed": [*saved.get("refreshed", []), refresh]}
+
+
+def render(saved: dict) -> str:
+    """The markdown page of a run (and of its refreshes)."""
+    m = saved["machine"]
+    refreshed = [f"Refreshed rows ({', '.join(r['rows'])}): `{r['command']}`, {r['machine']['date']}, "
+                 f"{r['timeout_s']:g} s timeout.  " for r in saved.get("refreshed", [])]
+    return "\n".join([
         "# Fit time and peak memory at scale",
         "",
-        f"Command: `{command.strip()}`  ",
-        f"Machine: {machine['date']}, {machine['arch']}, {machine['cores']} cores, Python {machine['python']}.  ",
+        f"Command: `{saved['command']}`  ",
+        *refreshed,
+        f"Machine: {m['date']}, {m['arch']}, {m['cores']} cores, Python {m['python']}.  ",
         "Data: synthetic, half source, half target (scaled by 1.3, moved by 0.5); 10 Gaussian classes with "
         "the target labels masked for the methods that need labels (BBSE, MMDTarS, JDA, BDA). One fresh "
-        f"process per fit, {args.timeout:g} s timeout, {args.memory_limit_gb:g} GB address-space cap; peak RSS "
-        "includes the data and the interpreter. Ours is timed on `fit` (weighters, which compute `weights_`) "
-        "or `fit_transform` (aligners); skada's weighters on `fit` + `compute_weights`, its aligners on "
-        "`fit_transform`; ADAPT's weighters on `fit_weights`. `ours / peer` is our default row's fit time "
-        "over the peer's, where both finished; a fast row runs where the defaults missed a target.",
+        f"process per fit, {saved['timeout_s']:g} s timeout, {saved['memory_limit_gb']:g} GB address-space cap; "
+        "peak RSS includes the data and the interpreter. Ours is timed on `fit` (weighters, which compute "
+        "`weights_`) or `fit_transform` (aligners); skada's weighters on `fit` + `compute_weights`, its aligners "
+        "on `fit_transform`; ADAPT's weighters on `fit_weights`. `ours / peer` is our default row's fit time "
+        "over the peer's, where both finished (measured in the same run); a fast row runs where the defaults "
+        "missed a target.",
         "",
-        table(rows),
+        table(saved["rows"]),
         "",
-        *not_installed(rows),
+        *not_installed(saved["rows"]),
         "",
         "Settings:",
         "",
-        *settings(name for name, _, _ in plan),
+        *settings(r["method"] for r in saved["rows"]),
         "",
     ])
-    print(md)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.with_suffix(".md").write_text(md)
-    out.with_suffix(".json").write_text(json.dumps(
-        {"command": command.strip(), "machine": machine, "targets": {"fit_s": TARGET_S, "peak_gb": TARGET_GB},
-         "timeout_s": args.timeout, "memory_limit_gb": args.memory_limit_gb, "rows": rows},
-        indent=2, default=float))
 
 
 if __name__ == "__main__":

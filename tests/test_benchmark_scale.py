@@ -32,6 +32,22 @@ def test_scale_writes_table_and_json(tmp_path):
     assert "| JDA-linear | ours | 400 | 64 | primal |" in md and "| yes |" in md
 
 
+def test_refresh_replaces_only_the_rows_it_reruns(tmp_path):
+    stem = tmp_path / "scale"
+    scale.main(["--methods", "SA", "CORAL", "--sizes", "300", "--features", "8", "--no-peers", "--out", str(stem)])
+    first = json.loads(stem.with_suffix(".json").read_text())
+    scale.main(["--refresh", "--methods", "CORAL", "GFK", "--sizes", "300", "--features", "8", "--no-peers",
+                "--out", str(stem)])
+    merged = json.loads(stem.with_suffix(".json").read_text())
+    assert [r["method"] for r in merged["rows"]] == ["SA", "CORAL", "GFK"]
+    assert merged["rows"][0] == first["rows"][0]  # SA as first measured
+    assert merged["command"] == first["command"]
+    (refresh,) = merged["refreshed"]
+    assert "--refresh" in refresh["command"] and refresh["rows"] == ["CORAL at 300 x 8", "GFK at 300 x 8"]
+    md = stem.with_suffix(".md").read_text()
+    assert "Refreshed rows (CORAL at 300 x 8, GFK at 300 x 8)" in md and "| GFK | ours | 300 | 8 |" in md
+
+
 @needs_skada
 def test_scale_runs_a_skada_peer_and_gives_the_ratio(tmp_path):
     stem = tmp_path / "scale"
