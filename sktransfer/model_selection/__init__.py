@@ -4,7 +4,8 @@ Splitters that keep every domain in every fold (:class:`DomainShuffleSplit`,
 :class:`LeaveOneDomainOut`) and scorers for ``GridSearchCV(scoring=...)``
 that need no target labels (:class:`ImportanceWeightedScorer`,
 :class:`PredictionEntropyScorer`, :class:`DeepEmbeddedValidationScorer`,
-:class:`SoftNeighborhoodDensityScorer`, :class:`CircularValidationScorer`) or
+:class:`SoftNeighborhoodDensityScorer`, :class:`CircularValidationScorer`,
+:class:`MutualInformationScorer`, :class:`EnsembleAgreementScorer`) or
 use the few there are (:class:`SupervisedScorer`), and
 :class:`TransferabilityScorer`, which ranks pretrained features for a labelled
 target task without training a head. :class:`TransferAdvisor` fits candidate
@@ -13,8 +14,10 @@ says which to use and why.
 """
 
 from ._advisor import TransferAdvisor
+from ._ensemble_scorers import EnsembleAgreementScorer
 from ._scorers import (
     ImportanceWeightedScorer,
+    MutualInformationScorer,
     PredictionEntropyScorer,
     SoftNeighborhoodDensityScorer,
     SupervisedScorer,
@@ -27,8 +30,10 @@ __all__ = [
     "CircularValidationScorer",
     "DeepEmbeddedValidationScorer",
     "DomainShuffleSplit",
+    "EnsembleAgreementScorer",
     "ImportanceWeightedScorer",
     "LeaveOneDomainOut",
+    "MutualInformationScorer",
     "PredictionEntropyScorer",
     "SoftNeighborhoodDensityScorer",
     "SupervisedScorer",

@@ -20,13 +20,15 @@ from sktransfer.model_selection import (
     DeepEmbeddedValidationScorer,
     DomainShuffleSplit,
     ImportanceWeightedScorer,
+    MutualInformationScorer,
     PredictionEntropyScorer,
     SoftNeighborhoodDensityScorer,
     SupervisedScorer,
 )
 
 ALL = [SupervisedScorer, ImportanceWeightedScorer, PredictionEntropyScorer,
-       SoftNeighborhoodDensityScorer, DeepEmbeddedValidationScorer, CircularValidationScorer]
+       SoftNeighborhoodDensityScorer, DeepEmbeddedValidationScorer, CircularValidationScorer,
+       MutualInformationScorer]
 
 
 class FixedProba(ClassifierMixin, BaseEstimator):
@@ -64,6 +66,18 @@ def test_prediction_entropy_is_minus_the_mean_entropy_of_the_target_rows():
     target = proba[6:]
     by_hand = -np.mean([-sum(p * np.log(p) for p in row) for row in target])
     assert PredictionEntropyScorer()(FixedProba().fit(X), X, y) == pytest.approx(by_hand, rel=1e-12)
+
+
+def test_mutual_information_is_entropy_of_the_mean_minus_mean_entropy():
+    X, y, proba = _proba_fold()
+    target = proba[6:]
+    mean = target.mean(0)
+    by_hand = -sum(p * np.log(p) for p in mean) + np.mean([sum(p * np.log(p) for p in row) for row in target])
+    assert MutualInformationScorer()(FixedProba().fit(X), X, y) == pytest.approx(by_hand, rel=1e-12)
+    # every target row confidently in one class: the lowest score, where entropy gives its highest
+    X[6:, 1:] = [0.98, 0.01, 0.01]
+    assert MutualInformationScorer()(FixedProba().fit(X), X, y) == pytest.approx(0.0, abs=1e-12)
+    assert PredictionEntropyScorer()(FixedProba().fit(X), X, y) > -0.12
 
 
 def test_soft_neighborhood_density_matches_a_loop_implementation():
@@ -217,7 +231,7 @@ def test_scorers_pickle_clone_and_repr(cls):
 
 
 UNSUPERVISED = [ImportanceWeightedScorer(), PredictionEntropyScorer(), SoftNeighborhoodDensityScorer(),
-                DeepEmbeddedValidationScorer(), CircularValidationScorer()]
+                DeepEmbeddedValidationScorer(), CircularValidationScorer(), MutualInformationScorer()]
 
 
 @pytest.mark.parametrize("scorer", UNSUPERVISED, ids=lambda s: type(s).__name__)
