@@ -58,3 +58,41 @@ def test_dev_tracks_the_target_log_loss(shifted):
     assert target_loss - source_loss > 0.1  # 0.240 vs 0.349
     assert abs(dev - target_loss) < 0.02  # 0.350
     assert abs(dev - target_loss) < abs(source_loss - target_loss) / 5
+
+
+def _squared_features_weighter():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer, StandardScaler
+
+    from sktransfer.reweighting import DiscriminativeWeighter
+
+    squares = FunctionTransformer(lambda Z: np.hstack([Z, Z**2]))
+    return DiscriminativeWeighter(make_pipeline(StandardScaler(), squares, StandardScaler(),
+                                                LogisticRegression(max_iter=1000)))
+
+
+def test_a_variance_shift_needs_squared_features_in_the_weighter():
+    """Target N((1, 0), 0.5^2 I) against source N(0, I): the log ratio is quadratic in x.
+
+    The default (log-linear) weighter extrapolates along the mean shift and
+    its IW estimate, 0.705, is further from the target accuracy (0.849) than
+    the unweighted source accuracy (0.920); with squared features the
+    discriminator can fit the ratio and IW gives 0.882 (0.884 with the true
+    ratio, whose finite-sample error this is). A recipe, not the default:
+    the default stays log-linear until that is measured on the real-data
+    selection benchmark.
+    """
+    rng = np.random.default_rng(0)
+    n = 2000
+    Xs, Xt = rng.normal(size=(n, 2)), rng.normal(size=(n, 2)) * 0.5 + [1.0, 0.0]
+    X = np.vstack([Xs, Xt])
+    y = (X[:, 1] + np.sin(2 * X[:, 0]) > 0).astype(int)
+    sd = np.r_[np.ones(n), -np.ones(n)].astype(int)
+    model = DecisionTreeClassifier(max_depth=3, random_state=0).fit(Xs, y[:n])
+    source_acc, target_acc = model.score(Xs, y[:n]), model.score(Xt, y[n:])
+    y_masked = np.where(sd > 0, y, -1)
+    default = ImportanceWeightedScorer()(model, X, y_masked, sample_domain=sd)
+    squared = ImportanceWeightedScorer(weighter=_squared_features_weighter())(model, X, y_masked, sample_domain=sd)
+    assert abs(squared - target_acc) < 0.04
+    assert abs(squared - target_acc) < abs(source_acc - target_acc) < abs(default - target_acc)
