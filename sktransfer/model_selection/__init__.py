@@ -15,13 +15,12 @@ says which to use and why.
 
 from ._advisor import TransferAdvisor
 from ._ensemble_scorers import EnsembleAgreementScorer
-from ._scorers import (
-    ImportanceWeightedScorer,
+from ._prediction_scorers import (
     MutualInformationScorer,
     PredictionEntropyScorer,
     SoftNeighborhoodDensityScorer,
-    SupervisedScorer,
 )
+from ._scorers import ImportanceWeightedScorer, SupervisedScorer
 from ._split import DomainShuffleSplit, LeaveOneDomainOut
 from ._transferability_scorer import TransferabilityScorer
 from ._validation_scorers import CircularValidationScorer, DeepEmbeddedValidationScorer

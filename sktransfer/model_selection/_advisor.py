@@ -15,48 +15,12 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._compat import HasMethods, Interval, _fit_context
 from ..domain import _take, check_domains
+from ._advisor_candidates import default_candidates, default_estimator, default_scorers
 from ._advisor_evidence import Fold, adapts, fit_candidate, gather_evidence
 from ._advisor_report import explain_ranking, plot_ranking
 from ._advisor_rule import BASELINE, decide
 
 __all__ = ["TransferAdvisor"]
-
-
-def default_estimator() -> Any:
-    """A logistic regression (the default candidates standardise the features before it)."""
-    from sklearn.linear_model import LogisticRegression
-
-    return LogisticRegression(max_iter=1000)
-
-
-def default_candidates(random_state: int | None = None) -> dict:
-    """No adaptation, CORAL, subspace alignment, linear TCA, and two weighters; each after a StandardScaler."""
-    from sklearn.preprocessing import StandardScaler
-
-    from ..alignment import CORAL, SubspaceAlignment, TransferComponentAnalysis
-    from ..reweighting import KMM, DiscriminativeWeighter
-
-    return {
-        BASELINE: [StandardScaler()],
-        "CORAL": [StandardScaler(), CORAL()],
-        "SA": [StandardScaler(), SubspaceAlignment(n_components=20)],
-        "TCA": [StandardScaler(), TransferComponentAnalysis(n_components=20, kernel="linear")],
-        "DiscriminativeWeighter": [StandardScaler(), DiscriminativeWeighter()],
-        "KMM": [StandardScaler(), KMM(random_state=random_state)],
-    }
-
-
-def default_scorers() -> dict:
-    """The label-free scorers the advisor reads, plus SupervisedScorer for a few target labels."""
-    from ._scorers import ImportanceWeightedScorer, PredictionEntropyScorer, SupervisedScorer
-    from ._validation_scorers import CircularValidationScorer
-
-    return {
-        "importance weighted": ImportanceWeightedScorer(),
-        "reverse validation": CircularValidationScorer(),
-        "prediction entropy": PredictionEntropyScorer(),
-        "target labels": SupervisedScorer(),
-    }
 
 
 def _best_has(method: str):
