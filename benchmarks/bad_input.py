@@ -552,6 +552,12 @@ def subjects() -> list[Subject]:
         out.append(_subject(name, partial(_make, obj)))
     out.append(_subject("ImportanceWeightedEstimator[Ridge]",
                         lambda: fast(ImportanceWeightedEstimator(Ridge(), KMM()))))
+    # not domain-aware in the mixin's sense (it fits whole pipelines per candidate), but it takes
+    # X, y, sample_domain like the estimators above and must refuse bad input as clearly
+    from sktransfer.model_selection import TransferAdvisor
+
+    # it scores candidates with the target rows' labels where y keeps some (SupervisedScorer), by design
+    out.append(Subject("TransferAdvisor", lambda: fast(TransferAdvisor()), "classifier", True, True))
     return out
 
 
@@ -1516,12 +1522,14 @@ def scorer_factories() -> dict[str, Callable[[], Any]]:
         if name == "TransferabilityScorer":
             for metric in ("logme", "hscore", "leep", "nce"):
                 out[f"TransferabilityScorer('{metric}')"] = partial(obj, metric)
+        elif name == "EnsembleAgreementScorer":  # its committee: the scored pipeline at two CORAL ridges
+            out[name] = partial(obj, [_scored_estimator(name, reg=r) for r in (0.1, 10.0)])
         else:
             out[name] = obj
     return out
 
 
-def _scored_estimator(name: str, final: Any = None) -> Any:
+def _scored_estimator(name: str, final: Any = None, reg: Any = "auto") -> Any:
     """A fresh estimator the scorer can score: features for LogME/H-score, else a classifier."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
@@ -1530,8 +1538,8 @@ def _scored_estimator(name: str, final: Any = None) -> Any:
     from sktransfer.alignment import CORAL
 
     if any(f"'{m}'" in name for m in _FEATURE_METRICS):
-        return make_da_pipeline(StandardScaler(), CORAL())
-    return make_da_pipeline(StandardScaler(), CORAL(), final if final is not None else LogisticRegression())
+        return make_da_pipeline(StandardScaler(), CORAL(reg=reg))
+    return make_da_pipeline(StandardScaler(), CORAL(reg=reg), final if final is not None else LogisticRegression())
 
 
 def _scorer_needs(scorer: Any) -> tuple[str, ...]:

@@ -14,6 +14,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from .._compat import HasMethods, Interval, _fit_context
+from .._finite import check_magnitude
 from ..domain import _take, check_domains
 from ._advisor_candidates import default_candidates, default_estimator, default_scorers
 from ._advisor_evidence import Fold, adapts, fit_candidate, gather_evidence
@@ -221,6 +222,9 @@ class TransferAdvisor(BaseEstimator):
                                 estimator=self, task="classification")
         if hasattr(X, "shape") and len(X.shape) == 2:
             self.n_features_in_ = int(X.shape[1])
+            if np.issubdtype(np.asarray(X).dtype, np.number):
+                # every default candidate standardises X: squares that overflow become NaN there
+                check_magnitude(np.asarray(X), "TransferAdvisor")
         rng = check_random_state(self.random_state)
         seed = rng.randint(2**31 - 1)
         estimator = default_estimator() if self.estimator is None else self.estimator

@@ -184,6 +184,7 @@ def test_a_failing_candidate_is_reported_not_raised():
     ("empty candidates", ValueError, "at least one candidate"),
     ("bad test_size", ValueError, "test_size"),
     ("bad estimator", ValueError, "estimator"),
+    ("huge X", ValueError, "TransferAdvisor"),  # its candidates standardise X: squares would overflow
 ])
 def test_bad_input_gets_a_clear_error(case, error, match):
     X, y, sd = make_domain_shift(n_samples=40, random_state=0)
@@ -201,6 +202,8 @@ def test_bad_input_gets_a_clear_error(case, error, match):
         advisor = TransferAdvisor(test_size=1.5)
     elif case == "bad estimator":
         advisor = TransferAdvisor(estimator="logistic")
+    elif case == "huge X":
+        X = X * 1e300
     with pytest.raises(error, match=match):
         advisor.fit(X, fit_y, sample_domain=fit_sd)
 
