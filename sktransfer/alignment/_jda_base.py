@@ -28,6 +28,7 @@ from sklearn.utils.validation import column_or_1d
 from .._compat import HasMethods, Interval, StrOptions
 from .._kernels import resolve_approximation
 from .._linalg import _psd_eigh, inv_sqrtm_psd, leading_eigenpairs_low_rank, sqrtm_psd
+from .._sampling import stratified_rows
 from ..base import BaseAdapter
 from ..domain import Domains
 
@@ -86,29 +87,6 @@ def mmd_factor(
     # ||S S^T||_F = ||S^T S||_F: the (C+1) x (C+1) Gram gives the author's norm(M, 'fro').
     fro = np.linalg.norm((S.T @ S).toarray(), "fro")
     return S / np.sqrt(fro)
-
-
-def stratified_rows(codes: np.ndarray, n_rows: int, rng: np.random.RandomState) -> np.ndarray:
-    """Sorted indices of ``n_rows`` of the rows (all of them if fewer), drawn without
-    replacement, each class in proportion.
-
-    Class ``c`` of ``n_c`` rows gets ``n_rows * n_c / n`` of them, rounded by largest remainder so
-    that they sum to ``n_rows``, and at least one: a class whose share rounds to none adds a row.
-    """
-    counts = np.bincount(codes)
-    if n_rows >= codes.shape[0]:
-        return np.arange(codes.shape[0])
-    share = counts * (n_rows / codes.shape[0])
-    take = np.floor(share).astype(np.intp)
-    short = n_rows - take.sum()
-    take[np.argsort(take - share, kind="stable")[:short]] += 1  # the largest remainders
-    take = np.maximum(take, np.minimum(counts, 1))
-    # A random rank within each class: the rows ranked below their class's share are kept.
-    order = np.lexsort((rng.permutation(codes.shape[0]), codes))
-    starts = np.r_[0, np.cumsum(counts)[:-1]]
-    rank = np.empty(codes.shape[0], dtype=np.intp)
-    rank[order] = np.arange(codes.shape[0]) - np.repeat(starts, counts)
-    return np.flatnonzero(rank < take[codes])
 
 
 def unit_rows(Z: np.ndarray) -> np.ndarray:

@@ -12,6 +12,7 @@ from sklearn.utils.multiclass import type_of_target
 
 from .._compat import Interval, StrOptions
 from .._pot import import_pot
+from .._sampling import stratified_rows
 from ..base import BaseAdapter
 from ..domain import Domains, check_domains
 
@@ -84,7 +85,7 @@ class OptimalTransportMapping(OneToOneFeatureMixin, BaseAdapter):
         Most rows of each domain the coupling is solved on. A domain with
         more rows is represented by a random subsample of that many (for
         ``"lpl1"`` and ``"group_lasso"`` the source one stratified by class,
-        at least one row of each), and every source row, in the subsample
+        at least one row of each, on top of them), and every source row, in the subsample
         or not, is mapped by POT's out-of-sample rule (Notes): memory and
         time then grow with ``max_samples^2`` instead of ``n_source x
         n_target``. ``"auto"`` uses every row of a domain of up to 2,500
@@ -301,7 +302,7 @@ class OptimalTransportMapping(OneToOneFeatureMixin, BaseAdapter):
             return None
         if codes is None:
             return np.sort(rng.choice(n_rows, cap, replace=False))
-        return _stratified_rows(codes, cap, rng)
+        return stratified_rows(codes, cap, rng)
 
     def _map_source(self, Xs: np.ndarray) -> np.ndarray:
         with np.errstate(all="ignore"):  # a non-finite map is refused by the caller
@@ -322,22 +323,3 @@ class OptimalTransportMapping(OneToOneFeatureMixin, BaseAdapter):
         if source.any():
             X_new[source] = self._map_source(X[source].astype(np.float64, copy=False))
         return X_new
-
-
-def _stratified_rows(codes: np.ndarray, n_keep: int, rng: np.random.RandomState) -> np.ndarray:
-    """Sorted positions of ``n_keep`` rows drawn from each class in proportion to its size.
-
-    Quotas are the floors of the proportional shares, topped up by the largest
-    remainders; every class keeps at least one row, which the largest quotas give
-    back (so there are ``max(n_keep, n_classes)`` rows).
-    """
-    classes, inverse, counts = np.unique(codes, return_inverse=True, return_counts=True)
-    share = n_keep * counts / counts.sum()
-    quota = np.maximum(np.floor(share), 1).astype(int)
-    short = n_keep - int(quota.sum())
-    if short > 0:  # the classes furthest below their share; there are enough (each is short by < 1)
-        quota[np.argsort(quota - share, kind="stable")[:short]] += 1
-    while quota.sum() > max(n_keep, classes.size):
-        quota[np.argmax(quota)] -= 1
-    rows = [rng.choice(np.flatnonzero(inverse == k), q, replace=False) for k, q in enumerate(quota)]
-    return np.sort(np.concatenate(rows))

@@ -16,13 +16,14 @@ from sklearn.neighbors import KNeighborsClassifier
 from threadpoolctl import threadpool_limits
 
 from sktransfer import _linalg
+from sktransfer._sampling import stratified_rows
 from sktransfer.alignment import (
     BalancedDistributionAdaptation,
     JointDistributionAdaptation,
     TransferComponentAnalysis,
     _jda_base,
 )
-from sktransfer.alignment._jda_base import mmd_factor, stratified_rows
+from sktransfer.alignment._jda_base import mmd_factor
 
 
 @pytest.fixture(autouse=True, scope="module")
