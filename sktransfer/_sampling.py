@@ -1,11 +1,17 @@
-"""Row subsamples that keep every class: the bounded paths of the estimators that subsample past a
-size (JDA/BDA's pseudo-labeller, the class-regularised optimal transport)."""
+"""Row subsamples: kernel centres and landmarks, and the bounded paths of the estimators that
+subsample past a size (KDE supports, nearest-neighbour sites, optimal transport, and, keeping
+every class, JDA/BDA's pseudo-labeller and the class-regularised optimal transport)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["stratified_rows"]
+__all__ = ["random_rows", "stratified_rows"]
+
+
+def random_rows(n_rows: int, n_max: int, rng: np.random.RandomState) -> np.ndarray:
+    """Sorted indices of ``min(n_max, n_rows)`` of ``n_rows`` rows drawn without replacement."""
+    return np.sort(rng.choice(n_rows, min(n_max, n_rows), replace=False))
 
 
 def stratified_rows(codes: np.ndarray, n_rows: int, rng: np.random.RandomState) -> np.ndarray:

@@ -28,7 +28,7 @@ from sklearn.utils.validation import column_or_1d
 from .._compat import HasMethods, Interval, StrOptions
 from .._kernels import resolve_approximation
 from .._linalg import _psd_eigh, inv_sqrtm_psd, leading_eigenpairs_low_rank, sqrtm_psd
-from .._sampling import stratified_rows
+from .._sampling import random_rows, stratified_rows
 from ..base import BaseAdapter
 from ..domain import Domains
 
@@ -169,7 +169,7 @@ class BaseJointAdaptation(ClassNamePrefixFeaturesOutMixin, BaseAdapter):
             self.X_fit_ = X.copy()
             return self._check_finite(self._kernel(X, X), "kernel matrix"), None
         m = min(self.n_landmarks, n)
-        self.landmarks_ = X[np.sort(rng.choice(n, m, replace=False))]
+        self.landmarks_ = X[random_rows(n, m, rng)]
         K_xz = self._check_finite(self._kernel(X, self.landmarks_), "kernel matrix")
         L = inv_sqrtm_psd(self._kernel(self.landmarks_, self.landmarks_))
         T = L @ sqrtm_psd(self._check_finite(L @ (K_xz.T @ K_xz) @ L, "Gram matrix of the features"))

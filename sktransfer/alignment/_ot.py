@@ -12,7 +12,7 @@ from sklearn.utils.multiclass import type_of_target
 
 from .._compat import Interval, StrOptions
 from .._pot import import_pot
-from .._sampling import stratified_rows
+from .._sampling import random_rows, stratified_rows
 from ..base import BaseAdapter
 from ..domain import Domains, check_domains
 
@@ -301,7 +301,7 @@ class OptimalTransportMapping(OneToOneFeatureMixin, BaseAdapter):
         if cap is None or n_rows <= cap:
             return None
         if codes is None:
-            return np.sort(rng.choice(n_rows, cap, replace=False))
+            return random_rows(n_rows, cap, rng)
         return stratified_rows(codes, cap, rng)
 
     def _map_source(self, Xs: np.ndarray) -> np.ndarray:

@@ -13,6 +13,7 @@ from sklearn.utils import check_random_state, gen_batches
 from .._compat import Interval, StrOptions
 from .._kernels import resolve_approximation
 from .._linalg import inv_sqrtm_psd, leading_eigenpairs_rank_one, sqrtm_psd
+from .._sampling import random_rows
 from ..base import BaseAdapter
 from ..domain import Domains
 
@@ -258,7 +259,7 @@ class TransferComponentAnalysis(ClassNamePrefixFeaturesOutMixin, BaseAdapter):
             return None
         rng = check_random_state(self.random_state)
         m = min(self.n_landmarks, X.shape[0])
-        self.landmarks_ = X[np.sort(rng.choice(X.shape[0], m, replace=False))]
+        self.landmarks_ = X[random_rows(X.shape[0], m, rng)]
         return inv_sqrtm_psd(self._kernel(self.landmarks_, self.landmarks_))
 
     def _basis_features(self, X: np.ndarray) -> np.ndarray:

@@ -7,6 +7,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .._kernels import median_heuristic_gamma, pooled_sample
+from .._sampling import random_rows
 
 #: Multiples of the median-heuristic gamma tried when ``gamma=None``: a
 #: bandwidth from about a third to three times the median distance.
@@ -33,14 +34,9 @@ def gamma_candidates(
     return np.atleast_1d(np.asarray(gamma, dtype=float))
 
 
-def centre_rows(n_rows: int, n_centers: int, rng: np.random.RandomState) -> np.ndarray:
-    """Sorted indices of ``min(n_centers, n_rows)`` rows drawn without replacement."""
-    return np.sort(rng.choice(n_rows, min(n_centers, n_rows), replace=False))
-
-
 def draw_centres(Xt: np.ndarray, n_centers: int, rng: np.random.RandomState) -> np.ndarray:
     """Kernel centres: ``n_centers`` target rows drawn without replacement."""
-    return Xt[centre_rows(Xt.shape[0], n_centers, rng)]
+    return Xt[random_rows(Xt.shape[0], n_centers, rng)]
 
 
 def fold_ids(n: int, n_folds: int, rng: np.random.RandomState) -> np.ndarray:

@@ -13,6 +13,7 @@ from .._kernels import (
     median_heuristic_gamma,
     pooled_sample,
 )
+from .._sampling import random_rows
 from ._base import BaseWeighter
 
 __all__ = ["KDEWeighter"]
@@ -41,7 +42,7 @@ def _support(X: np.ndarray, n_max: int | None, rng) -> tuple[np.ndarray, np.ndar
     """``X`` itself, or ``n_max`` of its rows drawn without replacement (in their order) and their indices."""
     if n_max is None or X.shape[0] <= n_max:
         return X, None
-    index = np.sort(rng.choice(X.shape[0], n_max, replace=False))
+    index = random_rows(X.shape[0], n_max, rng)
     return X[index], index
 
 

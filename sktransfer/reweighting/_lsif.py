@@ -12,9 +12,9 @@ from sklearn.metrics.pairwise import euclidean_distances
 
 from .._compat import Interval
 from .._kernels import kernel
+from .._sampling import random_rows
 from ._base import BaseWeighter
 from ._centres import (
-    centre_rows,
     check_candidates,
     check_fold_count,
     fold_ids,
@@ -135,7 +135,7 @@ class _LeastSquaresRatio(BaseWeighter):
         # centre would reward narrow kernels). Drawing centres and kernels per fold and
         # gamma instead took 25 times the distance work: uLSIF was 25-70x slower than
         # ADAPT's single fit in the suite (BENCHMARKS.md, issue 21).
-        centres = centre_rows(Xt.shape[0], self.n_centers, rng)
+        centres = random_rows(Xt.shape[0], self.n_centers, rng)
         self.centers_ = Xt[centres]
         D_s = euclidean_distances(Xs, self.centers_, squared=True)
         D_t = euclidean_distances(Xt, self.centers_, squared=True)

@@ -8,6 +8,7 @@ import numpy as np
 from sklearn.neighbors import NearestNeighbors
 
 from .._compat import Interval, StrOptions
+from .._sampling import random_rows
 from ._base import BaseWeighter
 
 __all__ = ["NearestNeighborWeighter"]
@@ -118,7 +119,7 @@ class NearestNeighborWeighter(BaseWeighter):
     def _fit(self, Xs: np.ndarray, Xt: np.ndarray, rng: np.random.RandomState) -> np.ndarray:
         n_sites = MAX_SITES if self.max_samples == "auto" else self.max_samples
         exact = n_sites is None or Xs.shape[0] <= n_sites
-        sites = Xs if exact else Xs[np.sort(rng.choice(Xs.shape[0], n_sites, replace=False))]
+        sites = Xs if exact else Xs[random_rows(Xs.shape[0], n_sites, rng)]
         k = min(self.n_neighbors, sites.shape[0])
         self.neighbors_ = NearestNeighbors(n_neighbors=k, n_jobs=self.n_jobs).fit(sites)
         votes = self.neighbors_.kneighbors(Xt, return_distance=False).ravel()

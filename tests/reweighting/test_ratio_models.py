@@ -107,7 +107,8 @@ def test_lsif_cv_scores_are_the_held_out_loss_of_each_fold(alpha):
     way, refitting on each fold's training rows and scoring the held-out rows
     by ``(1 - a)/2 E_s[r^2] + a/2 E_t[r^2] - E_t[r]`` over the centres that are
     not held-out target rows, with the same draws of centres and folds."""
-    from sktransfer.reweighting._centres import centre_rows, fold_ids
+    from sktransfer._sampling import random_rows
+    from sktransfer.reweighting._centres import fold_ids
 
     X, y, sd = _data(seed=7)
     gammas, regs, cv = [0.2, 1.0], [1e-3, 0.1, 3.0], 4
@@ -116,7 +117,7 @@ def test_lsif_cv_scores_are_the_held_out_loss_of_each_fold(alpha):
     model.fit(X, y, sample_domain=sd)
     Xs, Xt = X[sd > 0], X[sd < 0]
     rng = np.random.RandomState(0)
-    centres = centre_rows(len(Xt), 30, rng)
+    centres = random_rows(len(Xt), 30, rng)
     folds_s, folds_t = fold_ids(len(Xs), cv, rng), fold_ids(len(Xt), cv, rng)
     expected = np.zeros((2, 3))
     for i, gamma in enumerate(gammas):
