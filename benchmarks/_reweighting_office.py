@@ -46,38 +46,18 @@ def _tasks(data_home: str):
 
 
 # --------------------------------------------------------------------------- weights (child)
-#: suffix of a weighter of ours run with the settings the peers are given (``_given``)
+#: suffix of a weighter of ours run with the settings the peers are given: the peers get our
+#: median-heuristic gamma (KMM, uLSIF, RuLSIF) or our five KLIEP candidates from outside their
+#: timer, and ADAPT's uLSIF/RuLSIF fit once at its default ridge ``lambdas=1.``; the default rows
+#: of ours choose these inside ``fit``
 GIVEN = "-given"
-
-
-def _given(method: str, X: np.ndarray, sd: np.ndarray, seed: int):
-    """Ours with the peers' settings, bandwidth computed before the clock starts as theirs is.
-
-    The peers get our median-heuristic gamma (KMM, uLSIF, RuLSIF) or our five KLIEP candidates
-    from outside their timer, and ADAPT's uLSIF/RuLSIF fit once at its default ridge
-    ``lambdas=1.``; the default rows of ours choose these inside ``fit``.
-    """
-    from sktransfer import reweighting as rw
-    from sktransfer._kernels import median_heuristic_gamma
-    from sktransfer.reweighting._centres import KLIEP_GAMMA_FACTORS
-
-    gamma = median_heuristic_gamma(X)
-    est = {
-        "KMM": lambda: rw.KMM(gamma=gamma, random_state=seed),
-        "KLIEP": lambda: rw.KLIEP(gamma=(gamma * KLIEP_GAMMA_FACTORS).tolist(), random_state=seed),
-        "ULSIF": lambda: rw.ULSIF(gamma=gamma, reg=1.0, random_state=seed),
-        "RULSIF": lambda: rw.RULSIF(gamma=gamma, reg=1.0, random_state=seed),
-    }[method]()
-    return lambda: est.fit(X, None, sample_domain=sd).weights_[: int(np.sum(sd > 0))]
 
 
 def _weighter(impl: str, method: str, Xs: np.ndarray, Xt: np.ndarray, seed: int = 0):
     """A weight function ``() -> weights of the source rows`` for one library."""
     X = np.vstack([Xs, Xt])
     sd = np.r_[np.ones(len(Xs), int), -np.ones(len(Xt), int)]
-    if impl == "ours" and method.endswith(GIVEN):
-        return _given(method.removesuffix(GIVEN), X, sd, seed)
-    if impl == "ours":
+    if impl == "ours" and not method.endswith(GIVEN):
         from sktransfer import reweighting as rw
 
         est = {
@@ -95,6 +75,16 @@ def _weighter(impl: str, method: str, Xs: np.ndarray, Xt: np.ndarray, seed: int 
 
     gamma = median_heuristic_gamma(X)
     grid = (gamma * KLIEP_GAMMA_FACTORS).tolist()  # our KLIEP's default candidates
+    if impl == "ours":  # a GIVEN row: the peers' settings, computed before the clock as theirs are
+        from sktransfer import reweighting as rw
+
+        est = {
+            "KMM": lambda: rw.KMM(gamma=gamma, random_state=seed),
+            "KLIEP": lambda: rw.KLIEP(gamma=grid, random_state=seed),
+            "ULSIF": lambda: rw.ULSIF(gamma=gamma, reg=1.0, random_state=seed),
+            "RULSIF": lambda: rw.RULSIF(gamma=gamma, reg=1.0, random_state=seed),
+        }[method.removesuffix(GIVEN)]()
+        return lambda: est.fit(X, None, sample_domain=sd).weights_[: len(Xs)]
     if impl == "skada":
         import skada
 
