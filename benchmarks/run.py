@@ -444,6 +444,10 @@ def render(results: dict, args, methods, elapsed: float, versions: dict | None =
         if key in NOTES and not quick:
             parts += ["", NOTES[key]]
         parts.append("")
+    if len(results) > 1:
+        from benchmarks._suite_speed import speed_section
+
+        parts.append(speed_section(results, methods))
     return "\n".join(parts), summary
 
 

@@ -14,13 +14,15 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import clone
+from sklearn.model_selection import train_test_split
 
 from .._negative_transfer import CONFIDENT, MIN_CONFIDENT_ROWS
 from ..base import accepts_sample_domain
 from ..domain import _take
 from ..pipeline import make_da_pipeline
 
-__all__ = ["Fold", "adapts", "candidate_steps", "fit_candidate", "gather_evidence", "prediction_summary"]
+__all__ = ["Fold", "adapts", "candidate_steps", "fit_candidate", "gather_evidence", "holdout_fold",
+           "prediction_summary"]
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,29 @@ class Fold:
     target_labelled: np.ndarray  # target rows (of ``target``) whose label the caller gave
     y_train: np.ndarray = field(repr=False)  # y of ``train``, every target label masked
     sd: np.ndarray = field(repr=False)  # sample_domain of every row
+
+
+def holdout_fold(y: np.ndarray, domains: Any, test_size: float, rng: Any) -> Fold:
+    """The advisor's validation split: a stratified share of the labelled source rows held out, every target row kept."""
+    n = len(y)
+    source = np.flatnonzero(domains.source & domains.labelled)
+    target = np.flatnonzero(domains.target)
+    labels = y[source]
+    _, counts = np.unique(labels, return_counts=True)
+    stratify = labels if counts.min() >= 2 and len(source) * test_size >= len(counts) else None
+    if len(source) < 4:
+        raise ValueError(
+            f"TransferAdvisor holds out {test_size:.0%} of the labelled source rows to score the "
+            f"candidates, but there are only {len(source)}: pass more labelled source rows."
+        )
+    train_source, test_source = train_test_split(
+        source, test_size=test_size, stratify=stratify, random_state=rng.randint(2**31 - 1))
+    train = np.sort(np.concatenate([train_source, target]))
+    y_train = np.asarray(y[train]).copy()
+    y_train[domains.target[train]] = -1  # a few target labels score the candidates; never train them here
+    labelled_target = target[domains.labelled[target]]
+    return Fold(train=train, source_test=np.sort(test_source), target=target,
+                target_labelled=labelled_target, y_train=y_train, sd=domains.sample_domain[:n])
 
 
 def candidate_steps(spec: Any) -> list:
