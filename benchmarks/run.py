@@ -117,8 +117,8 @@ def run_task(task, impl: str, methods, seeds: int, C_grid=None) -> dict:
     return out
 
 
-def refresh_fewlabel(saved: dict, args) -> None:
-    """Rerun ``args.refresh_few`` (few-label methods of ours) into ``saved``, and record that it happened.
+def refresh_fewlabel(saved: dict, args, impls=("ours",)) -> None:
+    """Rerun ``args.refresh_few`` (few-label methods) of ours, and of ADAPT when in ``impls``, into ``saved``.
 
     The seeds are the saved run's, so the draws of labelled rows are the same;
     every other number stays as the saved run measured it.
@@ -131,21 +131,24 @@ def refresh_fewlabel(saved: dict, args) -> None:
         raise SystemExit(f"--refresh-few: unknown methods {unknown}; choose from {list(METHODS)}")
     command = saved["command"]
     seeds = int(command[command.index("--seeds") + 1]) if "--seeds" in command else DEFAULT_SEEDS
-    for key in args.datasets:
-        ds, rows = DATASETS[key], saved["results"]["ours"].get(key, {})
-        for s, t in ds.tasks:
-            row = rows.get(ds.task_name(s, t))
-            if row is None or "few" not in row:
-                continue
-            task = ds.load(args.data_home, s, t)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                fresh, secs = _timed(run_fewlabel_task, *task[:4], "ours", seeds, methods=args.refresh_few,
-                                     Xtest=task.Xtest, ytest=task.ytest)
-            row["few"].update(fresh)
-            print(f"refreshed ours {key} {ds.task_name(s, t)}: {secs:.0f} s", file=sys.stderr, flush=True)
+    refreshed = [impl for impl in ("ours", "adapt") if impl in impls]
+    for impl in refreshed:
+        for key in args.datasets:
+            ds, rows = DATASETS[key], saved["results"].get(impl, {}).get(key, {})
+            for s, t in ds.tasks:
+                row = rows.get(ds.task_name(s, t))
+                if row is None or "few" not in row:
+                    continue
+                task = ds.load(args.data_home, s, t)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    fresh, secs = _timed(run_fewlabel_task, *task[:4], impl, seeds, methods=args.refresh_few,
+                                         Xtest=task.Xtest, ytest=task.ytest)
+                row["few"].update(fresh)
+                print(f"refreshed {impl} {key} {ds.task_name(s, t)}: {secs:.0f} s", file=sys.stderr, flush=True)
     saved.setdefault("refreshed", []).append(
-        {"command": args.argv, "methods": args.refresh_few, "datasets": args.datasets, "machine": _machine()})
+        {"command": args.argv, "methods": args.refresh_few, "impls": refreshed, "datasets": args.datasets,
+         "machine": _machine()})
 
 
 def refresh_methods(saved: dict, args, impls) -> None:
@@ -487,7 +490,7 @@ def main(argv=None) -> None:
     if args.render_only or args.refresh_few or args.refresh_methods:  # rebuild the page from the saved JSON
         saved = json.loads(stem.with_suffix(".json").read_text())
         if args.refresh_few:
-            refresh_fewlabel(saved, args)
+            refresh_fewlabel(saved, args, impls)
         if args.refresh_methods:
             refresh_methods(saved, args, impls)
         if args.refresh_few or args.refresh_methods:

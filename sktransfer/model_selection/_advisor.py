@@ -16,7 +16,14 @@ from .._compat import HasMethods, Interval, _fit_context
 from .._finite import check_magnitude
 from ..domain import _take, check_domains
 from ._advisor_candidates import default_candidates, default_estimator, default_scorers
-from ._advisor_evidence import adapts, candidate_steps, fit_candidate, gather_evidence, holdout_fold
+from ._advisor_evidence import (
+    adapts,
+    candidate_steps,
+    committee_agreement,
+    fit_candidate,
+    gather_evidence,
+    holdout_fold,
+)
 from ._advisor_layers import check_layers, choose_layer, layer_features
 from ._advisor_report import explain_ranking, plot_ranking
 from ._advisor_rule import BASELINE, decide
@@ -97,7 +104,10 @@ class TransferAdvisor(BaseEstimator):
         ``final_score`` (the evidence the rule ranks by; higher is better),
         ``scores`` (each scorer's value), ``source_accuracy`` (held-out
         source rows through the deployed map), ``flip_rate``,
-        ``class_share_change``, ``target_class_shares``, ``checks`` (name ->
+        ``class_share_change``, ``target_class_shares``,
+        ``committee_agreement`` (share of target rows where it predicts the
+        class of highest mean probability over every candidate; reported,
+        not read by the rule), ``checks`` (name ->
         ``{"passed": bool, "reason": str}``), ``passed`` (all checks),
         ``reasons`` (why it was or was not chosen) and ``error`` (None, or
         why the candidate could not be fitted).
@@ -243,7 +253,7 @@ class TransferAdvisor(BaseEstimator):
             target_labels[~domains.labelled[fold.target]] = -1
         scorers = default_scorers() if self.scorers is None else dict(self.scorers)
         X_train = _take(X, fold.train)
-        rows, baseline = [], None
+        rows, baseline, summaries = [], None, {}
         specs = self._candidates(seed)
         order = sorted(specs, key=lambda name: adapts(specs[name]))  # the baseline first
         for name in order:
@@ -258,10 +268,14 @@ class TransferAdvisor(BaseEstimator):
                 rows.append(row)
                 continue
             summary = evidence.pop("_target_summary")
+            summaries[name] = summary
             if baseline is None:
                 baseline = summary
                 self.baseline_ = name
             rows.append({**row, **evidence})
+        agreement = committee_agreement(summaries)
+        for row in rows:
+            row["committee_agreement"] = agreement.get(row["name"])
         self.n_heldout_ = len(fold.source_test)
         self.ranking_ = decide(rows, margin=self.margin, n_heldout=self.n_heldout_)
         self.best_ = self.ranking_[0]["name"]

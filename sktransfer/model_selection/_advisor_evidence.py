@@ -21,8 +21,8 @@ from ..base import accepts_sample_domain
 from ..domain import _take
 from ..pipeline import make_da_pipeline
 
-__all__ = ["Fold", "adapts", "candidate_steps", "fit_candidate", "gather_evidence", "holdout_fold",
-           "prediction_summary"]
+__all__ = ["Fold", "adapts", "candidate_steps", "committee_agreement", "fit_candidate", "gather_evidence",
+           "holdout_fold", "prediction_summary"]
 
 
 @dataclass(frozen=True)
@@ -144,3 +144,21 @@ def gather_evidence(
         evidence["agreement_with_baseline"] = float(np.mean(target["pred"] == baseline["pred"]))
     evidence["_target_summary"] = target
     return evidence
+
+
+def committee_agreement(summaries: dict) -> dict:
+    """``{name: share of target rows where it predicts the committee's class}``, the committee being every candidate.
+
+    The committee's class of a row is that of highest mean probability over
+    the candidates (a candidate without ``predict_proba`` votes with a one-hot
+    row), as :class:`EnsembleAgreementScorer` over the candidates themselves.
+    """
+    classes = next(iter(summaries.values()))["classes"]
+    votes = []
+    for summary in summaries.values():
+        proba = summary["proba"]
+        if proba is None:
+            proba = (summary["pred"][:, None] == classes[None, :]).astype(float)
+        votes.append(proba)
+    committee = classes[np.argmax(np.mean(votes, axis=0), axis=1)]
+    return {name: float(np.mean(summary["pred"] == committee)) for name, summary in summaries.items()}

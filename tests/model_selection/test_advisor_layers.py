@@ -108,3 +108,19 @@ def test_bad_layer_settings_are_refused_by_name(params, match):
     raw, y, sd = _data()
     with pytest.raises(ValueError, match=match):
         TransferAdvisor(candidates=SMALL, **params).fit(raw, mask_target_labels(y, sd), sample_domain=sd)
+
+
+def test_committee_agreement_by_hand():
+    """Three candidates' probabilities on four rows: the vote is the class of highest mean probability."""
+    from sktransfer.model_selection._advisor_evidence import committee_agreement
+
+    classes = np.array(["a", "b"])
+    p = {"x": np.array([[0.9, 0.1], [0.6, 0.4], [0.2, 0.8], [0.4, 0.6]]),
+         "y": np.array([[0.8, 0.2], [0.1, 0.9], [0.3, 0.7], [0.9, 0.1]]),
+         "z": np.array([[0.4, 0.6], [0.45, 0.55], [0.4, 0.6], [0.3, 0.7]])}
+    summaries = {k: {"proba": v, "pred": classes[v.argmax(axis=1)], "classes": classes} for k, v in p.items()}
+    # mean probability of "a": 0.70, 0.383, 0.30, 0.533 -> vote a, b, b, a
+    assert committee_agreement(summaries) == {"x": 0.5, "y": 1.0, "z": 0.5}
+    summaries["w"] = {"proba": None, "pred": np.array(["b", "b", "b", "b"]), "classes": classes}
+    # w votes one-hot b: mean of "a" 0.525, 0.2875, 0.225, 0.4 -> a, b, b, b
+    assert committee_agreement(summaries)["w"] == 0.75
