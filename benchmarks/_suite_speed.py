@@ -88,7 +88,7 @@ def _per_task(results: dict, impl: str, key: str, tasks, method: str, field: str
     return sum(vals) if field == "fit_s" else sum(vals) / len(vals)
 
 
-def _rows(results: dict, methods) -> list[tuple[str, str, str, bool]]:
+def _rows(methods) -> list[tuple[str, str, str, bool]]:
     """(label, our method, the peers' method, few-label?) of every row a peer also has."""
     from benchmarks._reweighting_office import GIVEN
     from benchmarks._suite_fewlabel import METHODS as FEW_METHODS
@@ -112,7 +112,7 @@ def speed_cells(results: dict, methods) -> dict:
     out = {}
     for key, per_task in results["ours"].items():
         tasks = list(per_task)
-        for label, ours_m, peer_m, few in _rows(results, methods):
+        for label, ours_m, peer_m, few in _rows(methods):
             field = _accuracy_field(ours_m, few)
             ours_s = _per_task(results, "ours", key, tasks, ours_m, "fit_s", few)
             ours_acc = _per_task(results, "ours", key, tasks, ours_m, field, few)

@@ -19,6 +19,7 @@ import numpy as np
 from sklearn.base import clone
 
 from ..pipeline import make_da_pipeline
+from ._advisor_evidence import committee_agreement, prediction_summary
 
 __all__ = ["check_layers", "choose_layer", "layer_features"]
 
@@ -60,12 +61,11 @@ def choose_layer(features: dict, y: np.ndarray, sample_domain: np.ndarray, estim
     from ..alignment import CORAL
 
     target = np.asarray(sample_domain) < 0
-    probas = {}
+    summaries = {}
     for layer, Z in features.items():
         model = make_da_pipeline(StandardScaler(), CORAL(), clone(estimator), check_negative_transfer=False)
         model.fit(Z, y, sample_domain=sample_domain)
-        probas[layer] = model.predict_proba(Z[target])
-    vote = np.mean(list(probas.values()), axis=0).argmax(axis=1)
-    scores = {layer: float(np.mean(p.argmax(axis=1) == vote)) for layer, p in probas.items()}
+        summaries[layer] = prediction_summary(model, Z[target])
+    scores = committee_agreement(summaries)
     best = max(scores, key=lambda layer: scores[layer])  # max keeps the first of equal scores
     return best, scores
