@@ -38,3 +38,25 @@ def test_section_lists_each_slower_cell_with_its_reason_and_each_accuracy_gap():
     worse = text.split("Where our accuracy")[1]
     assert "ULSIF on COIL20: 80.0 against 81.0 (adapt)" in worse
     assert "| KDE | 0.10 s |" in text
+
+
+def test_short_fits_are_repeated_and_the_fastest_kept(monkeypatch):
+    from benchmarks import _timing
+
+    clock = iter([0.0, 0.08, 1.0, 1.03, 2.0, 2.09, 3.0, 3.05, 4.0, 4.07])  # runs of 0.08, 0.03, 0.09, 0.05, 0.07 s
+    monkeypatch.setattr(_timing.time, "perf_counter", lambda: next(clock))
+    calls = []
+    out, secs = _timing.timed_fit(lambda: calls.append(1) or len(calls))
+    assert out == 1  # the first run's output
+    assert len(calls) == _timing.SHORT_FIT_REPEATS == 5
+    assert secs == pytest.approx(0.03)
+
+
+def test_a_long_fit_runs_once(monkeypatch):
+    from benchmarks import _timing
+
+    clock = iter([0.0, 0.5])
+    monkeypatch.setattr(_timing.time, "perf_counter", lambda: next(clock))
+    calls = []
+    _, secs = _timing.timed_fit(lambda: calls.append(1))
+    assert calls == [1] and secs == pytest.approx(0.5)
