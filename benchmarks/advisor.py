@@ -106,7 +106,7 @@ def tasks(data_home: str | None, quick: bool, datasets=SUITE) -> Iterator[tuple[
 def _jsonable(value):
     if isinstance(value, dict):
         return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, (list, tuple, np.ndarray)):
         return [_jsonable(v) for v in value]
     if isinstance(value, (np.floating, float)):
         return None if not np.isfinite(value) else float(value)
@@ -226,7 +226,7 @@ def replay(saved: dict, margin: float = 0.01) -> dict:
         for r in rows:
             if r.get("final_score") is None and r["error"] is None:
                 r["final_score"] = None
-        picks[task] = decide(rows, margin=margin, n_heldout=row.get("n_heldout"))[0]["name"]
+        picks[task] = decide(rows, margin=margin)[0]["name"]
     return picks
 
 

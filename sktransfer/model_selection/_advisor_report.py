@@ -25,10 +25,11 @@ def explain_ranking(ranking: list[dict], baseline: str) -> str:
         if row["error"] is not None:
             lines.append(f"{mark} {row['name']}: could not be fitted or scored ({row['error']})")
             continue
-        score = row["final_score"]
+        score, se = row["final_score"], row.get("risk_gain_se")
+        evidence = "n/a" if score is None else f"{score:+.3f}" + ("" if not se else f" (se {se:.3f})")
         lines.append(
-            f"{mark} {row['name']}: evidence {'n/a' if score is None else f'{100 * score:+.1f}'} points vs "
-            f"{baseline}; held-out source accuracy (deployed map) {_pct(row['source_accuracy'])}"
+            f"{mark} {row['name']}: estimated target log loss {evidence} nats a row lower than {baseline}; "
+            f"held-out source accuracy (deployed map) {_pct(row['source_accuracy'])}"
             + ("" if row.get("flip_rate") is None else f"; flip rate {row['flip_rate']:.0%}")
             + ("" if row.get("class_share_change") is None
                else f"; target class shares moved {row['class_share_change']:.0%}")
@@ -60,7 +61,7 @@ def plot_ranking(ranking: list[dict], baseline: str, ax: Any = None) -> Any:
     if created:
         _, ax = plt.subplots(figsize=(7.5, 0.55 * len(ranking) + 1.6))
     rows = [r for r in ranking if r["error"] is None][::-1]
-    values = np.array([100 * (r["final_score"] or 0.0) for r in rows])
+    values = np.array([r["final_score"] or 0.0 for r in rows])
     colors = ["tab:green" if r["chosen"] else ("tab:blue" if r["passed"] else "tab:red") for r in rows]
     bars = ax.barh(np.arange(len(rows)), values, color=colors)
     for bar, row in zip(bars, rows):
@@ -71,7 +72,7 @@ def plot_ranking(ranking: list[dict], baseline: str, ax: Any = None) -> Any:
         ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f" {label}", va="center", fontsize=8)
     ax.axvline(0.0, color="black", linewidth=1)
     ax.set_yticks(np.arange(len(rows)), [r["name"] for r in rows])
-    ax.set_xlabel(f"label-free evidence, points of accuracy vs {baseline}")
+    ax.set_xlabel(f"drop of the estimated target log loss (DEV) vs {baseline}, nats a row")
     ax.set_title(f"TransferAdvisor: use {ranking[0]['name']}")
     ax.legend(handles=[Patch(color="tab:green", label="chosen"), Patch(color="tab:blue", label="checks passed"),
                        Patch(color="tab:red", hatch="//", label="a check failed")],

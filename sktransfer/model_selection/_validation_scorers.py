@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 from sklearn.base import clone, is_regressor
 
 from ..base import accepts_sample_domain
@@ -15,6 +16,7 @@ from ._scorer_base import (
     call_with_domains,
     default_metric,
     default_weighter,
+    fold_domains,
     fold_rows,
     fold_weights,
 )
@@ -108,7 +110,37 @@ class DeepEmbeddedValidationScorer(DomainScorer):
     def __init__(self, weighter=None):
         self.weighter = weighter
 
-    def _score(self, estimator, X, y, domains):
+    def risk_terms(self, estimator: Any, X: Any, y: ArrayLike | None = None,
+                   sample_domain: ArrayLike | None = None) -> np.ndarray:
+        """Per-row terms of the DEV risk: their mean is ``-score``.
+
+        Row ``i`` of the fold's labelled source rows contributes
+        ``w_i l_i + eta (w_i - 1)``. Two models scored on the same fold have
+        their terms on the same rows, so the paired differences give the
+        standard error of the difference of their risks (what
+        :class:`TransferAdvisor` tests).
+
+        Parameters
+        ----------
+        estimator : estimator instance
+            Fitted on the training fold.
+        X : array-like, DataFrame or list of shape (n_samples, ...)
+            Rows of the validation fold, source and target together.
+        y : array-like of shape (n_samples,), default=None
+            Labels of the fold, masked on target rows.
+        sample_domain : array-like of shape (n_samples,), default=None
+            Domain of each row; inferred from the mask of ``y`` when None.
+
+        Returns
+        -------
+        terms : ndarray of shape (n_labelled_source_rows,)
+            In the order of the fold's labelled source rows.
+        """
+        domains = fold_domains(X, y, sample_domain, type(self).__name__)
+        self._check_fold(domains)
+        return self._terms(estimator, X, np.asarray(y), domains)
+
+    def _terms(self, estimator, X, y, domains) -> np.ndarray:
         sd = domains.sample_domain
         features = _representation(estimator, X, as_target(sd))
         weighter = default_weighter(cv=5) if self.weighter is None else clone(self.weighter)
@@ -119,7 +151,10 @@ class DeepEmbeddedValidationScorer(DomainScorer):
         losses = w * _row_losses(estimator, fold_rows(X, rows), y[rows], as_target(rows))
         var = np.var(w, ddof=1) if len(w) > 1 else 0.0
         eta = -np.cov(losses, w)[0, 1] / var if var > 0 else 0.0
-        return -float(np.mean(losses) + eta * np.mean(w) - eta)
+        return losses + eta * (w - 1.0)
+
+    def _score(self, estimator, X, y, domains):
+        return -float(np.mean(self._terms(estimator, X, y, domains)))
 
 
 class CircularValidationScorer(DomainScorer):

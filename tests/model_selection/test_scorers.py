@@ -120,6 +120,10 @@ def test_deep_embedded_validation_matches_the_papers_formula_written_out():
     dev = mean_l + eta * mean_w - eta  # You et al. 2019, Algorithm 1
     got = DeepEmbeddedValidationScorer(weighter=FixedWeights())(FixedProba().fit(X), X, y)
     assert got == pytest.approx(-dev, rel=1e-12)
+    # per row: w_i l_i + eta (w_i - 1), whose mean is DEV
+    terms = DeepEmbeddedValidationScorer(weighter=FixedWeights()).risk_terms(FixedProba().fit(X), X, y)
+    np.testing.assert_allclose(terms, weighted + eta * (w - 1.0), rtol=1e-12)
+    assert terms.mean() == pytest.approx(dev, rel=1e-12)
 
 
 def test_dev_reads_the_representation_the_final_step_sees():
