@@ -31,9 +31,9 @@ loss.
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
+
+from benchmarks._timing import timed_fit
 
 __all__ = ["FEW", "METHODS", "choose_C", "few_labelled", "run_fewlabel_task"]
 
@@ -169,9 +169,7 @@ def run_fewlabel_task(Xs, ys, Xt, yt, impl: str, seeds: int, methods=None, Xtest
             if (methods is not None and label not in methods) or label in errors:
                 continue
             try:
-                start = time.perf_counter()
-                model = fit(Xs, ys, Xt[few], yt[few])
-                fit_s = time.perf_counter() - start
+                model, fit_s = timed_fit(fit, Xs, ys, Xt[few], yt[few])
                 acc = 100 * float(np.mean(model.predict(Xe) == ye))
             except Exception as exc:  # a method failing on a task is a result, not a crash
                 errors[label] = {"error": f"{type(exc).__name__}: {exc}"[:200]}
