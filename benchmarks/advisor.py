@@ -31,7 +31,7 @@ the suite's tasks are held out.
 
 Usage::
 
-    python -m benchmarks.advisor --data-home ../shared/data            # 16 min on 2 shared cores
+    python -m benchmarks.advisor --data-home ../shared/data            # about 5 min on 2 cores
     python -m benchmarks.advisor --data-home ../shared/data --quick    # 1 task a dataset, 400 rows a domain
     python -m benchmarks.advisor --replay benchmarks/results/advisor.json  # re-apply the rule to saved evidence
 
