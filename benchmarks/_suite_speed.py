@@ -12,6 +12,8 @@ none).
 
 from __future__ import annotations
 
+from benchmarks._timing import SHORT_FIT_S
+
 #: accuracy the faster peer may have over ours before the page lists it (points)
 ACCURACY_MARGIN = 0.3
 #: ratios in this band are listed but read as ties: on this 2-core machine the
@@ -88,8 +90,7 @@ ACCURACY_WHY: dict[str, str] = {
         "digits (alpha = 0.01) and 62.6 on MNIST-USPS, ADAPT's best is 82.3 and 45.8; at alpha = 1, its best "
         "there, ours is too close to the source model (77.8 and 43.4)"),
 }
-#: a note for cells whose fits take under this long a task (s): one run does not resolve them here
-SHORT_FIT = 0.1
+#: a note for cells whose fits take under SHORT_FIT_S a task: the suite times those as the fastest of five runs
 SHORT_FIT_NOTE = ("Our fits take under 0.1 s a task here. The suite times each short fit as the fastest of five "
                   "runs, for every library (benchmarks/_timing.py), but the libraries run one after another and "
                   "the machine drifts between them: measured alone, back to back, fastest of 15 runs on DeCAF "
@@ -149,7 +150,7 @@ def speed_cells(results: dict, methods) -> dict:
 def _why(label: str, per_task_s: float) -> str:
     reason = WHY.get(label)
     if reason is None:
-        return f"{SHORT_FIT_NOTE}." if per_task_s < SHORT_FIT else "Not explained."
+        return f"{SHORT_FIT_NOTE}." if per_task_s < SHORT_FIT_S else "Not explained."
     return f"Why: {reason[0]}. Fast setting: {reason[1]}."
 
 

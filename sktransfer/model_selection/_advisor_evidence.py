@@ -104,25 +104,26 @@ def _flip_rate(baseline: dict, pred: np.ndarray) -> float | None:
     return float(np.mean(pred[sure] != baseline["pred"][sure]))
 
 
-def risk_rows(pipe: Any, X: Any, y: np.ndarray, fold: Fold, rows: np.ndarray) -> np.ndarray:
+def risk_rows(pipe: Any, X_fold: Any, y_fold: np.ndarray, sd_fold: np.ndarray, X_labelled: Any,
+              y_labelled: np.ndarray) -> np.ndarray:
     """Per-row estimates of the deployed model's log loss on the target domain.
 
-    DEV's terms on the held-out source rows (:meth:`DeepEmbeddedValidationScorer.risk_terms`:
-    importance-weighted losses with its control variate), then the plain
-    loss of each target row whose label the caller gave. Every candidate
-    gets them on the same rows, in the same order, so the rule can compare
-    two candidates row by row.
+    DEV's terms on the validation fold's held-out source rows
+    (:meth:`DeepEmbeddedValidationScorer.risk_terms`: importance-weighted
+    losses with its control variate), then the plain loss of each target row
+    whose label the caller gave (``X_labelled``, ``y_labelled``; may be
+    empty). Every candidate gets them on the same rows, in the same order,
+    so the rule can compare two candidates row by row.
     """
     from ._scorer_base import as_target
     from ._validation_scorers import DeepEmbeddedValidationScorer, _row_losses
 
-    y_fold = np.concatenate([y[fold.source_test], np.full(len(fold.target), -1)])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        terms = DeepEmbeddedValidationScorer().risk_terms(pipe, _take(X, rows), y_fold, sample_domain=fold.sd[rows])
-    if len(fold.target_labelled):
-        labelled = fold.target_labelled
-        terms = np.concatenate([terms, _row_losses(pipe, _take(X, labelled), y[labelled], as_target(labelled))])
+        terms = DeepEmbeddedValidationScorer().risk_terms(pipe, X_fold, y_fold, sample_domain=sd_fold)
+    if len(y_labelled):
+        rows = np.arange(len(y_labelled))
+        terms = np.concatenate([terms, _row_losses(pipe, X_labelled, y_labelled, as_target(rows))])
     return terms
 
 
@@ -159,7 +160,8 @@ def gather_evidence(
         except Exception as exc:  # a scorer that cannot judge this candidate is evidence too
             errors[name] = f"{type(exc).__name__}: {exc}"[:300]
     try:
-        evidence["risk_rows"] = risk_rows(pipe, X, y, fold, rows)
+        labelled = fold.target_labelled
+        evidence["risk_rows"] = risk_rows(pipe, X_fold, y_fold, sd_fold, _take(X, labelled), y[labelled])
         evidence["dev_risk"] = float(np.mean(evidence["risk_rows"][: len(fold.source_test)]))
     except Exception as exc:  # no density ratio on this representation: the rule cannot weigh the candidate
         evidence["risk_rows"], evidence["dev_risk"] = None, None

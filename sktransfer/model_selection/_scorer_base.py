@@ -211,11 +211,16 @@ class DomainScorer:
         unknown = set(metadata) - set(self._extra_metadata)
         if unknown:
             raise TypeError(f"{type(self).__name__} got unexpected metadata {sorted(unknown)}.")
-        domains = fold_domains(X, y, sample_domain, type(self).__name__)
-        self._check_fold(domains)
+        domains = self._fold(X, y, sample_domain)
         score = float(self._score(estimator, X, None if y is None else np.asarray(y), domains, **metadata))
         check_finite_result(score, type(self).__name__, "score on this validation fold", self._nonfinite_cause)
         return score
+
+    def _fold(self, X: Any, y: ArrayLike | None, sample_domain: ArrayLike | None) -> Domains:
+        """The validation fold's domains, checked to hold what this scorer needs."""
+        domains = fold_domains(X, y, sample_domain, type(self).__name__)
+        self._check_fold(domains)
+        return domains
 
     def _check_fold(self, domains: Domains) -> None:
         name = type(self).__name__

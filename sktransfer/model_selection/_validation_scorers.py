@@ -16,7 +16,6 @@ from ._scorer_base import (
     call_with_domains,
     default_metric,
     default_weighter,
-    fold_domains,
     fold_rows,
     fold_weights,
 )
@@ -136,9 +135,7 @@ class DeepEmbeddedValidationScorer(DomainScorer):
         terms : ndarray of shape (n_labelled_source_rows,)
             In the order of the fold's labelled source rows.
         """
-        domains = fold_domains(X, y, sample_domain, type(self).__name__)
-        self._check_fold(domains)
-        return self._terms(estimator, X, np.asarray(y), domains)
+        return self._terms(estimator, X, np.asarray(y), self._fold(X, y, sample_domain))
 
     def _terms(self, estimator, X, y, domains) -> np.ndarray:
         sd = domains.sample_domain
