@@ -9,7 +9,14 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-__all__ = ["import_pot"]
+__all__ = ["EMD_MAX_ITER", "import_pot"]
+
+#: Network-simplex iterations allowed to an exact transport problem: POT's own
+#: ``ot.solve`` default. ``ot.emd``'s default (100,000) stops short of the optimum
+#: at the suite's sizes: on 2,000 x 2,000 Amazon reviews the plan of JDOT's first
+#: alternation came back unconverged (POT's result code 3, MAX_ITER_REACHED) and
+#: JDOT ended 1.4 points below the optimal plans' accuracy (B->D, 64.7 vs 66.1).
+EMD_MAX_ITER = 1_000_000
 
 
 def import_pot(owner: str) -> ModuleType:

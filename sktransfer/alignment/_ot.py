@@ -11,7 +11,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import type_of_target
 
 from .._compat import Interval, StrOptions
-from .._pot import import_pot
+from .._pot import EMD_MAX_ITER, import_pot
 from .._sampling import random_rows, stratified_rows
 from ..base import BaseAdapter
 from ..domain import Domains, check_domains
@@ -21,7 +21,7 @@ __all__ = ["OptimalTransportMapping"]
 #: method -> (POT class in ``ot.da``, default max_iter). The class-regularised
 #: ones count outer (majorisation / conditional-gradient) iterations.
 _TRANSPORTS = {
-    "exact": ("EMDTransport", 100_000),
+    "exact": ("EMDTransport", EMD_MAX_ITER),
     "sinkhorn": ("SinkhornTransport", 1000),
     "lpl1": ("SinkhornLpl1Transport", 10),
     "group_lasso": ("SinkhornL1l2Transport", 10),
@@ -75,10 +75,12 @@ class OptimalTransportMapping(OneToOneFeatureMixin, BaseAdapter):
         ``log(1 + C)``, ``log(1 + log(1 + C))``) before solving, which makes
         ``reg_e`` scale-free. None uses the cost as it is.
     max_iter : int >= 1 or None, default=None
-        Iteration budget of the solver; None uses POT's: 100,000 network
-        simplex iterations (``"exact"``), 1,000 Sinkhorn iterations, or 10
-        outer iterations of the class-regularised solvers (each with up to
-        200 Sinkhorn iterations).
+        Iteration budget of the solver; None uses 1,000,000 network simplex
+        iterations (``"exact"``: POT's ``ot.solve`` budget; ``EMDTransport``'s
+        own 100,000 stops short of the optimum on a few thousand rows a
+        domain), and POT's 1,000 Sinkhorn iterations, or 10 outer iterations
+        of the class-regularised solvers (each with up to 200 Sinkhorn
+        iterations).
     tol : float > 0, default=1e-8
         Stopping threshold of the Sinkhorn iterations (not used by ``"exact"``).
     max_samples : "auto", int >= 1 or None, default="auto"

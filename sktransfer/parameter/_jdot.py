@@ -17,7 +17,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._compat import HasMethods, Interval, _fit_context
 from .._delegation import delegate
-from .._pot import import_pot
+from .._pot import EMD_MAX_ITER, import_pot
 from ..base import DomainAwareMixin
 from ._validation import check_y, labelled_rows
 
@@ -94,7 +94,17 @@ class _BaseJDOT(DomainAwareMixin, BaseEstimator):
         for i in range(self.max_iter):
             # The first plan transports the features alone: there is no model yet.
             cost = (1.0 - self.alpha) * feature_cost + (self.alpha * label_cost if i else 0.0)
-            plan = ot.emd(a, b, self._check_finite(cost, "joint cost matrix"))
+            plan, log = ot.emd(a, b, self._check_finite(cost, "joint cost matrix"),
+                               numItermax=EMD_MAX_ITER, log=True)
+            if log["warning"] is not None:  # the plan is feasible but not optimal
+                warnings.warn(
+                    f"{type(self).__name__}: the exact transport of alternation {i + 1} stopped "
+                    f"before optimality ({log['warning']}) after {EMD_MAX_ITER:,} network simplex "
+                    f"iterations ({n_source} x {n_target} rows); its plan is used as it is. Fit on "
+                    "fewer rows, or subsample each domain.",
+                    ConvergenceWarning,
+                    stacklevel=3,
+                )
             ot_losses.append(float(np.sum(plan * ((1.0 - self.alpha) * feature_cost + self.alpha * label_cost))))
             label_loss, label_cost = self._refit(estimator, Xt, plan / b, labels)
             label_losses.append(float(label_loss))

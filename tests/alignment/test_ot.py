@@ -109,6 +109,20 @@ def test_matches_skada_ot_mapping_adapters(method, data, skada_maps):
     np.testing.assert_allclose(ours.transform(X_new, sample_domain=1), skada_maps[method]["new"], atol=1e-10)
 
 
+def test_exact_transport_gets_the_full_network_simplex_budget(data):
+    """EMDTransport's own 100,000 iterations stop short of the optimum on a few thousand
+    degenerate rows a domain (JDOT on the suite's Amazon reviews); the default budget is
+    POT's ot.solve one, and a budget too small surfaces POT's warning (and here an error: rows left without mass)."""
+    from sktransfer._pot import EMD_MAX_ITER
+
+    X, y, sd, _ = data
+    assert OptimalTransportMapping("exact")._transport().max_iter == EMD_MAX_ITER == 1_000_000
+    assert OptimalTransportMapping("exact", max_iter=7)._transport().max_iter == 7
+    with pytest.warns(UserWarning, match="numItermax reached before optimality"):
+        with pytest.raises(ValueError, match="received no mass"):  # 3 iterations leave rows empty
+            OptimalTransportMapping("exact", max_iter=3).fit(X, y, sample_domain=sd)
+
+
 def test_exact_map_between_equal_sized_domains_is_a_matching(data):
     """With as many source as target rows and uniform weights, the exact plan is a
     permutation (Birkhoff): every source row lands exactly on one target row, each

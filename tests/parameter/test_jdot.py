@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -134,6 +135,23 @@ def test_hitting_max_iter_warns():
         JDOTRegressor(max_iter=2, tol=0.0).fit(X, y, sample_domain=sd)
     with pytest.warns(ConvergenceWarning, match="transport of the features alone"):
         JDOTRegressor(max_iter=1).fit(X, y, sample_domain=sd)
+
+
+def test_an_unconverged_transport_plan_warns(monkeypatch):
+    """The exact plans get POT's ot.solve budget (1,000,000 network simplex iterations, not
+    ot.emd's 100,000, which stopped short on the suite's Amazon reviews); a plan still
+    unconverged after the budget is named in a ConvergenceWarning, never used silently."""
+    import sktransfer.parameter._jdot as jdot
+    from sktransfer._pot import EMD_MAX_ITER
+
+    assert EMD_MAX_ITER == 1_000_000
+    X, y, sd, _ = _shift("classification", 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        JDOTClassifier().fit(X, y, sample_domain=sd)  # converges within the default budget
+    monkeypatch.setattr(jdot, "EMD_MAX_ITER", 3)
+    with pytest.warns(ConvergenceWarning, match=r"transport of alternation 1 stopped before optimality.*3 network"):
+        JDOTClassifier(max_iter=2, tol=0.0).fit(X, y, sample_domain=sd)
 
 
 def test_bad_input_gets_clear_errors():
