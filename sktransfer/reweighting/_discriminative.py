@@ -11,7 +11,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from .._compat import HasMethods, Interval, StrOptions
-from ._base import BaseWeighter
+from ._base import BaseWeighter, _stacked
 
 __all__ = ["DiscriminativeWeighter"]
 
@@ -122,7 +122,7 @@ class DiscriminativeWeighter(BaseWeighter):
             return self.prior_ratio_ * p / (1.0 - p)
 
     def _fit(self, Xs: np.ndarray, Xt: np.ndarray, rng: np.random.RandomState) -> np.ndarray:
-        X = np.vstack([Xs, Xt])
+        X = _stacked(Xs, Xt)
         is_target = np.r_[np.zeros(Xs.shape[0], dtype=int), np.ones(Xt.shape[0], dtype=int)]
         self.prior_ratio_ = Xs.shape[0] / Xt.shape[0]
         self.estimator_ = self._classifier().fit(X, is_target)

@@ -196,3 +196,29 @@ def test_fewer_rows_than_cv_folds_raise(weighter, n_source, n_target, match):
     # A fixed bandwidth (and ridge) needs no cross-validation, so no folds.
     fixed = clone(weighter).set_params(gamma=1.0, **({} if isinstance(weighter, KLIEP) else {"reg": 0.1}))
     assert np.isfinite(fixed.fit(X, None, sample_domain=sd).weights_).all()
+
+
+def test_stacked_rows_are_a_view_only_when_the_target_block_follows_the_source_block():
+    """DiscriminativeWeighter trains on [source; target] rows: the caller's array itself (no
+    copy) in stack_domains' layout, a stacked copy otherwise; the weights are the same."""
+    from sktransfer.reweighting._base import _rows, _stacked
+
+    X = np.random.default_rng(0).normal(size=(12, 3))
+    source = np.r_[np.ones(7, bool), np.zeros(5, bool)]
+    blocked = _stacked(_rows(X, source), _rows(X, ~source))
+    assert np.shares_memory(blocked, X) and not blocked.flags.writeable
+    np.testing.assert_array_equal(blocked, X)
+    swapped = _stacked(_rows(X, ~source), _rows(X, source))  # target rows first: not adjacent in order
+    assert not np.shares_memory(swapped, X)
+    np.testing.assert_array_equal(swapped, np.vstack([X[~source], X[source]]))
+    fortran = np.asfortranarray(X)
+    assert not np.shares_memory(_stacked(_rows(fortran, source), _rows(fortran, ~source)), fortran)
+
+    X, _, sd = make_domain_shift(n_samples=60, random_state=0)
+    order = np.argsort(-sd, kind="stable")  # source rows first
+    interleaved = np.random.default_rng(1).permutation(len(sd))
+    w_blocked = DiscriminativeWeighter().fit(X[order], None, sample_domain=sd[order]).weights_
+    w_mixed = DiscriminativeWeighter().fit(X[interleaved], None, sample_domain=sd[interleaved]).weights_
+    back = np.empty_like(w_mixed)
+    back[interleaved] = w_mixed
+    np.testing.assert_allclose(w_blocked[np.argsort(order)], back, rtol=1e-6)
