@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
 from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 from sklearn.base import OneToOneFeatureMixin
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import type_of_target
 
@@ -278,15 +280,19 @@ class OptimalTransportMapping(OneToOneFeatureMixin, BaseAdapter):
         transport = self._transport()
         # Overflow and underflow in the solvers (exp(-C / reg_e)) are caught
         # by the checks just below, which name the cause.
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
             transport.fit(Xs=Xs_fit, ys=ys_fit, Xt=Xt_fit)
+        unconverged = self._rewarn(caught, transport)
         coupling = self._check_finite(transport.coupling_, "optimal transport coupling")
         row_mass = coupling.sum(axis=1)
         if np.any(row_mass <= 0):
+            cause = (f"The exact plan stopped before optimality at max_iter={transport.max_iter}: pass a "
+                     "larger max_iter (None gives 1,000,000)." if unconverged else self._likely_cause())
             raise ValueError(
                 f"{type(self).__name__}: {int(np.sum(row_mass <= 0))} source row(s) received no "
-                "mass in the optimal transport coupling, so the barycentric map is undefined "
-                f"for them. {self._likely_cause()}"
+                f"mass in the optimal transport coupling, so the barycentric map is undefined "
+                f"for them. {cause}"
             )
         self.transport_, self.coupling_ = transport, coupling
         mapped = X.copy()
@@ -309,6 +315,25 @@ class OptimalTransportMapping(OneToOneFeatureMixin, BaseAdapter):
     def _map_source(self, Xs: np.ndarray) -> np.ndarray:
         with np.errstate(all="ignore"):  # a non-finite map is refused by the caller
             return np.asarray(self.transport_.transform(Xs=Xs, batch_size=self._batch_size))
+
+    def _rewarn(self, caught: list, transport: Any) -> bool:
+        """Re-emit the solver's warnings; POT's "numItermax reached" as a ConvergenceWarning. True if it came."""
+        unconverged = False
+        for record in caught:
+            if self.method == "exact" and "numItermax reached before optimality" in str(record.message):
+                unconverged = True
+                continue
+            warnings.warn_explicit(record.message, record.category, record.filename, record.lineno)
+        if unconverged:
+            warnings.warn(
+                f"{type(self).__name__}(method='exact'): the network simplex stopped after "
+                f"max_iter={transport.max_iter:,} iterations before the optimal plan; the plan used is "
+                "feasible but not optimal. Pass a larger max_iter (None gives 1,000,000) or fewer rows "
+                "(max_samples).",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
+        return unconverged
 
     def _likely_cause(self) -> str:
         if self.method == "exact":

@@ -7,9 +7,11 @@ import json
 import os
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -112,15 +114,18 @@ def test_matches_skada_ot_mapping_adapters(method, data, skada_maps):
 def test_exact_transport_gets_the_full_network_simplex_budget(data):
     """EMDTransport's own 100,000 iterations stop short of the optimum on a few thousand
     degenerate rows a domain (JDOT on the suite's Amazon reviews); the default budget is
-    POT's ot.solve one, and a budget too small surfaces POT's warning (and here an error: rows left without mass)."""
+    POT's ot.solve one, and a budget too small is named in a ConvergenceWarning (and here in the error: rows left without mass)."""
     from sktransfer._pot import EMD_MAX_ITER
 
     X, y, sd, _ = data
     assert OptimalTransportMapping("exact")._transport().max_iter == EMD_MAX_ITER == 1_000_000
     assert OptimalTransportMapping("exact", max_iter=7)._transport().max_iter == 7
-    with pytest.warns(UserWarning, match="numItermax reached before optimality"):
-        with pytest.raises(ValueError, match="received no mass"):  # 3 iterations leave rows empty
+    with pytest.warns(ConvergenceWarning, match=r"stopped after max_iter=3 iterations before the optimal plan"):
+        with pytest.raises(ValueError, match=r"received no mass.*stopped before optimality at max_iter=3"):
             OptimalTransportMapping("exact", max_iter=3).fit(X, y, sample_domain=sd)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        OptimalTransportMapping("exact").fit(X, y, sample_domain=sd)  # the default budget: no warning
 
 
 def test_exact_map_between_equal_sized_domains_is_a_matching(data):
