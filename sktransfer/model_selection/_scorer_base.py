@@ -276,10 +276,7 @@ def default_weighter(cv=None):
 
     from ..reweighting import DiscriminativeWeighter
 
-    # clip=0.01 (the weighter's default until the suite measured 1e-4 better as a weighter):
-    # the scorers' estimates and the advisor's rule (benchmarks/advisor.py) were measured with it
-    return DiscriminativeWeighter(make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)), cv=cv,
-                                  clip=0.01)
+    return DiscriminativeWeighter(make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000)), cv=cv)
 
 
 def target_proba(estimator: Any, X: Any, domains: Domains, owner: str) -> np.ndarray:
