@@ -79,7 +79,7 @@ ACCURACY_WHY: dict[str, str] = {
         "P(source | x) / P(target | x), the reciprocal of the importance ratio (its domain classifier labels "
         "target rows 1 and its weight is (1 - p) / p): on a 1-d Gaussian shift its weights rank the source rows "
         "exactly against the true ratio (Spearman -1; ours +1; tests/reweighting/test_discriminative_peers.py); "
-        "our weights inverted give its numbers, 72.7 on the deep digits (72.69) and 44.2 on MNIST-USPS "
+        "our weights unclipped and inverted give its numbers, 72.7 on the deep digits (72.69) and 44.2 on MNIST-USPS "
         "(44.21), where it loses 1.5 on Amazon and 2.1 on COIL20. And our default clips the domain "
         "classifier's probabilities to [0.01, 0.99]: DiscriminativeWeighter(clip=1e-4) gives ADAPT's 42.8 on "
         "MNIST-USPS and 69.2 on the deep digits, but over the 150 shifts of benchmarks/ess_threshold.py it "

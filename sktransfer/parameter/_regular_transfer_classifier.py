@@ -102,14 +102,14 @@ class RegularTransferClassifier(ClassifierMixin, _BaseRegularTransfer):
     ``LogisticRegression`` whose C is chosen on the source rows): mean target
     accuracy (%) on its six datasets,
 
-    =====  =====  =====  =====  =====  ======  ======
-    alpha  SURF   DeCAF  pixels deep   Amazon  COIL20
-    =====  =====  =====  =====  =====  ======  ======
-    0.001  58.6   98.9   66.7   84.4   70.0    89.0
-    0.01   58.5   99.4   62.6   84.0   72.1    86.9
-    0.1    57.8   99.6   53.5   82.6   73.3    82.8
-    1      56.2   99.2   43.5   77.6   73.7    81.0
-    =====  =====  =====  =====  =====  ======  ======
+    ======  ======  ======  ======  ======  ======  ======
+    alpha   SURF    DeCAF   pixels  deep    Amazon  COIL20
+    ======  ======  ======  ======  ======  ======  ======
+    0.001   58.6    98.9    66.7    84.4    70.0    89.0
+    0.01    58.5    99.4    62.6    84.0    72.1    86.9
+    0.1     57.8    99.6    53.5    82.6    73.3    82.8
+    1       56.2    99.2    43.5    77.6    73.7    81.0
+    ======  ======  ======  ======  ======  ======  ======
 
     (pixels: MNIST <-> USPS 16x16; deep: the same digits through
     EfficientNet-Lite0). Smaller values win where the source is far from the
