@@ -192,6 +192,28 @@ def refresh_methods(saved: dict, args, impls) -> None:
          "machine": _machine()})
 
 
+def live_refreshes(refreshed: list[dict], datasets: list[str]) -> list[dict]:
+    """The later runs whose rows are still on the page, each narrowed to the methods it still holds.
+
+    A refresh rewrites its methods' rows for its libraries on its datasets (all
+    of them when it does not say), so a later refresh of the same method,
+    library and dataset replaces its numbers; an entry none of whose rows
+    survive is left out, in the order they ran otherwise.
+    """
+    owned: set = set()
+    live: list[dict] = []
+    for r in reversed(refreshed):
+        kept = []
+        for method in r["methods"]:
+            cells = {(method, d, impl) for d in r.get("datasets") or datasets for impl in r.get("impls") or ["ours"]}
+            if cells - owned:
+                kept.append(method)
+            owned |= cells
+        if kept:
+            live.append({**r, "methods": kept})
+    return live[::-1]
+
+
 def run(data_home: str, dataset_names, methods, quick: bool, seeds: int, impls, few: bool = True) -> dict:
     """Every library, dataset and task; ours first, then the peers (skada flips routing on).
 
@@ -405,7 +427,7 @@ def render(results: dict, args, methods, elapsed: float, versions: dict | None =
         "The protocol is in `benchmarks/run.py` and `benchmarks/_suite_datasets.py`; ",
         "a dash is a method the peer lacks or a number nobody published.", "",
     ]
-    for r in refreshed or []:
+    for r in live_refreshes(refreshed or [], list(results["ours"])):
         parts += [f"Except: the rows {', '.join(r['methods'])} of {', '.join(r.get('impls', ['ours']))} "
                   f"(accuracy and fit time) come from a later "
                   f"run of `python -m benchmarks.run {' '.join(_shell_word(w) for w in r['command'])}` ({r['machine']['date']}, "

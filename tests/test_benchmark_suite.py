@@ -244,3 +244,26 @@ def test_issue20_methods_run_merge_into_a_saved_run_and_render_with_their_dashes
     assert [c.strip() for c in meda.split("|")[2:4]] == ["-", "99.0"]  # a dash beside the published number
     assert "Dashes of ours above: MEDA: O(n^3) here." in text
     assert summary["fake"]["EasyTL"]["ours"] == task_row["EasyTL"]["acc"]
+
+
+def test_the_page_lists_only_the_later_runs_whose_rows_survive():
+    """A later refresh of the same method, library and dataset replaces an earlier one's rows: the
+    earlier run leaves the page when nothing of it is left, or keeps only the methods it still holds."""
+    def run(methods, impls, datasets, tag):
+        return {"methods": methods, "impls": impls, "datasets": datasets, "tag": tag}
+
+    refreshed = [
+        run(["KMM", "KLIEP"], ["ours", "skada"], None, "all datasets"),
+        run(["KMM"], ["ours", "skada"], ["a", "b"], "KMM again everywhere"),
+        run(["KLIEP"], ["ours"], ["a"], "KLIEP of ours on a"),
+        run(["JDOT"], ["ours"], ["a"], "JDOT on a"),
+        run(["JDOT"], ["ours"], ["a"], "JDOT on a again"),
+    ]
+    live = suite.live_refreshes(refreshed, ["a", "b"])
+    assert [(r["tag"], r["methods"]) for r in live] == [
+        ("all datasets", ["KLIEP"]),  # its KMM rows were all rerun; KLIEP of skada, and on b, are still its own
+        ("KMM again everywhere", ["KMM"]),
+        ("KLIEP of ours on a", ["KLIEP"]),
+        ("JDOT on a again", ["JDOT"]),
+    ]
+    assert suite.live_refreshes([], ["a"]) == []
