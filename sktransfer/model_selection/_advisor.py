@@ -27,6 +27,7 @@ from ._advisor_evidence import (
 from ._advisor_layers import check_layers, choose_layer, layer_features
 from ._advisor_report import explain_ranking, plot_ranking
 from ._advisor_rule import BASELINE, decide
+from ._shared_weights import shared_default_weighters
 
 __all__ = ["TransferAdvisor"]
 
@@ -270,23 +271,25 @@ class TransferAdvisor(BaseEstimator):
         rows, baseline, summaries = [], None, {}
         specs = self._candidates(seed)
         order = sorted(specs, key=lambda name: adapts(specs[name]))  # the baseline first
-        for name in order:
-            row = {"name": name, "adaptation": adapts(specs[name]), "error": None}
-            try:
-                pipe = fit_candidate(specs[name], estimator, X_train, fold.y_train, fold.sd[fold.train])
-                evidence = gather_evidence(pipe, X, y, fold, scorers, baseline, target_labels)
-            except Exception as exc:
-                if not row["adaptation"]:
-                    raise
-                row["error"] = f"{type(exc).__name__}: {exc}"[:300]
-                rows.append(row)
-                continue
-            summary = evidence.pop("_target_summary")
-            summaries[name] = summary
-            if baseline is None:
-                baseline = summary
-                self.baseline_ = name
-            rows.append({**row, **evidence})
+        # the scorers' default weighter is fitted once per distinct fold and representation
+        with shared_default_weighters():
+            for name in order:
+                row = {"name": name, "adaptation": adapts(specs[name]), "error": None}
+                try:
+                    pipe = fit_candidate(specs[name], estimator, X_train, fold.y_train, fold.sd[fold.train])
+                    evidence = gather_evidence(pipe, X, y, fold, scorers, baseline, target_labels)
+                except Exception as exc:
+                    if not row["adaptation"]:
+                        raise
+                    row["error"] = f"{type(exc).__name__}: {exc}"[:300]
+                    rows.append(row)
+                    continue
+                summary = evidence.pop("_target_summary")
+                summaries[name] = summary
+                if baseline is None:
+                    baseline = summary
+                    self.baseline_ = name
+                rows.append({**row, **evidence})
         agreement = committee_agreement(summaries)
         for row in rows:
             row["committee_agreement"] = agreement.get(row["name"])

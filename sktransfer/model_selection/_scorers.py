@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.base import clone
 
 from ..domain import unlabelled_mask
 from ._scorer_base import (
@@ -11,10 +10,10 @@ from ._scorer_base import (
     as_target,
     call_with_domains,
     default_metric,
-    default_weighter,
     fold_rows,
     fold_weights,
 )
+from ._shared_weights import fit_weighter
 
 __all__ = ["ImportanceWeightedScorer", "SupervisedScorer"]
 
@@ -152,8 +151,7 @@ class ImportanceWeightedScorer(DomainScorer):
         self.metric = metric
 
     def _score(self, estimator, X, y, domains):
-        weighter = default_weighter() if self.weighter is None else clone(self.weighter)
-        weighter.fit(X, y, sample_domain=domains.sample_domain)
+        weighter = fit_weighter(self.weighter, X, y, domains.sample_domain)
         rows = np.flatnonzero(domains.source & domains.labelled)
         weights = fold_weights(weighter, rows, type(self).__name__)
         pred = call_with_domains(estimator, "predict", fold_rows(X, rows), as_target(rows))

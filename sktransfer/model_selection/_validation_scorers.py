@@ -15,10 +15,10 @@ from ._scorer_base import (
     as_target,
     call_with_domains,
     default_metric,
-    default_weighter,
     fold_rows,
     fold_weights,
 )
+from ._shared_weights import fit_weighter
 
 __all__ = ["CircularValidationScorer", "DeepEmbeddedValidationScorer"]
 
@@ -140,8 +140,7 @@ class DeepEmbeddedValidationScorer(DomainScorer):
     def _terms(self, estimator, X, y, domains) -> np.ndarray:
         sd = domains.sample_domain
         features = _representation(estimator, X, as_target(sd))
-        weighter = default_weighter(cv=5) if self.weighter is None else clone(self.weighter)
-        weighter.fit(features, y, sample_domain=sd)
+        weighter = fit_weighter(self.weighter, features, y, sd, cv=5)
         rows = np.flatnonzero(domains.source & domains.labelled)
         w = fold_weights(weighter, rows, type(self).__name__)
         w = w / w.mean()
