@@ -288,10 +288,10 @@ class OptimalTransportMapping(OneToOneFeatureMixin, BaseAdapter):
         row_mass = coupling.sum(axis=1)
         if np.any(row_mass <= 0):
             cause = (f"The exact plan stopped before optimality at max_iter={transport.max_iter}: pass a "
-                     "larger max_iter (None gives 1,000,000)." if unconverged else self._likely_cause())
+                     f"larger max_iter (None gives {EMD_MAX_ITER:,})." if unconverged else self._likely_cause())
             raise ValueError(
                 f"{type(self).__name__}: {int(np.sum(row_mass <= 0))} source row(s) received no "
-                f"mass in the optimal transport coupling, so the barycentric map is undefined "
+                "mass in the optimal transport coupling, so the barycentric map is undefined "
                 f"for them. {cause}"
             )
         self.transport_, self.coupling_ = transport, coupling
@@ -328,7 +328,7 @@ class OptimalTransportMapping(OneToOneFeatureMixin, BaseAdapter):
             warnings.warn(
                 f"{type(self).__name__}(method='exact'): the network simplex stopped after "
                 f"max_iter={transport.max_iter:,} iterations before the optimal plan; the plan used is "
-                "feasible but not optimal. Pass a larger max_iter (None gives 1,000,000) or fewer rows "
+                f"feasible but not optimal. Pass a larger max_iter (None gives {EMD_MAX_ITER:,}) or fewer rows "
                 "(max_samples).",
                 ConvergenceWarning,
                 stacklevel=4,
