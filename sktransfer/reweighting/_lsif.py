@@ -18,7 +18,7 @@ from ._centres import (
     check_candidates,
     check_fold_count,
     fold_ids,
-    gamma_candidates,
+    gamma_candidates_at_centres,
 )
 
 __all__ = ["RULSIF", "ULSIF"]
@@ -111,24 +111,20 @@ class _LeastSquaresRatio(BaseWeighter):
             h = target.train_mean(fold)[cols]
             Gs_out, Gt_out = source.gram(fold)[block], target.gram(fold)[block]
             ht_out = target.mean(fold)[cols]
-            for j, lam in enumerate(self.regs_):
-                theta = self._solve(H, h, lam)
-                scores[j] += (
-                    (1.0 - mix) / 2.0 * theta @ Gs_out @ theta
-                    + mix / 2.0 * theta @ Gt_out @ theta
-                    - ht_out @ theta
-                ) / n_folds
+            # Every reg in one batched solve: (R, b, b) systems, one per penalty.
+            systems = H + self.regs_[:, None, None] * np.eye(cols.size)
+            thetas = np.maximum(np.linalg.solve(systems, np.broadcast_to(h, (self.regs_.size, cols.size))[..., None])[..., 0], 0.0)
+            G_out = (1.0 - mix) * Gs_out + mix * Gt_out
+            scores += (0.5 * np.einsum("rb,bc,rc->r", thetas, G_out, thetas) - thetas @ ht_out) / n_folds
         return scores
 
     def _fit(self, Xs: np.ndarray, Xt: np.ndarray, rng: np.random.RandomState) -> np.ndarray:
         who = type(self).__name__
         check_candidates(self.gamma, "gamma", who)
         check_candidates(self.reg, "reg", who)
-        self.gammas_ = gamma_candidates(self.gamma, Xs, Xt, rng)
         self.regs_ = REGS if self.reg is None else np.atleast_1d(
             np.asarray(self.reg, dtype=float)
         )
-        self.cv_scores_ = np.zeros((self.gammas_.size, self.regs_.size))
         # One draw of centres and one pair of squared-distance matrices serve every
         # gamma, fold and the final model: each kernel is exp(-gamma D). A fold leaves
         # out the centres that are its own held-out target rows (a held-out row on a
@@ -139,6 +135,8 @@ class _LeastSquaresRatio(BaseWeighter):
         self.centers_ = Xt[centres]
         D_s = euclidean_distances(Xs, self.centers_, squared=True)
         D_t = euclidean_distances(Xt, self.centers_, squared=True)
+        self.gammas_ = gamma_candidates_at_centres(self.gamma, [D_s, D_t])
+        self.cv_scores_ = np.zeros((self.gammas_.size, self.regs_.size))
         if self.cv_scores_.size > 1:
             n_folds = self.cv
             fixed = "a single gamma and reg (e.g. gamma=1.0, reg=0.1)"
@@ -175,7 +173,8 @@ _PARAMS_DOC = """
     gamma : float, array-like of float or None, default=None
         Gaussian kernel bandwidth (``exp(-gamma ||x - c||^2)``). A list is
         searched by least-squares cross-validation; None searches five values
-        from 0.1 to 10 times the median heuristic.
+        from 0.1 to 10 times ``1 / median`` of the squared distances from
+        the rows to the kernel centres.
     reg : float, array-like of float or None, default=None
         Ridge penalty on ``theta``; a list is searched jointly with
         ``gamma``; None searches ``10^-3 .. 10``.
@@ -185,7 +184,7 @@ _PARAMS_DOC = """
         Folds of the cross-validation (each fold splits source and target
         rows).
     random_state : int, RandomState instance or None, default=None
-        Draws the centres, the folds and the median heuristic's subsample."""
+        Draws the centres and the folds."""
 
 _ATTRIBUTES_DOC = """
     weights_ : ndarray of shape (n_samples,)

@@ -84,6 +84,31 @@ def test_lsif_solution_is_the_closed_form(alpha):
     np.testing.assert_allclose(model.weights_[sd > 0], Phi_s @ theta, rtol=1e-10)
 
 
+@pytest.mark.parametrize("entries", [None, 50])
+def test_lsif_default_bandwidths_centre_on_the_median_distance_to_the_centres(entries, monkeypatch):
+    """gamma=None searches 0.1 .. 10 times 1 / median of the positive squared
+    distances from every row to the centres (a row on its own centre is 0 and
+    left out); past _MEDIAN_ENTRIES, evenly spaced rows of each block."""
+    from sklearn.metrics.pairwise import euclidean_distances
+
+    from sktransfer.reweighting import _centres
+
+    if entries is not None:
+        monkeypatch.setattr(_centres, "_MEDIAN_ENTRIES", entries)
+    X, y, sd = _data(seed=4)
+    model = ULSIF(n_centers=10, random_state=0).fit(X, y, sample_domain=sd)
+    blocks = [euclidean_distances(X[sd > 0], model.centers_, squared=True),
+              euclidean_distances(X[sd < 0], model.centers_, squared=True)]
+    if entries is not None:
+        step = int(np.ceil(sum(b.size for b in blocks) / entries))
+        blocks = [b[::step] for b in blocks]
+    d = np.concatenate([b.ravel() for b in blocks])
+    assert np.sum(d == 0) >= (0 if entries else 10)  # each centre is a target row
+    np.testing.assert_allclose(model.gammas_, np.logspace(-1, 1, 5) / np.median(d[d > 0]), rtol=1e-12)
+    given = ULSIF(gamma=[0.2, 0.7], reg=0.1, random_state=0).fit(X, y, sample_domain=sd)
+    assert given.gammas_.tolist() == [0.2, 0.7]
+
+
 def test_rulsif_with_alpha_zero_is_ulsif():
     X, y, sd = _data(seed=4)
     a = ULSIF(random_state=0).fit(X, y, sample_domain=sd)
