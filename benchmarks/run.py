@@ -192,20 +192,23 @@ def refresh_methods(saved: dict, args, impls) -> None:
          "machine": _machine()})
 
 
-def live_refreshes(refreshed: list[dict], datasets: list[str]) -> list[dict]:
+def live_refreshes(refreshed: list[dict], datasets: list[str], holds=None) -> list[dict]:
     """The later runs whose rows are still on the page, each narrowed to the methods it still holds.
 
     A refresh rewrites its methods' rows for its libraries on its datasets (all
     of them when it does not say), so a later refresh of the same method,
     library and dataset replaces its numbers; an entry none of whose rows
-    survive is left out, in the order they ran otherwise.
+    survive is left out, in the order they ran otherwise. ``holds(method,
+    dataset, library)``, when given, says whether the results have that row at
+    all: a library without the method (skada has no uLSIF) owns nothing.
     """
     owned: set = set()
     live: list[dict] = []
     for r in reversed(refreshed):
         kept = []
         for method in r["methods"]:
-            cells = {(method, d, impl) for d in r.get("datasets") or datasets for impl in r.get("impls") or ["ours"]}
+            cells = {(method, d, impl) for d in r.get("datasets") or datasets for impl in r.get("impls") or ["ours"]
+                     if holds is None or holds(method, d, impl)}
             if cells - owned:
                 kept.append(method)
             owned |= cells
@@ -427,7 +430,11 @@ def render(results: dict, args, methods, elapsed: float, versions: dict | None =
         "The protocol is in `benchmarks/run.py` and `benchmarks/_suite_datasets.py`; ",
         "a dash is a method the peer lacks or a number nobody published.", "",
     ]
-    for r in live_refreshes(refreshed or [], list(results["ours"])):
+    def holds(method: str, dataset: str, impl: str) -> bool:
+        rows = results.get(impl, {}).get(dataset, {}).values()
+        return any(method in row or method in row.get("few", {}) for row in rows)
+
+    for r in live_refreshes(refreshed or [], list(results["ours"]), holds):
         parts += [f"Except: the rows {', '.join(r['methods'])} of {', '.join(r.get('impls', ['ours']))} "
                   f"(accuracy and fit time) come from a later "
                   f"run of `python -m benchmarks.run {' '.join(_shell_word(w) for w in r['command'])}` ({r['machine']['date']}, "

@@ -267,3 +267,14 @@ def test_the_page_lists_only_the_later_runs_whose_rows_survive():
         ("JDOT on a again", ["JDOT"]),
     ]
     assert suite.live_refreshes([], ["a"]) == []
+    # a library that has no row of the method owns nothing: KLIEP of skada was never there
+    holds = lambda method, dataset, impl: impl == "ours"  # noqa: E731
+    live = suite.live_refreshes(refreshed, ["a", "b"], holds)
+    assert [(r["tag"], r["methods"]) for r in live] == [
+        ("all datasets", ["KLIEP"]),  # KLIEP of ours on b is still its own
+        ("KMM again everywhere", ["KMM"]),
+        ("KLIEP of ours on a", ["KLIEP"]),
+        ("JDOT on a again", ["JDOT"]),
+    ]
+    refreshed[2]["datasets"] = ["a", "b"]
+    assert [r["tag"] for r in suite.live_refreshes(refreshed, ["a", "b"], holds)][0] == "KMM again everywhere"

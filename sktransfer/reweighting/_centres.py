@@ -35,7 +35,7 @@ def gamma_candidates(
 
 
 #: Entries of the row-to-centre distance matrices the median is taken over, at most.
-_MEDIAN_ENTRIES = 1_000_000
+_MEDIAN_ENTRIES = 100_000
 
 
 def gamma_candidates_at_centres(
@@ -49,7 +49,8 @@ def gamma_candidates_at_centres(
     their median is within 5% of the median over pairs of rows (the candidates
     are a factor 3.2 apart), and it saves the fit the pairwise Gram matrix of
     1,000 rows, which had taken 60% of uLSIF's default fit on Office-Caltech
-    SURF. Past a million entries, evenly spaced rows of each matrix are read.
+    SURF. Past 100,000 entries, evenly spaced rows of each matrix are read (the
+    median of 100,000 distances is within about 1% of the whole matrix's).
     """
     if gamma is not None:
         return np.atleast_1d(np.asarray(gamma, dtype=float))

@@ -30,28 +30,30 @@ REGS = np.logspace(-3, 1, 5)
 
 
 class _FoldMoments:
-    """First and second moments of kernel columns ``Phi``, per fold and over all rows."""
+    """First and second moments of the kernel columns ``exp(-gamma D)``, per fold and
+    bandwidth, and over all rows: ``grams`` is ``(n_folds, n_gammas, b, b)``."""
 
-    def __init__(self, Phi: np.ndarray, fold_of: np.ndarray, n_folds: int):
+    def __init__(self, D: np.ndarray, fold_of: np.ndarray, n_folds: int, gammas: np.ndarray):
         self.fold_of, self.n_folds = fold_of, n_folds
         self.counts = np.bincount(fold_of, minlength=n_folds)
-        # Rows sorted by fold (one copy): each fold is then a contiguous block.
-        Phi = Phi[np.argsort(fold_of, kind="stable")]
-        ends = np.cumsum(self.counts)
-        blocks = [Phi[end - count:end] for count, end in zip(self.counts, ends)]
-        self.grams = np.stack([block.T @ block for block in blocks])
-        self.sums = np.stack([block.sum(axis=0) for block in blocks])
+        # Every bandwidth of a fold at once: (n_gammas, n_fold, b) kernel columns, one batched product.
+        self.grams = np.empty((n_folds, gammas.size, D.shape[1], D.shape[1]))
+        self.sums = np.empty((n_folds, gammas.size, D.shape[1]))
+        for fold in range(n_folds):
+            Phi = np.exp(-gammas[:, None, None] * D[fold_of == fold])
+            self.grams[fold] = Phi.transpose(0, 2, 1) @ Phi
+            self.sums[fold] = Phi.sum(axis=1)
         self.total_gram, self.total_sum = self.grams.sum(axis=0), self.sums.sum(axis=0)
 
     def gram(self, fold: int) -> np.ndarray:
-        """``Phi^T Phi / n`` over the fold's rows."""
+        """``Phi^T Phi / n`` over the fold's rows, one per bandwidth."""
         return self.grams[fold] / self.counts[fold]
 
     def mean(self, fold: int) -> np.ndarray:
         return self.sums[fold] / self.counts[fold]
 
     def train_gram(self, fold: int) -> np.ndarray:
-        """``Phi^T Phi / n`` over the rows outside the fold."""
+        """``Phi^T Phi / n`` over the rows outside the fold, one per bandwidth."""
         return (self.total_gram - self.grams[fold]) / (self.counts.sum() - self.counts[fold])
 
     def train_mean(self, fold: int) -> np.ndarray:
@@ -91,31 +93,32 @@ class _LeastSquaresRatio(BaseWeighter):
         return np.maximum(theta, 0.0)
 
     def _cv_scores(self, source: _FoldMoments, target: _FoldMoments, centres: np.ndarray) -> np.ndarray:
-        """Held-out squared-loss criterion of each ``reg``, averaged over the folds (lower is better).
+        """Held-out squared-loss criterion of each (gamma, reg), averaged over the folds (lower is better).
 
         Everything the criterion needs is a moment of the kernel columns: the
         training ``H`` of a fold is the whole Gram minus the fold's, and the
         held-out ``E[r^2] = theta^T G_fold theta / n_fold``, so the folds cost
-        one pass over the rows per gamma instead of slicing them per fold.
+        one pass over the rows; each fold then solves the systems of every
+        bandwidth and ridge in one batched call.
         """
         mix, n_folds = self._mix, source.n_folds
-        scores = np.zeros(self.regs_.size)
+        scores = np.zeros((self.gammas_.size, self.regs_.size))
         for fold in range(n_folds):
             cols = np.flatnonzero(target.fold_of[centres] != fold)
             if cols.size == 0:  # every centre held out (a tiny target): keep them all
                 cols = np.arange(centres.size)
-            block = np.ix_(cols, cols)
+            block = (slice(None), cols[:, None], cols)
             H = (1.0 - mix) * source.train_gram(fold)[block]
             if mix > 0:
                 H += mix * target.train_gram(fold)[block]
-            h = target.train_mean(fold)[cols]
-            Gs_out, Gt_out = source.gram(fold)[block], target.gram(fold)[block]
-            ht_out = target.mean(fold)[cols]
-            # Every reg in one batched solve: (R, b, b) systems, one per penalty.
-            systems = H + self.regs_[:, None, None] * np.eye(cols.size)
-            thetas = np.maximum(np.linalg.solve(systems, np.broadcast_to(h, (self.regs_.size, cols.size))[..., None])[..., 0], 0.0)
-            G_out = (1.0 - mix) * Gs_out + mix * Gt_out
-            scores += (0.5 * np.einsum("rb,bc,rc->r", thetas, G_out, thetas) - thetas @ ht_out) / n_folds
+            h = target.train_mean(fold)[:, cols]
+            systems = H[:, None] + self.regs_[None, :, None, None] * np.eye(cols.size)  # (G, R, b, b)
+            rhs = np.broadcast_to(h[:, None, :, None], systems.shape[:3] + (1,))
+            thetas = np.maximum(np.linalg.solve(systems, rhs)[..., 0], 0.0)  # (G, R, b)
+            G_out = (1.0 - mix) * source.gram(fold)[block] + mix * target.gram(fold)[block]
+            ht_out = target.mean(fold)[:, cols]
+            scores += (0.5 * np.einsum("grb,gbc,grc->gr", thetas, G_out, thetas)
+                       - np.einsum("grb,gb->gr", thetas, ht_out)) / n_folds
         return scores
 
     def _fit(self, Xs: np.ndarray, Xt: np.ndarray, rng: np.random.RandomState) -> np.ndarray:
@@ -144,12 +147,11 @@ class _LeastSquaresRatio(BaseWeighter):
             check_fold_count(Xs.shape[0], n_folds, "source", who, fixed)
             folds_s = fold_ids(Xs.shape[0], n_folds, rng)
             folds_t = fold_ids(Xt.shape[0], n_folds, rng)
-            for i, gamma in enumerate(self.gammas_):
-                self.cv_scores_[i] = self._cv_scores(
-                    _FoldMoments(np.exp(-gamma * D_s), folds_s, n_folds),
-                    _FoldMoments(np.exp(-gamma * D_t), folds_t, n_folds),
-                    centres,
-                )
+            self.cv_scores_ = self._cv_scores(
+                _FoldMoments(D_s, folds_s, n_folds, self.gammas_),
+                _FoldMoments(D_t, folds_t, n_folds, self.gammas_),
+                centres,
+            )
         i, j = np.unravel_index(np.argmin(self.cv_scores_), self.cv_scores_.shape)
         self.gamma_, self.reg_ = float(self.gammas_[i]), float(self.regs_[j])
         logger.info("%s: gamma=%.4g, lambda=%.4g", who, self.gamma_, self.reg_)
