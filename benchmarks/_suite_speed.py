@@ -120,7 +120,11 @@ ACCURACY_WHY: dict[str, str] = {
             "KDEWeighter(bandwidth=1.0) gives skada's 69.1 on the deep digits (60.6 and 77.7, the same per task), "
             "and so do bandwidth='scott' and 'silverman'; the median heuristic stays the default because each of "
             "those three puts the weight on a handful of rows on SURF (9.7 with the SVM against 46.6; the other "
-            "four datasets move by under 0.1)"),
+            "four datasets move by under 0.1). skada's 32.6 on SURF at bandwidth 1.0 is not that ratio: the "
+            "scikit-learn KernelDensity it calls returns log densities of -772 to -778 for six of the first "
+            "eight source rows of C->A, whose exact values are -1,045 to -1,251 (every kernel value there is "
+            "below exp(-300)); ours sums in log space and leaves each source row's own kernel out of its source "
+            "density (tests/reweighting/test_ratio_models.py)"),
 }
 #: a note for cells whose fits take under SHORT_FIT_S a task: the suite times those as the fastest of five runs
 SHORT_FIT_NOTE = ("Our fits take under 0.1 s a task here. The suite times each short fit as the fastest of five "
