@@ -193,8 +193,9 @@ class RegularTransferRegressor(RegressorMixin, _BaseRegularTransfer):
 
     Parameters
     ----------
-    alpha : float >= 0, default=1.0
-        Strength of the pull towards the source parameters.
+    alpha : float >= 0, default=10.0
+        Strength of the pull towards the source parameters, in the units of
+        the summed squared error (see Notes for how the default was chosen).
     source_estimator : estimator instance, default=None
         Linear regressor fitted (as a clone) on the labelled source rows; it
         must expose ``coef_`` and ``intercept_``. None means
@@ -238,6 +239,28 @@ class RegularTransferRegressor(RegressorMixin, _BaseRegularTransfer):
     target rows' loss and is passed to ``source_estimator.fit`` for the source
     rows.
 
+    The default ``alpha`` (``benchmarks/regular_transfer_regression.py``):
+    target RMSE, standardised features and target, mean over 4 splits of
+    scikit-learn's diabetes data (sex, age) and 6 synthetic concept and
+    covariate shifts, 5 draws of ``k`` labelled target rows each,
+
+    ============  ======  ======  ======
+    alpha         k = 5   k = 10  k = 20
+    ============  ======  ======  ======
+    0.1           1.022   1.390   1.018
+    1             0.940   0.992   0.904
+    10            0.842   0.818   0.779
+    100           0.839   0.826   0.807
+    source only   0.849   0.848   0.848
+    target only   1.152   1.069   0.929
+    ============  ======  ======  ======
+
+    ``alpha = 1`` (ADAPT's ``RegularTransferLR`` default, the same objective)
+    fits the few target rows so closely that it loses to the source model
+    alone; 10 is the best or within 0.003 of it at each ``k``. The summed
+    loss has the units of ``y`` squared: with a target on another scale,
+    scale ``alpha`` by its variance (or standardise ``y``).
+
     References
     ----------
     .. [1] C. Chelba and A. Acero, "Adaptation of maximum entropy capitalizer:
@@ -265,7 +288,7 @@ class RegularTransferRegressor(RegressorMixin, _BaseRegularTransfer):
         "fit_intercept": ["boolean"],
     }
 
-    def __init__(self, alpha: float = 1.0, *, source_estimator: Any = None, fit_intercept: bool = True):
+    def __init__(self, alpha: float = 10.0, *, source_estimator: Any = None, fit_intercept: bool = True):
         self.alpha = alpha
         self.source_estimator = source_estimator
         self.fit_intercept = fit_intercept
