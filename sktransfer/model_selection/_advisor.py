@@ -49,8 +49,9 @@ class TransferAdvisor(BaseEstimator):
     negative-transfer checks: the accuracy of held-out source rows passed
     through the map deployed on target rows, the share of the unadapted
     model's confident target predictions it overturns (the flip rate of
-    :class:`~sktransfer.pipeline.DAPipeline`), and how far it moves the
-    predicted class proportions of the target rows. The advisor keeps no
+    :class:`~sktransfer.pipeline.DAPipeline`), how far it moves the
+    predicted class proportions of the target rows, and how much it raises
+    the confidence of the target predictions. The advisor keeps no
     adaptation unless an adapted candidate wins on that evidence by a margin
     and passes the checks (see Notes), refits its pick on every row, and
     explains the choice (:meth:`explain`, :meth:`plot`).
@@ -155,8 +156,9 @@ class TransferAdvisor(BaseEstimator):
     ``margin`` nats a row and one standard error of the paired difference,
     and it passes every check: a balanced source accuracy at most 5 points
     lower, a flip rate under 35%, predicted target class proportions moved
-    by less than 25% (total variation), and a reverse-validation accuracy at
-    most 5 points lower. Otherwise no adaptation is kept.
+    by less than 25% (total variation), a reverse-validation accuracy at
+    most 5 points lower, and a mean top-class probability on the target
+    rows at most 0.02 higher. Otherwise no adaptation is kept.
 
     The thresholds (the checks' limits and ``margin``) were tuned on the
     synthetic shifts and the breast-cancer splits of

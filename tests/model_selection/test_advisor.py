@@ -65,11 +65,12 @@ def test_picks_an_aligner_under_a_gain_and_offset_shift():
     assert advisor.best_ == "CORAL"
 
 
-def _row(name, risk, balanced=0.8, flip=0.0, share=0.0, reverse=0.8):
+def _row(name, risk, balanced=0.8, flip=0.0, share=0.0, reverse=0.8, confidence=0.8):
     """A candidate's evidence: ``risk`` is its per-row estimate of the target log loss."""
     return {"name": name, "adaptation": name != "no adaptation", "error": None, "source_accuracy": balanced,
             "source_balanced_accuracy": balanced, "scores": {"reverse validation": reverse},
-            "risk_rows": np.asarray(risk, dtype=float), "flip_rate": flip, "class_share_change": share}
+            "risk_rows": np.asarray(risk, dtype=float), "flip_rate": flip, "class_share_change": share,
+            "target_confidence": confidence}
 
 
 # per-row losses of the unadapted model on 200 held-out rows, and a spread of +-0.3 around a candidate's gain
@@ -92,7 +93,7 @@ def test_rule_adapts_on_the_largest_drop_of_estimated_risk():
 
 @pytest.mark.parametrize("veto, field, value", [
     ("flip rate", "flip", 0.5), ("class proportions", "share", 0.4), ("reverse validation", "reverse", 0.6),
-    ("source accuracy", "balanced", 0.7),
+    ("source accuracy", "balanced", 0.7), ("target confidence", "confidence", 0.83),
 ])
 def test_rule_vetoes_a_candidate_that_fails_a_check(veto, field, value):
     from sktransfer.model_selection._advisor_rule import decide
@@ -102,6 +103,17 @@ def test_rule_vetoes_a_candidate_that_fails_a_check(veto, field, value):
     assert ranking[0]["name"] == "no adaptation"
     coral = ranking[1]
     assert not coral["checks"][veto]["passed"] and veto in coral["reasons"][0]
+
+
+def test_rule_allows_a_confidence_rise_up_to_its_limit_and_any_drop():
+    from sktransfer.model_selection._advisor_rule import MAX_CONFIDENCE_RISE, decide
+
+    for confidence, kept in ((0.8 + MAX_CONFIDENCE_RISE - 1e-9, True), (0.5, True),
+                             (0.8 + MAX_CONFIDENCE_RISE + 1e-6, False)):
+        ranking = decide([_row("no adaptation", BASE), _row("CORAL", BASE - 0.5, confidence=confidence)])
+        assert (ranking[0]["name"] == "CORAL") == kept
+        coral = next(r for r in ranking if r["name"] == "CORAL")
+        assert "80.0% without adaptation" in coral["checks"]["target confidence"]["reason"]
 
 
 def test_rule_needs_the_margin_and_one_standard_error():
