@@ -52,7 +52,10 @@ synthetic shifts and breast-cancer splits only, the suite's tasks held out):
   requiring DEV to agree with reverse validation and balanced source
   accuracy (2 or 3 of the 3 gains positive), or ranking the candidates by
   the average rank of those gains, gave held-out mean gaps of 3.04-4.05
-  points against this rule's 2.94. Mixup probes (MixVal's inter-cluster
+  points against this rule's 2.94. DEV with the held-out source rows sent
+  through the source-side map (the rows the classifier was trained on)
+  instead of the target-side one: 3.01 held out, 1.63 on the tuning tasks
+  (against 2.94 and 1.78; advisor rerun, the deep digits unchanged). Mixup probes (MixVal's inter-cluster
   score, Hu et al. 2023, target rows mixed at 0.55 with rows of another
   predicted class) correlate 0.26 with the true gain on the 32 held-out
   tasks, and picking their best is 5.3 points from the oracle; their
