@@ -25,9 +25,13 @@ SHORT = {"office_caltech_surf": "SURF", "office_caltech_decaf": "DeCAF", "mnist_
          "mnist_usps_deep": "deep digits", "amazon_reviews": "Amazon", "coil20": "COIL20"}
 
 #: method -> (why the default is slower, the fast setting by name); see the module docstring
-_OT_SAME = ("both call POT's solver on the same cost with the same settings; on COIL20 1->2 ours took 48.8 s "
-            "against skada's 17.6 while 2->1 took 18.0 against 17.3, and rerun in one process skada took 42.7 s "
-            "then ours 51.1 s (issue 21's notes): this machine's noise, not code")
+_OT_SAME = ("both call POT's solver on the same cost with the same settings. Two causes of the earlier spread were "
+            "in the runner and are fixed: our first OT fit of a run paid `import ot` (2.3-4.6 s: it loads POT's "
+            "torch and TensorFlow backends), which the peers pay outside the clock, and on this virtual machine "
+            "the page faults of the solver's freshly mapped temporaries made the same Sinkhorn fit on COIL20 1->2 "
+            "take 5.4 to 26 s in one process, whichever library called it (5.6-6.3 s once the process keeps the "
+            "memory it frees, benchmarks/_timing.keep_freed_memory). Rerun with both fixes, COIL20 and SURF give "
+            "0.86-1.04; the other datasets' OT rows predate them")
 _KLIEP = ("skada 0.6.0's KLIEP loop steps by machine epsilon (its EPS = 2.2e-16) and stops when the "
           "log-likelihood moves by less than 1e-6, so its coefficients barely leave their start; ours solves each "
           "of its programs (5 bandwidths x 5 folds, then the final one) to a KKT residual of 1e-10 by an "

@@ -60,3 +60,11 @@ def test_a_long_fit_runs_once(monkeypatch):
     calls = []
     _, secs = _timing.timed_fit(lambda: calls.append(1))
     assert calls == [1] and secs == pytest.approx(0.5)
+
+
+def test_keep_freed_memory_sets_glibc_thresholds_where_glibc_runs():
+    import platform
+
+    from benchmarks._timing import keep_freed_memory
+
+    assert keep_freed_memory() is (platform.libc_ver()[0] == "glibc")
