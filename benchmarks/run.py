@@ -163,7 +163,6 @@ def refresh_methods(saved: dict, args, impls) -> None:
     command, methods = saved["command"], args.refresh_methods
     seeds = int(command[command.index("--seeds") + 1]) if "--seeds" in command else DEFAULT_SEEDS
     measured: dict = {}  # the libraries that have any of the methods, in order
-    import_pot_first()
     for impl in impls:
         if impl == "skada":
             import skada  # noqa: F401  (after our runs: it switches metadata routing on)
@@ -176,6 +175,7 @@ def refresh_methods(saved: dict, args, impls) -> None:
                 if name not in saved["results"]["ours"][key]:
                     continue
                 task = ds.load(args.data_home, s, t)
+                import_pot_first()  # after the load: a torch extraction after TensorFlow's import segfaults
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     row, secs = _timed(run_task, task, impl, [m for m in methods if m not in JOINT], seeds,
@@ -223,7 +223,9 @@ def import_pot_first() -> bool:
 
     ``import ot`` loads POT's torch and TensorFlow backends when they are
     installed (2.3 s here, 4.6 s beside TensorFlow), which our first OT fit
-    of a run used to pay: 8.1 s on COIL20 1->2 against skada's 5.5.
+    of a run used to pay: 8.1 s on COIL20 1->2 against skada's 5.5. Called
+    after each dataset is loaded, never before: the deep digits' torch
+    extraction crashes the process once TensorFlow is imported.
     """
     if importlib.util.find_spec("ot") is None:
         return False
@@ -244,7 +246,6 @@ def run(data_home: str, dataset_names, methods, quick: bool, seeds: int, impls, 
     from benchmarks._suite_joint import run_joint_task
 
     results: dict = {impl: {} for impl in impls}
-    import_pot_first()
     for impl in impls:
         if impl == "skada":
             import skada  # noqa: F401  (after our runs: it switches metadata routing on)
@@ -258,6 +259,7 @@ def run(data_home: str, dataset_names, methods, quick: bool, seeds: int, impls, 
             tasks = ds.tasks[: ds.quick_tasks] if quick else ds.tasks
             for s, t in tasks:
                 task = ds.load(data_home, s, t, max_rows=QUICK["max_rows"] if quick else None)
+                import_pot_first()  # after the load: a torch extraction after TensorFlow's import segfaults
                 run_methods = [m for m in methods if not (quick and m in ds.quick_skip.get(impl, ()))]
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
