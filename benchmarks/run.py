@@ -145,7 +145,7 @@ def refresh_fewlabel(saved: dict, args, impls=("ours",)) -> None:
                 print(f"refreshed {impl} {key} {ds.task_name(s, t)}: {secs:.0f} s", file=sys.stderr, flush=True)
     saved.setdefault("refreshed", []).append(
         {"command": args.argv, "methods": args.refresh_few, "impls": refreshed, "datasets": args.datasets,
-         "machine": _machine()})
+         "machine": _machine(getattr(args, "freed_memory_kept", False))})
 
 
 def refresh_methods(saved: dict, args, impls) -> None:
@@ -190,7 +190,7 @@ def refresh_methods(saved: dict, args, impls) -> None:
     saved["methods"] = list(dict.fromkeys([*saved["methods"], *methods]))
     saved.setdefault("refreshed", []).append(
         {"command": args.argv, "methods": methods, "impls": list(measured), "datasets": args.datasets,
-         "machine": _machine()})
+         "machine": _machine(getattr(args, "freed_memory_kept", False))})
 
 
 def live_refreshes(refreshed: list[dict], datasets: list[str], holds=None) -> list[dict]:
@@ -414,10 +414,14 @@ def _versions(impls) -> dict:
     return out
 
 
-def _machine() -> dict:
+def _machine(freed_memory_kept: bool = False) -> dict:
     """When and on what the run happened, saved with the numbers so a re-render keeps it."""
     return {"date": datetime.date.today().isoformat(), "arch": platform.machine(), "cores": os.cpu_count(),
-            "python": platform.python_version()}
+            "python": platform.python_version(), "freed_memory_kept": freed_memory_kept}
+
+
+#: how the page marks a run whose process kept the memory it freed
+_KEPT = "freed memory kept"
 
 
 def _shell_word(word: str) -> str:
@@ -441,12 +445,12 @@ def render(results: dict, args, methods, elapsed: float, versions: dict | None =
         "# Benchmarks", "",
         "Produced by the suite; every number below comes from this command line:", "",
         f"    {command}", "",
-        f"{m['date']}, {m['arch']}, {m['cores']} cores, "
+        f"{m['date']}, {m['arch']}, {m['cores']} cores, {_KEPT + ', ' if m.get('freed_memory_kept') else ''}"
         f"Python {m['python']}, scikit-learn {versions.get('scikit-learn', '?')}, peers run in "
         f"this process: {peers}; {elapsed / 60:.0f} min. Accuracy is the mean target accuracy (%) over "
-        "the tasks; fit times are the adapter's or weighter's fit only, summed over the tasks (runs from 2026-12-07 "
-        "13:40 on keep the memory they free, `benchmarks/_timing.keep_freed_memory`, which steadies iterative "
-        "solvers' times on this virtual machine). "
+        "the tasks; fit times are the adapter's or weighter's fit only, summed over the tasks (a run marked "
+        f"*{_KEPT}* kept the memory its process freed, `benchmarks/_timing.keep_freed_memory`, which steadies "
+        "iterative solvers' times on this virtual machine). "
         "The protocol is in `benchmarks/run.py` and `benchmarks/_suite_datasets.py`; ",
         "a dash is a method the peer lacks or a number nobody published.", "",
     ]
@@ -458,7 +462,8 @@ def render(results: dict, args, methods, elapsed: float, versions: dict | None =
         parts += [f"Except: the rows {', '.join(r['methods'])} of {', '.join(r.get('impls', ['ours']))} "
                   f"(accuracy and fit time) come from a later "
                   f"run of `python -m benchmarks.run {' '.join(_shell_word(w) for w in r['command'])}` ({r['machine']['date']}, "
-                  f"{r['machine']['arch']}, {r['machine']['cores']} cores), with the saved run's seeds.", ""]
+                  f"{r['machine']['arch']}, {r['machine']['cores']} cores"
+                  f"{', ' + _KEPT if r['machine'].get('freed_memory_kept') else ''}), with the saved run's seeds.", ""]
     quick = "--quick" in args.argv
     if quick:
         parts += [f"**--quick**: a smoke test, not the protocol: one task per dataset, one seed, at most "
@@ -528,7 +533,8 @@ def main(argv=None) -> None:
     sys.path.insert(0, str(REPO))
     from benchmarks._timing import keep_freed_memory
 
-    keep_freed_memory()  # steadier fit times on this VM, every library alike (see its docstring)
+    # steadier fit times on this VM, every library alike (see its docstring); the page says which runs had it
+    args.freed_memory_kept = keep_freed_memory()
 
     impls = ["ours"]
     if not args.no_peers:
@@ -551,7 +557,7 @@ def main(argv=None) -> None:
         seeds = 1 if args.quick else args.seeds
         start = time.perf_counter()
         results = run(args.data_home, args.datasets, args.methods, args.quick, seeds, impls, few=not args.no_few)
-        elapsed, versions, machine = time.perf_counter() - start, _versions(impls), _machine()
+        elapsed, versions, machine = time.perf_counter() - start, _versions(impls), _machine(args.freed_memory_kept)
         text, summary = render(results, args, args.methods, elapsed, versions, machine)
         stem.parent.mkdir(parents=True, exist_ok=True)
         stem.with_suffix(".json").write_text(json.dumps(

@@ -181,7 +181,7 @@ def test_refresh_few_reruns_only_the_named_rows_with_the_saved_seeds_and_the_pag
     saved = {"command": ["--data-home", "x", "--seeds", "2"],
              "results": {"ours": {"fake": {"a->b": {"NA": {"1nn": 50.0, "svm": 70.0, "fit_s": 0.0}, "few": dict(old)}}}}}
     args = argparse.Namespace(argv=["--data-home", "x", "--refresh-few", "TrAdaBoost (LR)"], datasets=["fake"],
-                              data_home="x", refresh_few=["TrAdaBoost (LR)"])
+                              data_home="x", refresh_few=["TrAdaBoost (LR)"], freed_memory_kept=True)
     seen = []
     real = suite_fewlabel.run_fewlabel_task
     monkeypatch.setattr(suite_fewlabel, "run_fewlabel_task",
@@ -195,6 +195,8 @@ def test_refresh_few_reruns_only_the_named_rows_with_the_saved_seeds_and_the_pag
                            refreshed=saved["refreshed"])
     assert "Except: the rows TrAdaBoost (LR) of ours (accuracy and fit time) come from a later run of " \
            "`python -m benchmarks.run --data-home x --refresh-few \"TrAdaBoost (LR)\"`" in text
+    assert "cores, freed memory kept), with the saved run's seeds." in text  # the run kept freed memory
+    assert "cores, freed memory kept," not in text.split("Except")[0]  # the base run is not said to have
 
 
 def test_issue20_methods_run_merge_into_a_saved_run_and_render_with_their_dashes(monkeypatch):
