@@ -27,8 +27,9 @@ from typing import Any
 import numpy as np
 from sklearn.base import clone, is_classifier
 
+from ._rows import _take
 from .base import accepts_sample_domain
-from .domain import Domains, _take
+from .domain import Domains
 from .exceptions import NegativeTransferWarning
 
 #: Probability above which the unadapted model counts as sure of a target row.

@@ -9,7 +9,6 @@ passed as ``sample_weight``. Everything after ``fit`` is the ordinary
 
 from __future__ import annotations
 
-import inspect
 import logging
 import time
 from typing import Any
@@ -17,9 +16,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 from sklearn import get_config
-from sklearn.base import clone, is_classifier, is_regressor
+from sklearn.base import clone
 from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.utils import Bunch, get_tags
+from sklearn.utils import Bunch
 from sklearn.utils.metadata_routing import (
     UNUSED,
     MetadataRouter,
@@ -30,94 +29,19 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, check_memory
 
 from ._compat import _fit_context, _num_samples
+from ._labels import _task_of
 from ._negative_transfer import flip_rate, warn_if_flipped
+from ._pipeline_steps import _fit_transform_step, _is_skipped, _is_weighter
+from ._rows import _take, _take_params, labelled_rows_for_score
 from ._sample_weights import check_importance_weights, check_sample_weight, warn_if_concentrated
 from .base import accepts_sample_domain, accepts_sample_weight
-from .domain import Domains, _take, _take_params, _task_of, check_domains, labelled_rows_for_score
+from .domain import Domains, check_domains
 
 __all__ = ["DAPipeline", "make_da_pipeline"]
 
 logger = logging.getLogger(__name__)
 
 _FIT_METHODS = ("fit", "fit_transform", "fit_predict")
-
-
-def _is_weighter(step: Any) -> bool:
-    return hasattr(step, "compute_weights")
-
-
-def _is_skipped(step: Any) -> bool:
-    return step is None or (isinstance(step, str) and step == "passthrough")
-
-
-def _fit_params(params: Bunch) -> dict:
-    """A step's fit parameters, whichever of ``fit``/``fit_transform`` they were routed to."""
-    return {**params.get("fit", {}), **params.get("fit_transform", {})}
-
-
-def _uses_labels(step: Any) -> bool:
-    """Whether a plain (not domain-aware) step learns from ``y``.
-
-    scikit-learn has no one flag for it, so: classifiers and regressors used
-    as transformers (LDA, PLS), steps whose tags require ``y`` (RFE,
-    TargetEncoder) or whose ``fit`` has no default for it, univariate feature
-    selectors (a ``score_func``: SelectKBest, SelectPercentile, ...), and
-    wrappers of a supervised ``estimator`` (SelectFromModel,
-    SequentialFeatureSelector).
-    """
-    if is_classifier(step) or is_regressor(step) or get_tags(step).target_tags.required:
-        return True
-    params = step.get_params(deep=False) if hasattr(step, "get_params") else {}
-    if "score_func" in params:
-        return True
-    inner = params.get("estimator")
-    if inner is not None and (is_classifier(inner) or is_regressor(inner)):
-        return True
-    try:
-        y_param = inspect.signature(step.fit).parameters.get("y")
-    except (TypeError, ValueError):
-        return False
-    return y_param is not None and y_param.default is inspect.Parameter.empty
-
-
-def _fit_transform_step(
-    step: Any,
-    X: Any,
-    y: ArrayLike | None,
-    sample_domain: ArrayLike | None,
-    domains: Domains | None,
-    params: Bunch,
-) -> tuple[Any, Any, np.ndarray | None]:
-    """Fit one intermediate step; return its output, the fitted step and weights.
-
-    Module-level so ``memory`` can cache it.
-    """
-    fit_params = _fit_params(params)
-    if _is_weighter(step):
-        step.fit(X, y, sample_domain=sample_domain, **fit_params)
-        # A weighter's weights of its own training rows (``weights_``) can differ
-        # from its out-of-sample rule (KMM defines weights only at those rows).
-        weights = getattr(step, "weights_", None)
-        if weights is None:
-            sd = None if domains is None else domains.sample_domain
-            weights = step.compute_weights(X, sample_domain=sd)
-        return X, step, np.asarray(weights, dtype=float)
-    if accepts_sample_domain(step):
-        kwargs = {"sample_domain": sample_domain}
-    else:
-        kwargs = {}
-        if domains is not None and y is not None and not domains.labelled.all() and _uses_labels(step):
-            # A supervised plain step would read the mask (-1) as a class: it learns
-            # from the labelled rows only, then transforms every row.
-            rows = np.flatnonzero(domains.labelled)
-            step.fit(_take(X, rows), np.asarray(y)[rows], **_take_params(fit_params, rows, _num_samples(X)))
-            return step.transform(X), step, None
-    if hasattr(step, "fit_transform"):
-        return step.fit_transform(X, y, **kwargs, **params.get("fit_transform", fit_params)), step, None
-    step.fit(X, y, **kwargs, **fit_params)
-    if kwargs and domains is not None and accepts_sample_domain(step, "transform"):
-        return step.transform(X, sample_domain=domains.sample_domain), step, None
-    return step.transform(X), step, None
 
 
 def _final_has(attr: str):

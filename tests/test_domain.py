@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sktransfer._labels import unlabelled_mask
 from sktransfer.domain import (
     INFERRED_SOURCE,
     INFERRED_TARGET,
@@ -15,7 +16,6 @@ from sktransfer.domain import (
     prediction_domains,
     split_domains,
     stack_domains,
-    unlabelled_mask,
 )
 
 

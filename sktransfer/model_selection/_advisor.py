@@ -14,7 +14,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._compat import HasMethods, Interval, _fit_context
 from .._finite import check_magnitude
-from ..domain import _take, check_domains
+from .._rows import _take
+from ..domain import check_domains
 from ._advisor_candidates import default_candidates, default_estimator, default_scorers
 from ._advisor_evidence import (
     adapts,

@@ -17,8 +17,8 @@ from sklearn.base import clone
 from sklearn.model_selection import train_test_split
 
 from .._negative_transfer import CONFIDENT, MIN_CONFIDENT_ROWS
+from .._rows import _take
 from ..base import accepts_sample_domain
-from ..domain import _take
 from ..pipeline import make_da_pipeline
 
 __all__ = ["Fold", "adapts", "candidate_steps", "committee_agreement", "fit_candidate", "gather_evidence",

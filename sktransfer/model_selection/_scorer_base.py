@@ -13,9 +13,11 @@ from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils.metadata_routing import MetadataRequest
 
 from .._finite import check_finite_result
+from .._labels import unlabelled_mask
+from .._rows import _take
 from .._sample_weights import check_importance_weights
 from ..base import accepts_sample_domain
-from ..domain import INFERRED_SOURCE, INFERRED_TARGET, Domains, _take, check_domains, unlabelled_mask
+from ..domain import INFERRED_SOURCE, INFERRED_TARGET, Domains, check_domains
 
 __all__ = [
     "DomainScorer",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..domain import unlabelled_mask
+from .._labels import unlabelled_mask
 from ._scorer_base import (
     DomainScorer,
     as_target,

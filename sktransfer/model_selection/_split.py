@@ -18,7 +18,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils.metadata_routing import MetadataRequest
 
 from .._compat import _num_samples
-from ..domain import Domains, _take, check_domains
+from .._rows import _take
+from ..domain import Domains, check_domains
 
 __all__ = ["DomainShuffleSplit", "LeaveOneDomainOut"]
 

@@ -8,7 +8,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .._finite import check_finite_result
-from ..domain import _check_not_mask_lookalike, _take, unlabelled_mask
+from .._labels import _check_not_mask_lookalike, unlabelled_mask
+from .._rows import _take
 from ..metrics import hscore, leep_score, logme_score, nce_score
 
 __all__ = ["TransferabilityScorer"]

@@ -8,7 +8,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.utils.validation import check_consistent_length, column_or_1d
 
-from ..domain import labelled_rows_for_score
+from .._rows import labelled_rows_for_score
 
 
 def check_y(owner: Any, X: np.ndarray, y: ArrayLike | None) -> np.ndarray:

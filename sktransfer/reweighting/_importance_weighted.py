@@ -13,9 +13,9 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from .._compat import HasMethods, _fit_context
 from .._delegation import delegate
+from .._rows import labelled_rows_for_score
 from .._sample_weights import check_importance_weights, check_sample_weight, warn_if_concentrated
 from ..base import DomainAwareMixin, check_takes_sample_weight
-from ..domain import labelled_rows_for_score
 from ._discriminative import DiscriminativeWeighter
 
 __all__ = ["ImportanceWeightedEstimator"]

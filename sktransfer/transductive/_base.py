@@ -10,8 +10,9 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from .._compat import _fit_context
+from .._rows import labelled_rows_for_score
 from ..base import DomainAwareMixin
-from ..domain import Domains, labelled_rows_for_score, prediction_domains
+from ..domain import Domains, prediction_domains
 
 __all__ = ["BaseTransductiveClassifier", "unit_rows"]
 

@@ -21,7 +21,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_consistent_length
 
 from ..._compat import Interval, _fit_context
-from ...domain import unlabelled_mask
+from ..._labels import unlabelled_mask
 from .._finetune._classifier import FineTuneClassifier
 from .._finetune._params import DOC_ATTRS, add_parameter, parameters_doc
 from .._torch import import_torch

@@ -21,7 +21,7 @@ from sklearn.base import clone
 from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import _num_samples, check_consistent_length, has_fit_parameter
 
-from ...domain import unlabelled_mask
+from ..._labels import unlabelled_mask
 from ._teacher import check_labels_known, teacher_logits
 
 

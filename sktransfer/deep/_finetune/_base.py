@@ -19,7 +19,8 @@ from sklearn.utils.validation import check_consistent_length
 
 from ..._compat import Interval, StrOptions, validate_data
 from ..._finite import check_magnitude
-from ...domain import _take, check_domains
+from ..._rows import _take
+from ...domain import check_domains
 from .._backbones._registry import DEFAULT_IMAGE_BACKBONE, resolve_backbone, spec_modality
 from .._extraction._image_extractor import ImageFeatureExtractor
 from .._extraction._inputs import input_reader

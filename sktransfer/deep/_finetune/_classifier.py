@@ -17,7 +17,8 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import column_or_1d
 
 from ..._compat import StrOptions, _fit_context
-from ...domain import labelled_rows_for_score, unlabelled_mask
+from ..._labels import unlabelled_mask
+from ..._rows import labelled_rows_for_score
 from .._torch import import_torch
 from ._base import _BaseFineTune
 from ._params import DOC_ATTRS, DOC_NOTES, add_parameter, parameters_doc

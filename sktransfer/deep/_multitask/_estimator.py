@@ -18,7 +18,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils.validation import check_consistent_length, check_is_fitted, column_or_1d
 
 from ..._compat import _fit_context
-from ...domain import _take
+from ..._rows import _take
 from .._finetune._base import _BaseFineTune
 from .._finetune._net import make_net
 from .._finetune._params import add_parameter, parameters_doc

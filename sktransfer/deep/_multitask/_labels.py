@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from sklearn.utils.multiclass import type_of_target
 
-from ...domain import unlabelled_mask
+from ..._labels import unlabelled_mask
 
 
 @dataclass
