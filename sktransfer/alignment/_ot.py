@@ -17,6 +17,7 @@ from .._pot import EMD_MAX_ITER, import_pot
 from .._sampling import random_rows, stratified_rows
 from ..base import BaseAdapter
 from ..domain import Domains, check_domains
+from ._sinkhorn import fit_sinkhorn_transport
 
 __all__ = ["OptimalTransportMapping"]
 
@@ -144,7 +145,7 @@ class OptimalTransportMapping(OneToOneFeatureMixin, BaseAdapter):
     5.6 s and 1.6 GB. Why 1,000: POT's
     network simplex needed about 40,000 iterations on 1,000 x 1,000 rows,
     74,000 on 1,500 and 126,000 on 2,000, past its default 100,000 (the
-    plan is then not optimal); each log-domain Sinkhorn iteration costs
+    plan is then not optimal); each Sinkhorn iteration costs
     ``O(max_samples^2)``. The price: on 10 Gaussian classes in 256
     features, 2,000 rows per domain, the nearest source-class mean's target
     accuracy after the map was 95.5% with every row and 91.7% with 1,000
@@ -152,6 +153,18 @@ class OptimalTransportMapping(OneToOneFeatureMixin, BaseAdapter):
     default ``reg_e=1`` on raw costs of about 700 (256 standardised
     features) ran 1,000 iterations unconverged, 170 s on 1,000 x 1,000
     rows: pass ``norm="max"`` and a smaller ``reg_e``.
+
+    ``"sinkhorn"`` finds the plan with POT's scaling-form Sinkhorn wherever
+    ``cost / reg_e`` stays at most 200 (always with ``norm="max"`` and
+    ``reg_e >= 0.005``) and every number it meets is finite, else with the
+    log-domain solver that POT's ``SinkhornTransport.fit`` always runs (its
+    continuous map reads the dual potentials, which are the logarithms of
+    the scalings). Both reach the same plan; each log-domain iteration takes
+    a log-sum-exp over the whole cost matrix. With the benchmark suite's
+    ``norm="max", reg_e=0.01`` the plans agreed to 1e-14 and the fit took
+    0.31 s against POT's 9.9 s on MNIST -> USPS (3,800 rows), 1.5 s against
+    59 s on Amazon reviews B -> D (4,000 rows), 0.13 s against 5.2 s on
+    COIL20 1 -> 2 (2 cores; ``transport_.method`` says which solver ran).
 
     References
     ----------
@@ -282,7 +295,10 @@ class OptimalTransportMapping(OneToOneFeatureMixin, BaseAdapter):
         # by the checks just below, which name the cause.
         with np.errstate(all="ignore"), warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            transport.fit(Xs=Xs_fit, ys=ys_fit, Xt=Xt_fit)
+            if self.method == "sinkhorn":
+                fit_sinkhorn_transport(import_pot(type(self).__name__), transport, Xs_fit, Xt_fit)
+            else:
+                transport.fit(Xs=Xs_fit, ys=ys_fit, Xt=Xt_fit)
         unconverged = self._rewarn(caught, transport)
         coupling = self._check_finite(transport.coupling_, "optimal transport coupling")
         row_mass = coupling.sum(axis=1)
