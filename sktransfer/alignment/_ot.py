@@ -142,7 +142,7 @@ class OptimalTransportMapping(OneToOneFeatureMixin, BaseAdapter):
     maps every source row by the out-of-sample rule above. At 100,000 rows x
     256 features (``benchmarks/scale.py``, 2 cores) ``"exact"`` then took
     2.6 s and 1.5 GB peak, ``"sinkhorn"`` with ``norm="max", reg_e=0.01``
-    5.6 s and 1.6 GB. Why 1,000: POT's
+    1.7 s and 1.6 GB. Why 1,000: POT's
     network simplex needed about 40,000 iterations on 1,000 x 1,000 rows,
     74,000 on 1,500 and 126,000 on 2,000, past its default 100,000 (the
     plan is then not optimal); each Sinkhorn iteration costs
