@@ -131,7 +131,7 @@ def test_lsif_cv_scores_are_the_held_out_loss_of_each_fold(alpha):
     """The CV works on per-fold kernel moments; this recomputes it the direct
     way, refitting on each fold's training rows and scoring the held-out rows
     by ``(1 - a)/2 E_s[r^2] + a/2 E_t[r^2] - E_t[r]`` over the centres that are
-    not held-out target rows, with the same draws of centres and folds."""
+    not held-out target rows, with the same draws of centres and folds, in float64."""
     from sktransfer._sampling import random_rows
     from sktransfer.reweighting._centres import fold_ids
 
@@ -159,7 +159,9 @@ def test_lsif_cv_scores_are_the_held_out_loss_of_each_fold(alpha):
                 rs, rt = Phi_s[~s_in] @ theta, Phi_t[~t_in] @ theta
                 expected[i, j] += ((1 - alpha) / 2 * np.mean(rs**2) + alpha / 2 * np.mean(rt**2)
                                    - np.mean(rt)) / cv
-    np.testing.assert_allclose(model.cv_scores_, expected, rtol=1e-9, atol=1e-12)
+    # The moments come from float32 kernel columns (measured: 7e-6 relative here); the pick is the same.
+    np.testing.assert_allclose(model.cv_scores_, expected, rtol=1e-4, atol=1e-7)
+    assert np.argmin(model.cv_scores_) == np.argmin(expected)
 
 
 def test_rulsif_is_bounded_where_ulsif_is_not():
