@@ -37,10 +37,10 @@ _KLIEP = ("skada 0.6.0's KLIEP loop steps by machine epsilon (its EPS = 2.2e-16)
           "of its programs (5 bandwidths x 5 folds, then the final one) to a KKT residual of 1e-10 by an "
           "interior-point method. The accuracies agree")
 _LSIF_ALONE = ("measured alone, back to back, fastest of 15 runs on each dataset's first task (ours default / "
-               "ours given / ADAPT): uLSIF 18.7 / 4.7 / 6.7 ms on MNIST-USPS U->M, 15.1 / 6.0 / 7.8 on COIL20 "
-               "1->2, 16.0 / 6.5 / 9.2 on SURF C->A, 18.6 / 6.1 / 8.9 on Amazon B->D, 14.7 / 6.7 / 10.8 on DeCAF "
-               "W->D; RuLSIF 17.0 / 4.6 / 6.2, 14.8 / 4.6 / 7.6, 17.5 / 5.9 / 10.1, 20.3 / 7.2 / 9.4, 14.7 / 6.7 / "
-               "10.5")
+               "ours given / ADAPT): uLSIF 15.5 / 4.7 / 6.1 ms on MNIST-USPS U->M, 13.4 / 5.0 / 7.6 on COIL20 "
+               "1->2, 14.8 / 5.6 / 8.7 on SURF C->A, 17.1 / 6.5 / 9.1 on Amazon B->D, 15.0 / 6.9 / 11.3 on DeCAF "
+               "W->D; RuLSIF 15.5 / 4.9 / 6.3, 13.9 / 5.1 / 7.6, 15.5 / 5.9 / 9.1, 18.1 / 6.8 / 9.6, 15.7 / 7.0 / "
+               "10.9")
 _LSIF_GIVEN = ("one fit at the bandwidth and ridge ADAPT is handed, the work ADAPT does; these fits take 5-12 ms, "
                "where a few ms of drift between the libraries' turns in the suite move the ratio by 0.3: "
                + _LSIF_ALONE)
