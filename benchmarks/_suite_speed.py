@@ -136,9 +136,10 @@ ACCURACY_WHY: dict[str, str] = {
 #: a note for cells whose fits take under SHORT_FIT_S a task: the suite times those as the fastest of five runs
 SHORT_FIT_NOTE = ("Our fits take under 0.1 s a task here. The suite times each short fit as the fastest of five "
                   "runs, for every library (benchmarks/_timing.py), but the libraries run one after another and "
-                  "the machine drifts between them: measured alone, back to back, fastest of 15 runs on DeCAF "
-                  "D->W, our TCA takes 0.048 s against skada's 0.046 and our NearestNeighborWeighter 0.011 s "
-                  "against skada's 0.012")
+                  "the machine drifts between them, partly through the two OpenBLAS thread pools of numpy's and "
+                  "scipy's wheels, which wait for each other when a fit alternates between them (docs/benchmarks.rst): "
+                  "measured alone, back to back, fastest of 15 runs on DeCAF D->W, our NearestNeighborWeighter "
+                  "takes 0.011 s against skada's 0.012")
 
 
 def _per_task(results: dict, impl: str, key: str, tasks, method: str, field: str, few: bool):
