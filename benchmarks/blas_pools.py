@@ -81,7 +81,7 @@ def markdown(result: dict) -> str:
     lines = ["# Fit times with scipy's own OpenBLAS on one thread", "",
              f"Command: `{result['command']}`; {result['machine']}. Each cell is the fastest of "
              f"{result['repeats']} fits, the two settings alternating in one process. scipy's own BLAS: "
-             f"{result['scipy_own_blas'] or 'none (shared with numpy: nothing to limit)'}.", "",
+             f"{', '.join(Path(p).name for p in result['scipy_own_blas']) if result['scipy_own_blas'] else 'none (shared with numpy: nothing to limit)'}.", "",
              "| dataset | task | method | default pools (s) | scipy's pool on one thread (s) | speed-up |",
              "|---|---|---|---:|---:|---:|"]
     for r in result["rows"]:
