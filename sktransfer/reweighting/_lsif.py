@@ -44,9 +44,12 @@ class _FoldMoments:
         # Every bandwidth of a fold at once: (n_gammas, n_fold, b) kernel columns, one batched product.
         self.grams = np.empty((n_folds, gammas.size, D.shape[1], D.shape[1]))
         self.sums = np.empty((n_folds, gammas.size, D.shape[1]))
-        D32, gammas32 = D.astype(np.float32), gammas.astype(np.float32)
         for fold in range(n_folds):
-            Phi = np.exp(-gammas32[:, None, None] * D32[fold_of == fold])
+            # The exponents in float64 (gamma ~ 1 / D can be far outside float32's range), then cast:
+            # an exponent past float32's range becomes -inf, whose exp is the 0 it would underflow to.
+            with np.errstate(over="ignore"):
+                exponents = (-gammas[:, None, None] * D[fold_of == fold]).astype(np.float32)
+            Phi = np.exp(exponents)
             self.grams[fold] = Phi.transpose(0, 2, 1) @ Phi
             self.sums[fold] = Phi.sum(axis=1)
         self.total_gram, self.total_sum = self.grams.sum(axis=0), self.sums.sum(axis=0)
