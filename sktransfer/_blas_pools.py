@@ -22,6 +22,8 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 __all__ = ["ENABLED", "one_scipy_blas_thread", "scipy_own_blas"]
@@ -54,7 +56,32 @@ def scipy_own_blas() -> Any:
     return controller.select(filepath=own)
 
 
-def one_scipy_blas_thread() -> contextlib.AbstractContextManager:
-    """A context in which scipy's own OpenBLAS (if it has one beside numpy's) runs on one thread."""
+_lock = threading.Lock()
+#: fits inside the limit now (several threads may fit at once), and the limiter that set it
+_active = {"depth": 0, "limiter": None}
+
+
+@contextlib.contextmanager
+def one_scipy_blas_thread() -> Iterator[None]:
+    """A context in which scipy's own OpenBLAS (if it has one beside numpy's) runs on one thread.
+
+    The thread count is process-wide: the first fit to enter sets it and the
+    last to leave restores it, so fits run in parallel threads (joblib's
+    threading backend) never leave scipy's pool limited after they end.
+    """
     own = scipy_own_blas() if ENABLED else None
-    return contextlib.nullcontext() if own is None else own.limit(limits=1)
+    if own is None:
+        yield
+        return
+    with _lock:
+        if _active["depth"] == 0:
+            _active["limiter"] = own.limit(limits=1)
+        _active["depth"] += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _active["depth"] -= 1
+            if _active["depth"] == 0:
+                _active["limiter"].restore_original_limits()
+                _active["limiter"] = None

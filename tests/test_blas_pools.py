@@ -76,3 +76,37 @@ def test_an_estimators_fit_runs_with_scipys_pool_on_one_thread():
     assert all(seen[p] == before[p] for p in before if p not in scipy_paths)
     assert _threads() == before
     assert np.all(np.isfinite(weighter.weights_)) and weighter.weights_[sd > 0].min() > 0
+
+
+def test_overlapping_fits_in_threads_restore_the_count_when_the_last_ends():
+    """Fits in parallel threads: the first in limits, the last out restores (not the first out), so the
+    process is never left with scipy's pool limited."""
+    import threading
+
+    if _blas_pools.scipy_own_blas() is None:
+        pytest.skip("scipy shares numpy's BLAS here: there is no second pool to limit")
+    before = _threads()
+    first_in, second_in, first_out = threading.Event(), threading.Event(), threading.Event()
+    seen = {}
+
+    def first():
+        with _blas_pools.one_scipy_blas_thread():
+            first_in.set()
+            second_in.wait(5)
+        first_out.set()
+
+    def second():
+        first_in.wait(5)
+        with _blas_pools.one_scipy_blas_thread():
+            second_in.set()
+            first_out.wait(5)
+            seen["fits inside after the first left"] = _blas_pools._active["depth"]
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert seen["fits inside after the first left"] == 1  # the first's exit did not restore
+    assert _blas_pools._active == {"depth": 0, "limiter": None}
+    assert _threads() == before
