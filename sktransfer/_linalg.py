@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 
 import numpy as np
@@ -101,7 +102,9 @@ def _leading_whitened(
         )
         # A fixed start vector keeps the result deterministic.
         v0 = np.random.RandomState(0).uniform(-1, 1, size)
-        with threadpool_limits(limits=1 if size <= MAX_ONE_THREAD_LANCZOS else None, user_api="blas"):
+        # threadpool_limits looks up the loaded libraries (about 1 ms), so only where it limits.
+        one_thread = size <= MAX_ONE_THREAD_LANCZOS
+        with threadpool_limits(limits=1, user_api="blas") if one_thread else contextlib.nullcontext():
             vals, Z = sparse_linalg.eigsh(op, k=k, which="LA", v0=v0)
     order = np.argsort(vals)[::-1]
     return vals[order], b_inv_sqrt(Z[:, order])

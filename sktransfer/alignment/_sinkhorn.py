@@ -16,14 +16,19 @@ __all__ = ["MAX_SCALED_COST", "fit_sinkhorn_transport"]
 MAX_SCALED_COST = 200.0
 
 
+def _pot_sinkhorn(ot: ModuleType, transport: Any, method: str) -> tuple[np.ndarray, dict]:
+    """POT's ``sinkhorn`` with ``method`` on ``transport``'s cost, marginals and settings: (plan, log)."""
+    return ot.sinkhorn(
+        transport.mu_s, transport.mu_t, transport.cost_, transport.reg_e, method=method,
+        numItermax=transport.max_iter, stopThr=transport.tol, log=True,
+    )
+
+
 def _scaling_form(ot: ModuleType, transport: Any) -> tuple[np.ndarray, dict] | None:
     """The plan and log of POT's scaling-form Sinkhorn, or None where it met a non-finite number."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        plan, log = ot.sinkhorn(
-            transport.mu_s, transport.mu_t, transport.cost_, transport.reg_e, method="sinkhorn",
-            numItermax=transport.max_iter, stopThr=transport.tol, log=True,
-        )
+        plan, log = _pot_sinkhorn(ot, transport, "sinkhorn")
     u, v = log["u"], log["v"]
     if (any("numerical errors" in str(record.message) for record in caught)
             or not (np.all(np.isfinite(plan)) and np.all(u > 0) and np.all(v > 0)
@@ -70,10 +75,7 @@ def fit_sinkhorn_transport(ot: ModuleType, transport: Any, Xs: np.ndarray, Xt: n
         solved = _scaling_form(ot, transport)
     transport.method = "sinkhorn" if solved is not None else "sinkhorn_log"
     if solved is None:
-        solved = ot.sinkhorn(
-            transport.mu_s, transport.mu_t, transport.cost_, transport.reg_e, method="sinkhorn_log",
-            numItermax=transport.max_iter, stopThr=transport.tol, log=True,
-        )
+        solved = _pot_sinkhorn(ot, transport, "sinkhorn_log")
     transport.log = True
     transport.coupling_, transport.log_ = solved
     return transport.method
