@@ -12,8 +12,7 @@ every suite dataset, issue 21).
 from __future__ import annotations
 
 import numpy as np
-from scipy.linalg import LinAlgError, cho_factor, cho_solve
-from scipy.linalg.blas import dsyrk
+from scipy.linalg.lapack import dpotrf, dpotrs
 
 __all__ = ["simplex_log_likelihood"]
 
@@ -32,10 +31,10 @@ def _direction(factor, to_ones, descent, primal_residual, beta, s, target):
     """Newton step ``(d_beta, d_s, d_nu)`` towards ``beta_l s_l = target_l``.
 
     Solves ``M d_beta + d_nu 1 = descent + target / beta`` with ``1^T d_beta =
-    primal_residual`` (``factor`` is the Cholesky factor of ``M`` and
+    primal_residual`` (``factor`` is the upper Cholesky factor of ``M`` and
     ``to_ones = M^-1 1``), then recovers ``d_s`` from the complementarity row.
     """
-    to_rhs = cho_solve(factor, descent + target / beta)
+    to_rhs = dpotrs(factor, descent + target / beta)[0]
     d_nu = (to_rhs.sum() - primal_residual) / to_ones.sum()
     d_beta = to_rhs - d_nu * to_ones
     return d_beta, target / beta - s - (s / beta) * d_beta, d_nu
@@ -85,6 +84,7 @@ def simplex_log_likelihood(
     beta, s, nu = np.full(m, 1.0 / m), np.ones(m), 1.0
     if n == 0:  # no row depends on beta
         return beta, True, 0
+    A32 = A.astype(np.float32)
     for iteration in range(max_iter):
         f = A @ beta
         grad = -(A.T @ (1.0 / f)) / n
@@ -93,17 +93,20 @@ def simplex_log_likelihood(
         mu = beta @ s / m
         if mu < tol and np.abs(dual_residual).max() < tol and abs(primal_residual) < tol:
             return beta, True, iteration
-        # The upper triangle of A^T diag(1/f^2) A / n by BLAS syrk (half of a
-        # full product's work, and the Gram is most of an iteration's time);
-        # the Cholesky factorisation reads only that triangle.
-        scaled = A / f[:, None]
-        M = dsyrk(1.0 / n, scaled.T)
+        # The Newton matrix A^T diag(1/f^2) A / n in float32: the Gram is most
+        # of an iteration's time and float32 halves it, while an error of 1e-7
+        # in the Newton matrix only perturbs the direction, not the KKT
+        # residuals the stop tests (the suite's programs take the iterations
+        # they took in float64). LAPACK is called directly: scipy's
+        # cho_factor/cho_solve checks cost as much as the 100 x 100 factorisation.
+        scaled = A32 * (1.0 / f).astype(np.float32)[:, None]
+        M = (scaled.T @ scaled).astype(np.float64)
+        M /= n
         M[np.diag_indices(m)] += s / beta
-        try:
-            factor = cho_factor(M, lower=False)
-        except LinAlgError:  # numerically singular: stop where we are
+        factor, info = dpotrf(M, lower=0, clean=0, overwrite_a=1)
+        if info != 0:  # numerically singular: stop where we are
             break
-        to_ones = cho_solve(factor, np.ones(m))
+        to_ones = dpotrs(factor, np.ones(m))[0]
 
         # Mehrotra: an affine step sets the centring, then one corrected step.
         newton = (factor, to_ones, -(grad + nu), primal_residual, beta, s)

@@ -196,3 +196,20 @@ def test_median_heuristic_equals_scipy_pdist_with_duplicate_and_near_rows(offset
     small = _kernels._pair_sqeuclidean(X, np.triu_indices(len(X), k=1))
     np.testing.assert_allclose(small[d < 1e-10], d[d < 1e-10], rtol=1e-6, atol=1e-20)
     assert np.all(small[d == 0] == 0)
+
+
+def test_median_heuristic_recomputes_close_pairs_in_chunks():
+    """1,000 equal rows are 500,000 pairs to recompute: at 512 features one
+    difference array of them all was 2 GB; the chunks keep the peak near the
+    block size."""
+    import tracemalloc
+
+    X = np.ones((1000, 512))
+    tracemalloc.start()
+    try:
+        gamma = median_heuristic_gamma(X)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert gamma == 1.0
+    assert peak < 200e6

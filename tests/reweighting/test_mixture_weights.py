@@ -36,7 +36,8 @@ def _kernel_problem(seed, n=300, m=40, d=3, gamma=1.0):
 def test_optimum_matches_slsqp_and_meets_kkt(seed):
     A = _kernel_problem(seed, gamma=[0.3, 1.0, 3.0][seed % 3])
     beta, converged, n_iter = simplex_log_likelihood(A)
-    assert converged and n_iter < 40
+    # 8 to 11 Newton steps (the float32 Newton matrix kept float64's counts)
+    assert converged and n_iter <= 15
     assert beta.sum() == pytest.approx(1.0, abs=1e-9) and np.all(beta >= 0)
     # never worse than SLSQP driven to ftol 1e-14, and at most 1e-9 better
     assert _objective(A, beta) >= _objective(A, _slsqp(A)) - 1e-9
