@@ -5,7 +5,8 @@ Splitters that keep every domain in every fold (:class:`DomainShuffleSplit`,
 that need no target labels (:class:`ImportanceWeightedScorer`,
 :class:`PredictionEntropyScorer`, :class:`DeepEmbeddedValidationScorer`,
 :class:`SoftNeighborhoodDensityScorer`, :class:`CircularValidationScorer`,
-:class:`MutualInformationScorer`, :class:`EnsembleAgreementScorer`) or
+:class:`MutualInformationScorer`, :class:`EnsembleAgreementScorer`,
+:class:`NeighborhoodConsistencyScorer`) or
 use the few there are (:class:`SupervisedScorer`), and
 :class:`TransferabilityScorer`, which ranks pretrained features for a labelled
 target task without training a head. :class:`TransferAdvisor` fits candidate
@@ -15,6 +16,7 @@ says which to use and why.
 
 from ._advisor import TransferAdvisor
 from ._ensemble_scorers import EnsembleAgreementScorer
+from ._neighbor_consistency import NeighborhoodConsistencyScorer
 from ._prediction_scorers import (
     MutualInformationScorer,
     PredictionEntropyScorer,
@@ -33,6 +35,7 @@ __all__ = [
     "ImportanceWeightedScorer",
     "LeaveOneDomainOut",
     "MutualInformationScorer",
+    "NeighborhoodConsistencyScorer",
     "PredictionEntropyScorer",
     "SoftNeighborhoodDensityScorer",
     "SupervisedScorer",

@@ -21,8 +21,8 @@ from .._rows import _take
 from ..base import accepts_sample_domain
 from ..pipeline import make_da_pipeline
 
-__all__ = ["Fold", "adapts", "candidate_steps", "committee_agreement", "fit_candidate", "gather_evidence",
-           "holdout_fold", "prediction_summary", "risk_rows"]
+__all__ = ["Fold", "adapts", "candidate_steps", "committee_agreement", "fit_candidate", "fold_neighbors",
+           "gather_evidence", "holdout_fold", "prediction_summary", "risk_rows"]
 
 
 @dataclass(frozen=True)
@@ -127,11 +127,26 @@ def risk_rows(pipe: Any, X_fold: Any, y_fold: np.ndarray, sd_fold: np.ndarray, X
     return terms
 
 
+def fold_neighbors(X: Any, fold: Fold) -> np.ndarray | None:
+    """The nearest-neighbour graph of the fold's target rows, or None where X is not numeric feature rows."""
+    from ._neighbor_consistency import target_neighbors
+
+    X_target = _take(X, fold.target)
+    if not hasattr(X_target, "shape") or len(X_target.shape) != 2 or len(fold.target) < 2:
+        return None
+    try:
+        return target_neighbors(X_target)
+    except (TypeError, ValueError):  # not numbers (texts, categories): the rule falls back to DEV
+        return None
+
+
 def gather_evidence(
     pipe: Any, X: Any, y: np.ndarray, fold: Fold, scorers: dict, baseline: dict | None,
-    target_labels: np.ndarray | None,
+    target_labels: np.ndarray | None, neighbors: np.ndarray | None = None,
 ) -> dict:
     """Scores and checks of one fitted candidate on the fold (see TransferAdvisor's Notes)."""
+    from ._neighbor_consistency import neighbor_kappa
+
     source_pred = np.asarray(pipe.predict(_take(X, fold.source_test)))  # as target rows: the deployed map
     y_source = y[fold.source_test]
     target = prediction_summary(pipe, _take(X, fold.target))
@@ -142,6 +157,7 @@ def gather_evidence(
         "source_balanced_accuracy": float(np.mean([np.mean(source_pred[y_source == c] == c) for c in classes])),
         "target_class_shares": _class_shares(target["pred"], classes).tolist(),
         "target_confidence": None if target["proba"] is None else float(target["proba"].max(axis=1).mean()),
+        "neighbor_consistency": None if neighbors is None else neighbor_kappa(target["pred"], neighbors),
     }
     rows = np.concatenate([fold.source_test, fold.target])
     X_fold, y_fold, sd_fold = _take(X, rows), np.concatenate([y_source, np.full(len(fold.target), -1)]), fold.sd[rows]

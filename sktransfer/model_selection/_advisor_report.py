@@ -13,6 +13,18 @@ def _pct(value: float | None) -> str:
     return "n/a" if value is None else f"{100 * value:.1f}%"
 
 
+def _evidence(row: dict, baseline: str) -> str:
+    """The evidence the rule ranked ``row`` by, in words."""
+    score, kappa = row["final_score"], row.get("neighbor_consistency")
+    if row.get("evidence") == "neighbourhood consistency":
+        shown = "n/a" if kappa is None else f"{kappa:.3f}"
+        gain = "" if score is None or row["name"] == baseline else f", {score:+.3f} over {baseline}"
+        return f"neighbourhood consistency of the target predictions (kappa) {shown}{gain}"
+    se = row.get("risk_gain_se")
+    evidence = "n/a" if score is None else f"{score:+.3f}" + ("" if not se else f" (se {se:.3f})")
+    return f"estimated target log loss (DEV) {evidence} nats a row lower than {baseline}"
+
+
 def explain_ranking(ranking: list[dict], baseline: str) -> str:
     """A few lines per candidate, the pick first: decision, reasons, evidence, checks."""
     pick = ranking[0]
@@ -25,10 +37,8 @@ def explain_ranking(ranking: list[dict], baseline: str) -> str:
         if row["error"] is not None:
             lines.append(f"{mark} {row['name']}: could not be fitted or scored ({row['error']})")
             continue
-        score, se = row["final_score"], row.get("risk_gain_se")
-        evidence = "n/a" if score is None else f"{score:+.3f}" + ("" if not se else f" (se {se:.3f})")
         lines.append(
-            f"{mark} {row['name']}: estimated target log loss {evidence} nats a row lower than {baseline}; "
+            f"{mark} {row['name']}: {_evidence(row, baseline)}; "
             f"held-out source accuracy (deployed map) {_pct(row['source_accuracy'])}"
             + ("" if row.get("flip_rate") is None else f"; flip rate {row['flip_rate']:.0%}")
             + ("" if row.get("class_share_change") is None
@@ -40,7 +50,8 @@ def explain_ranking(ranking: list[dict], baseline: str) -> str:
         for name, error in row.get("score_errors", {}).items():
             lines.append(f"    {name} could not score it: {error}")
         for name, check in row["checks"].items():
-            lines.append(f"    check {name}: {'passed' if check['passed'] else 'FAILED'} ({check['reason']})")
+            status = "passed" if check["passed"] else ("FAILED" if check.get("binding", True) else "failed, not binding")
+            lines.append(f"    check {name}: {status} ({check['reason']})")
         if not row["chosen"]:
             lines += [f"    not chosen: {reason}" for reason in row["reasons"]]
     return "\n".join(lines)
@@ -67,12 +78,14 @@ def plot_ranking(ranking: list[dict], baseline: str, ax: Any = None) -> Any:
     for bar, row in zip(bars, rows):
         if not row["passed"]:
             bar.set_hatch("//")
-        failed = [name for name, check in row["checks"].items() if not check["passed"]]
+        failed = [name for name, check in row["checks"].items() if not check["passed"] and check.get("binding", True)]
         label = "chosen" if row["chosen"] else ("failed: " + ", ".join(failed) if failed else "")
         ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f" {label}", va="center", fontsize=8)
     ax.axvline(0.0, color="black", linewidth=1)
     ax.set_yticks(np.arange(len(rows)), [r["name"] for r in rows])
-    ax.set_xlabel(f"drop of the estimated target log loss (DEV) vs {baseline}, nats a row")
+    by_consistency = ranking[0].get("evidence") == "neighbourhood consistency"
+    ax.set_xlabel(f"rise of the neighbourhood consistency (kappa) of the target predictions vs {baseline}"
+                  if by_consistency else f"drop of the estimated target log loss (DEV) vs {baseline}, nats a row")
     ax.set_title(f"TransferAdvisor: use {ranking[0]['name']}")
     ax.legend(handles=[Patch(color="tab:green", label="chosen"), Patch(color="tab:blue", label="checks passed"),
                        Patch(color="tab:red", hatch="//", label="a check failed")],
