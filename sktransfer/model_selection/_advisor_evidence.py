@@ -127,8 +127,9 @@ def risk_rows(pipe: Any, X_fold: Any, y_fold: np.ndarray, sd_fold: np.ndarray, X
     return terms
 
 
-def fold_neighbors(X: Any, fold: Fold) -> np.ndarray | None:
-    """The nearest-neighbour graph of the fold's target rows, or None where X is not numeric feature rows."""
+def fold_neighbors(X: Any, fold: Fold) -> tuple[np.ndarray, np.ndarray] | None:
+    """The nearest-neighbour graph of the fold's target rows (:func:`target_neighbors`: the rows in it, positions
+    in ``fold.target``, and their neighbours), or None where X is not numeric feature rows."""
     from ._neighbor_consistency import target_neighbors
 
     X_target = _take(X, fold.target)
@@ -142,7 +143,7 @@ def fold_neighbors(X: Any, fold: Fold) -> np.ndarray | None:
 
 def gather_evidence(
     pipe: Any, X: Any, y: np.ndarray, fold: Fold, scorers: dict, baseline: dict | None,
-    target_labels: np.ndarray | None, neighbors: np.ndarray | None = None,
+    target_labels: np.ndarray | None, neighbors: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> dict:
     """Scores and checks of one fitted candidate on the fold (see TransferAdvisor's Notes)."""
     from ._neighbor_consistency import neighbor_kappa
@@ -157,7 +158,7 @@ def gather_evidence(
         "source_balanced_accuracy": float(np.mean([np.mean(source_pred[y_source == c] == c) for c in classes])),
         "target_class_shares": _class_shares(target["pred"], classes).tolist(),
         "target_confidence": None if target["proba"] is None else float(target["proba"].max(axis=1).mean()),
-        "neighbor_consistency": None if neighbors is None else neighbor_kappa(target["pred"], neighbors),
+        "neighbor_consistency": None if neighbors is None else neighbor_kappa(target["pred"][neighbors[0]], neighbors[1]),
     }
     rows = np.concatenate([fold.source_test, fold.target])
     X_fold, y_fold, sd_fold = _take(X, rows), np.concatenate([y_source, np.full(len(fold.target), -1)]), fold.sd[rows]

@@ -33,7 +33,8 @@ def test_kappa_is_one_on_the_clusters_zero_for_one_class_and_near_zero_at_random
     centres = 10 * rng.normal(size=(3, 4))
     labels = np.repeat(np.arange(3), 100)
     X = centres[labels] + rng.normal(size=(300, 4))
-    neighbors = target_neighbors(X)
+    rows, neighbors = target_neighbors(X)
+    np.testing.assert_array_equal(rows, np.arange(300))
     assert neighbor_kappa(labels, neighbors) == pytest.approx(1.0)
     assert neighbor_kappa(np.zeros(300), neighbors) == 0.0
     assert abs(neighbor_kappa(rng.randint(0, 3, 300), neighbors)) < 0.05
@@ -42,7 +43,7 @@ def test_kappa_is_one_on_the_clusters_zero_for_one_class_and_near_zero_at_random
 def test_neighbors_exclude_the_row_and_match_scikit_learn_on_standardised_rows():
     rng = np.random.RandomState(1)
     X = rng.normal(size=(60, 3)) * [1.0, 100.0, 0.01]  # the scales must not matter
-    neighbors = target_neighbors(X, n_neighbors=4)
+    _, neighbors = target_neighbors(X, n_neighbors=4)
     assert neighbors.shape == (60, 4)
     assert not np.any(neighbors == np.arange(60)[:, None])
     Z = StandardScaler().fit_transform(X)
@@ -53,13 +54,23 @@ def test_neighbors_exclude_the_row_and_match_scikit_learn_on_standardised_rows()
 def test_neighbors_with_duplicates_constant_columns_few_rows_and_many_features():
     X = np.vstack([np.zeros((4, 3)), np.ones((4, 3))])
     X[:, 2] = 7.0  # constant: left at 0, not divided by 0
-    neighbors = target_neighbors(X, n_neighbors=3)
+    _, neighbors = target_neighbors(X, n_neighbors=3)
     assert neighbors.shape == (8, 3) and not np.any(neighbors == np.arange(8)[:, None])
     # each row's neighbours are its duplicates
     assert np.all((neighbors < 4) == (np.arange(8) < 4)[:, None])
-    assert target_neighbors(np.arange(6.0).reshape(3, 2), n_neighbors=5).shape == (3, 2)
+    assert target_neighbors(np.arange(6.0).reshape(3, 2), n_neighbors=5)[1].shape == (3, 2)
     wide = np.random.RandomState(0).normal(size=(80, 200))  # past 50 columns: 50 principal components
-    assert target_neighbors(wide).shape == (80, 5)
+    assert target_neighbors(wide)[1].shape == (80, 5)
+
+
+def test_past_max_rows_the_graph_joins_a_random_subset():
+    rng = np.random.RandomState(0)
+    labels = np.repeat([0, 1], 300)
+    X = 10 * labels[:, None] + rng.normal(size=(600, 3))
+    rows, neighbors = target_neighbors(X, max_rows=100, random_state=0)
+    assert rows.shape == (100,) and np.all(np.diff(rows) > 0) and neighbors.max() < 100
+    np.testing.assert_array_equal(rows, target_neighbors(X, max_rows=100, random_state=0)[0])
+    assert neighbor_kappa(labels[rows], neighbors) == pytest.approx(1.0)
 
 
 def test_scorer_prefers_coral_under_a_gain_and_offset_shift():
