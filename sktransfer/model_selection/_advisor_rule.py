@@ -192,7 +192,7 @@ def decide(rows: list[dict], *, margin: float = CONSISTENCY_MARGIN) -> list[dict
 
     def shortfall(row: dict) -> str:
         if by_consistency:
-            return (f"raises the neighbourhood consistency of the target predictions by {row['final_score']:+.3f} "
+            return (f"changes the neighbourhood consistency of the target predictions by {row['final_score']:+.3f} "
                     f"(kappa), short of the margin {margin:g}")
         return (f"lowers the estimated target log loss by {row['final_score']:+.3f} nats a row "
                 f"(standard error {row['risk_gain_se']:.3f}), short of {Z_SCORE:g} standard errors"
@@ -219,7 +219,8 @@ def decide(rows: list[dict], *, margin: float = CONSISTENCY_MARGIN) -> list[dict
                 row["reasons"].append(f"{best['name']} raises it more ({best['final_score']:+.3f})" if by_consistency
                                       else f"{best['name']} lowers it more ({best['final_score']:+.3f} nats a row)")
         if noted:
-            row["reasons"].append("reported, not binding: failed " + ", ".join(noted))
+            row["reasons"].append(("chosen although it failed the reported, not binding check(s): " if row is best
+                                   else "reported, not binding: failed ") + ", ".join(noted))
     if best is base:
         best["reasons"].append(
             f"no adapted candidate raises the neighbourhood consistency of the target predictions (kappa over each "

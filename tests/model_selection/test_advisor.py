@@ -167,7 +167,8 @@ def test_consistency_rule_binds_only_the_confidence_and_reverse_validation_check
     assert (ranking[0]["name"] == "no adaptation") == binding
     reasons = " ".join(coral["reasons"])
     assert (f"failed the check(s): {veto}" in reasons) == binding
-    assert (f"reported, not binding: failed {veto}" in reasons) == (not binding)
+    # not binding: CORAL is chosen, and its reasons say which check it failed
+    assert (f"chosen although it failed the reported, not binding check(s): {veto}" in reasons) == (not binding)
 
 
 def test_rule_skips_a_candidate_without_a_risk_estimate():
