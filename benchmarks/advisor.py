@@ -36,6 +36,8 @@ Usage::
     python -m benchmarks.advisor --data-home ../shared/data            # about 5 min on 2 cores
     python -m benchmarks.advisor --data-home ../shared/data --quick    # 1 task a dataset, 400 rows a domain
     python -m benchmarks.advisor --replay benchmarks/results/advisor.json  # re-apply the rule to saved evidence
+    python -m benchmarks.advisor --data-home ../shared/data --seed 1 --out benchmarks/results/advisor_seed1
+        # another held-out split of the source rows (the advisor's random_state): how stable the picks are
 
 Writes ``benchmarks/results/advisor.{md,json}`` (``--out``).
 """
@@ -242,6 +244,8 @@ def main(argv=None) -> None:
     parser.add_argument("--quick", action="store_true", help="one seed, one task a dataset, 400 rows a domain")
     parser.add_argument("--out", default=str(RESULTS / "advisor"))
     parser.add_argument("--replay", default=None, help="a saved advisor.json: re-apply the rule, fit nothing")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="the advisor's random_state: its held-out split of the source rows and the candidates' seeds")
     parser.add_argument("--blas-threads", type=int, default=1,
                         help="BLAS threads (1: many small solves on a shared machine run 10-25x faster "
                              "than with a thread per core fighting for it)")
@@ -265,7 +269,7 @@ def _run(args, argv) -> None:
     command = "python -m benchmarks.advisor " + " ".join(argv if argv is not None else sys.argv[1:])
     for name, family, tuned, task in tasks(args.data_home, args.quick, args.datasets):
         t0 = time.perf_counter()
-        results[name] = {"family": family, "tuned": tuned, **run_task(*task)}
+        results[name] = {"family": family, "tuned": tuned, **run_task(*task, random_state=args.seed)}
         o = outcome(results[name])
         print(f"{name}: none {o['none']:.1f}, oracle {o['oracle']} {o['oracle_acc']:.1f}, pick {o['pick']} "
               f"{o['pick_acc']:.1f} ({time.perf_counter() - t0:.0f} s)", flush=True)
