@@ -168,7 +168,9 @@ class TransferAdvisor(BaseEstimator):
     (:class:`NeighborhoodConsistencyScorer`). The candidate with the largest
     rise is chosen when the rise is at least ``margin`` and it passes the
     binding checks: a mean top-class probability on the target rows at most
-    0.02 higher, and a reverse-validation accuracy at most 5 points lower.
+    0.02 higher, a reverse-validation accuracy at most 5 points lower, and,
+    when a few target rows carry a label, an accuracy on them at most 5
+    points lower.
     Otherwise no adaptation is kept. The other checks are reported, not
     binding: a balanced source accuracy more than 5 points lower, a flip
     rate of 35% or more, predicted target class proportions moved by 25% or
@@ -177,8 +179,7 @@ class TransferAdvisor(BaseEstimator):
     (:class:`DeepEmbeddedValidationScorer`, row by row on the held-out
     source rows, plus the log loss of any labelled target row), and every
     check binds. A few labelled target rows are scored
-    (``SupervisedScorer``) and reported; the consistency rule does not read
-    them.
+    (``SupervisedScorer``, the check above).
 
     ``margin`` and the checks' limits were chosen on the synthetic shifts
     and breast-cancer splits of ``benchmarks/advisor.py``; which checks

@@ -171,6 +171,24 @@ def test_consistency_rule_binds_only_the_confidence_and_reverse_validation_check
     assert (f"chosen although it failed the reported, not binding check(s): {veto}" in reasons) == (not binding)
 
 
+def test_a_few_target_labels_veto_a_candidate_they_show_worse():
+    """Labels the user adds overrule the label-free evidence: a candidate more than 5 points less accurate
+    than no adaptation on the labelled target rows is not chosen, however consistent its predictions."""
+    from sktransfer.model_selection._advisor_rule import decide
+
+    def labelled(name, kappa, accuracy):
+        row = _row(name, BASE, kappa=kappa)
+        row["scores"] = {**row["scores"], "target labels": accuracy}
+        return row
+
+    ranking = decide([labelled("no adaptation", 0.4, 0.8), labelled("CORAL", 0.6, 0.7)])
+    assert ranking[0]["name"] == "no adaptation"
+    coral = ranking[1]
+    assert not coral["checks"]["target labels"]["passed"] and coral["checks"]["target labels"]["binding"]
+    assert "70.0% vs 80.0% without adaptation" in coral["checks"]["target labels"]["reason"]
+    assert decide([labelled("no adaptation", 0.4, 0.8), labelled("CORAL", 0.6, 0.76)])[0]["name"] == "CORAL"
+
+
 def test_rule_skips_a_candidate_without_a_risk_estimate():
     from sktransfer.model_selection._advisor_rule import decide
 
