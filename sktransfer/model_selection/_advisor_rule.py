@@ -148,18 +148,13 @@ def _checks(row: dict, base: dict) -> dict:
             conf - conf_base <= MAX_CONFIDENCE_RISE,
             f"mean top-class probability on the target rows {conf:.1%} vs {conf_base:.1%} without adaptation "
             f"(may rise {MAX_CONFIDENCE_RISE:.0%})")
-    if LABELLED in row["scores"] and LABELLED in base["scores"]:
-        acc, acc_base = row["scores"][LABELLED], base["scores"][LABELLED]
-        checks["target labels"] = _check(
-            acc_base - acc <= MAX_LABELLED_DROP,
-            f"accuracy on the target rows that carry a label {acc:.1%} vs {acc_base:.1%} without adaptation "
-            f"(may drop {MAX_LABELLED_DROP:.0%})")
-    if REVERSE in row["scores"] and REVERSE in base["scores"]:
-        rev, rev_base = row["scores"][REVERSE], base["scores"][REVERSE]
-        checks["reverse validation"] = _check(
-            rev_base - rev <= MAX_REVERSE_DROP,
-            f"reverse-validation accuracy {rev:.1%} vs {rev_base:.1%} without adaptation "
-            f"(may drop {MAX_REVERSE_DROP:.0%})")
+    for name, limit, what in ((LABELLED, MAX_LABELLED_DROP, "accuracy on the target rows that carry a label"),
+                              (REVERSE, MAX_REVERSE_DROP, "reverse-validation accuracy")):
+        if name in row["scores"] and name in base["scores"]:
+            mine, theirs = row["scores"][name], base["scores"][name]
+            checks[name] = _check(
+                theirs - mine <= limit,
+                f"{what} {mine:.1%} vs {theirs:.1%} without adaptation (may drop {limit:.0%})")
     return checks
 
 
