@@ -119,7 +119,7 @@ def _jsonable(value):
     return value
 
 
-def run_task(Xs, ys, Xt, yt, Xtest=None, ytest=None, random_state: int = 0) -> dict:
+def run_task(Xs, ys, Xt, yt, Xtest=None, ytest=None, random_state: int = 0, n_repeats: int = 1) -> dict:
     """Target accuracy (%) of every candidate, the advisor's evidence and its pick on one task."""
     from sktransfer import stack_domains
     from sktransfer.model_selection import TransferAdvisor
@@ -130,7 +130,8 @@ def run_task(Xs, ys, Xt, yt, Xtest=None, ytest=None, random_state: int = 0) -> d
     Xeval, yeval = (Xt, yt) if Xtest is None else (Xtest, ytest)
     candidates = default_candidates(random_state)
     start = time.perf_counter()
-    advisor = TransferAdvisor(candidates=candidates, random_state=random_state).fit(X, y, sample_domain=sd)
+    advisor = TransferAdvisor(candidates=candidates, n_repeats=n_repeats, random_state=random_state).fit(
+        X, y, sample_domain=sd)
     advisor_s = time.perf_counter() - start
     accuracy = {}
     for name, spec in candidates.items():
@@ -244,6 +245,7 @@ def main(argv=None) -> None:
     parser.add_argument("--quick", action="store_true", help="one seed, one task a dataset, 400 rows a domain")
     parser.add_argument("--out", default=str(RESULTS / "advisor"))
     parser.add_argument("--replay", default=None, help="a saved advisor.json: re-apply the rule, fit nothing")
+    parser.add_argument("--repeats", type=int, default=1, help="the advisor's n_repeats")
     parser.add_argument("--seed", type=int, default=0,
                         help="the advisor's random_state: its held-out split of the source rows and the candidates' seeds")
     parser.add_argument("--blas-threads", type=int, default=1,
@@ -269,7 +271,8 @@ def _run(args, argv) -> None:
     command = "python -m benchmarks.advisor " + " ".join(argv if argv is not None else sys.argv[1:])
     for name, family, tuned, task in tasks(args.data_home, args.quick, args.datasets):
         t0 = time.perf_counter()
-        results[name] = {"family": family, "tuned": tuned, **run_task(*task, random_state=args.seed)}
+        results[name] = {"family": family, "tuned": tuned, **run_task(*task, random_state=args.seed,
+                                                                          n_repeats=args.repeats)}
         o = outcome(results[name])
         print(f"{name}: none {o['none']:.1f}, oracle {o['oracle']} {o['oracle_acc']:.1f}, pick {o['pick']} "
               f"{o['pick_acc']:.1f} ({time.perf_counter() - t0:.0f} s)", flush=True)

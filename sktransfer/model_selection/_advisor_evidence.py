@@ -21,8 +21,8 @@ from .._rows import _take
 from ..base import accepts_sample_domain
 from ..pipeline import make_da_pipeline
 
-__all__ = ["Fold", "adapts", "candidate_steps", "committee_agreement", "fit_candidate", "fold_neighbors",
-           "gather_evidence", "holdout_fold", "prediction_summary", "risk_rows"]
+__all__ = ["Fold", "adapts", "candidate_steps", "combine_evidence", "committee_agreement", "fit_candidate",
+           "fold_neighbors", "gather_evidence", "holdout_fold", "prediction_summary", "risk_rows"]
 
 
 @dataclass(frozen=True)
@@ -191,6 +191,33 @@ def gather_evidence(
         evidence["agreement_with_baseline"] = float(np.mean(target["pred"] == baseline["pred"]))
     evidence["_target_summary"] = target
     return evidence
+
+
+def combine_evidence(repeats: list[dict]) -> dict:
+    """One candidate's evidence over repeated held-out splits: numbers and scores averaged, DEV's per-row
+    terms joined (every candidate has them on the same rows in the same order), score errors merged."""
+    first = repeats[0]
+    if len(repeats) == 1:
+        return first
+    out: dict = {}
+    for key, value in first.items():
+        values = [rep.get(key) for rep in repeats]
+        if key == "risk_rows":
+            out[key] = None if any(v is None for v in values) else np.concatenate(values)
+        elif key == "scores":
+            names = set.intersection(*(set(v) for v in values))
+            out[key] = {name: float(np.mean([v[name] for v in values])) for name in first["scores"] if name in names}
+        elif key == "score_errors":
+            out[key] = {name: error for v in values for name, error in v.items()}
+        elif any(v is None for v in values):
+            out[key] = None
+        elif isinstance(value, list):
+            out[key] = np.mean(values, axis=0).tolist()
+        else:
+            out[key] = float(np.mean(values))
+    if out.get("risk_rows") is not None:
+        out["dev_risk"] = float(np.mean([rep["dev_risk"] for rep in repeats]))
+    return out
 
 
 def committee_agreement(summaries: dict) -> dict:

@@ -317,3 +317,31 @@ def test_custom_estimator_is_used():
     advisor = TransferAdvisor(LogisticRegression(C=0.1), candidates=SMALL, random_state=0)
     advisor.fit(X, y, sample_domain=sd)
     assert advisor.best_estimator_.steps[-1][1].C == 0.1
+
+
+def test_repeated_splits_average_the_evidence():
+    from sktransfer.model_selection._advisor_evidence import combine_evidence
+
+    a = {"source_accuracy": 0.8, "target_class_shares": [0.5, 0.5], "risk_rows": np.array([1.0, 2.0]),
+         "dev_risk": 1.5, "scores": {"reverse validation": 0.6, "DEV": -1.0}, "score_errors": {},
+         "flip_rate": None, "neighbor_consistency": 0.3}
+    b = {"source_accuracy": 0.6, "target_class_shares": [0.7, 0.3], "risk_rows": np.array([3.0]),
+         "dev_risk": 3.0, "scores": {"reverse validation": 0.8}, "score_errors": {"DEV": "ValueError: no"},
+         "flip_rate": 0.2, "neighbor_consistency": 0.5}
+    both = combine_evidence([a, b])
+    assert both["source_accuracy"] == pytest.approx(0.7) and both["neighbor_consistency"] == pytest.approx(0.4)
+    assert both["target_class_shares"] == pytest.approx([0.6, 0.4])
+    np.testing.assert_array_equal(both["risk_rows"], [1.0, 2.0, 3.0])
+    assert both["dev_risk"] == pytest.approx(2.25)
+    # a score missing from one split is dropped, its error kept; a check missing from one split is None
+    assert both["scores"] == {"reverse validation": pytest.approx(0.7)} and "DEV" in both["score_errors"]
+    assert both["flip_rate"] is None
+    assert combine_evidence([a]) is a
+
+    X, y, sd = make_domain_shift(n_samples=60, random_state=0)
+    once = TransferAdvisor(candidates=SMALL, random_state=0).fit(X, y, sample_domain=sd)
+    twice = TransferAdvisor(candidates=SMALL, n_repeats=2, random_state=0).fit(X, y, sample_domain=sd)
+    assert twice.n_heldout_ == 2 * once.n_heldout_
+    assert all(len(row["risk_rows"]) == twice.n_heldout_ for row in twice.ranking_)
+    with pytest.raises(ValueError, match="n_repeats"):
+        TransferAdvisor(candidates=SMALL, n_repeats=0).fit(X, y, sample_domain=sd)
