@@ -72,25 +72,6 @@ WHY: dict[str, tuple[str, str]] = {
                 "D->W. The fits are one kernel product of the source rows with every row and a 10-class QP; at "
                 "20-40 ms the same fit varies by 1.5x from one run to the next here",
                 "`MMDTarSWeighter(gamma=g)`"),
-    "FeatureAugmentation (LR)": (
-        "make_da_pipeline checks for negative transfer by default: it fits the pipeline a second time without "
-        "its adaptation step (documented in DAPipeline), two logistic regressions where ADAPT's FA fits one",
-        "`make_da_pipeline(FeatureAugmentation(), clf, check_negative_transfer=False)`"),
-    "RegularTransfer (LR)": (
-        "ours minimises the logistic loss plus the penalty towards the source coefficients (L-BFGS); ADAPT's "
-        "RegularTransferLC minimises a squared loss on +-1 targets, another program. Both fit the same source "
-        "LogisticRegression, most of the time; measured alone (fastest of 5, first draw of the first task): "
-        "Amazon B->D ours 80 ms, ADAPT 71, the source fit 68; MNIST-USPS U->M 720 / 684 / 780 (noise); DeCAF "
-        "W->D 168 / 201 / 104. Our L-BFGS-B run on the 30 labelled rows adds about 10 ms, most of it scipy's "
-        "set-up; ADAPT's step takes 2-8 ms",
-        "none with the logistic loss; the fit is one L-BFGS run started from the source coefficients"),
-    "Discriminative": ("the same work as the peers': one default LogisticRegression on the domain labels; "
-                       "measured alone, back to back, ours takes 0.136 s against skada's 0.140 on DeCAF D->W "
-                       "(fastest of 5), 0.164 against 0.164 on MNIST-USPS U->M and 0.098-0.104 against 0.100 on Amazon "
-                       "B->D (fastest of 15; the plain "
-                       "LogisticRegression fit alone 0.160 and 0.100) and 0.084-0.089 against 0.083 on the deep digits U->M "
-                       "(fastest of 7, since the domain classifier trains on the caller's rows without a copy)",
-                       "`DiscriminativeWeighter()` is already the plain fit"),
     "OT-GroupLasso": (_OT_SAME, "`OptimalTransportMapping(max_samples=...)` subsamples past 2,500 rows a domain"),
     "JDOT": ("both alternate POT's exact plan with a logistic regression's fit, and the suite's ratio is within this "
              "machine's run-to-run spread: measured alone, back to back, four rounds on COIL20 1->2, our fit takes "
