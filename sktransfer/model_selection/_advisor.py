@@ -306,14 +306,15 @@ class TransferAdvisor(BaseEstimator):
         gathered: dict = {name: [] for name in order}
         errors: dict = {}
         n_heldout = 0
-        for _ in range(self.n_repeats):
+        for repeat in range(self.n_repeats):
             fold = holdout_fold(y, domains, self.test_size, rng)
             n_heldout += len(fold.source_test)
-            target_labels = y[fold.target].copy() if len(fold.target_labelled) else None
-            if target_labels is not None:
-                target_labels[~domains.labelled[fold.target]] = -1
+            if repeat == 0:  # every split keeps every target row: their labels and graph are the same in each
+                target_labels = y[fold.target].copy() if len(fold.target_labelled) else None
+                if target_labels is not None:
+                    target_labels[~domains.labelled[fold.target]] = -1
+                neighbors = fold_neighbors(X, fold)
             X_train = _take(X, fold.train)
-            neighbors = fold_neighbors(X, fold)
             baseline, summaries = None, {}
             # the scorers' default weighter is fitted once per distinct fold and representation
             with shared_default_weighters():
@@ -333,12 +334,13 @@ class TransferAdvisor(BaseEstimator):
                         baseline = summaries[name]
                         self.baseline_ = name
                     gathered[name].append(evidence)
-        rows = [{"name": name, "adaptation": adapts(specs[name]), "error": errors[name]} if name in errors else
+            # the committee of this split's candidates, averaged over the splits with the rest of the evidence
+            for name, share in committee_agreement(summaries).items():
+                gathered[name][-1]["committee_agreement"] = share
+        rows = [{"name": name, "adaptation": adapts(specs[name]), "error": errors[name], "committee_agreement": None}
+                if name in errors else
                 {"name": name, "adaptation": adapts(specs[name]), "error": None, **combine_evidence(gathered[name])}
                 for name in order]
-        agreement = committee_agreement(summaries)
-        for row in rows:
-            row["committee_agreement"] = agreement.get(row["name"])
         self.n_heldout_ = n_heldout
         self.ranking_ = decide(rows, margin=self.margin)
         self.best_ = self.ranking_[0]["name"]

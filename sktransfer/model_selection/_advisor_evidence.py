@@ -20,6 +20,7 @@ from .._negative_transfer import CONFIDENT, MIN_CONFIDENT_ROWS
 from .._rows import _take
 from ..base import accepts_sample_domain
 from ..pipeline import make_da_pipeline
+from ._neighbor_consistency import neighbor_kappa, target_neighbors
 
 __all__ = ["Fold", "adapts", "candidate_steps", "combine_evidence", "committee_agreement", "fit_candidate",
            "fold_neighbors", "gather_evidence", "holdout_fold", "prediction_summary", "risk_rows"]
@@ -130,8 +131,6 @@ def risk_rows(pipe: Any, X_fold: Any, y_fold: np.ndarray, sd_fold: np.ndarray, X
 def fold_neighbors(X: Any, fold: Fold) -> tuple[np.ndarray, np.ndarray] | None:
     """The nearest-neighbour graph of the fold's target rows (:func:`target_neighbors`: the rows in it, positions
     in ``fold.target``, and their neighbours), or None where X is not numeric feature rows."""
-    from ._neighbor_consistency import target_neighbors
-
     X_target = _take(X, fold.target)
     if not hasattr(X_target, "shape") or len(X_target.shape) != 2 or len(fold.target) < 2:
         return None
@@ -146,8 +145,6 @@ def gather_evidence(
     target_labels: np.ndarray | None, neighbors: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> dict:
     """Scores and checks of one fitted candidate on the fold (see TransferAdvisor's Notes)."""
-    from ._neighbor_consistency import neighbor_kappa
-
     source_pred = np.asarray(pipe.predict(_take(X, fold.source_test)))  # as target rows: the deployed map
     y_source = y[fold.source_test]
     target = prediction_summary(pipe, _take(X, fold.target))

@@ -6,6 +6,8 @@ from typing import Any
 
 import numpy as np
 
+from ._advisor_rule import failed_checks
+
 __all__ = ["explain_ranking", "plot_ranking"]
 
 
@@ -78,7 +80,7 @@ def plot_ranking(ranking: list[dict], baseline: str, ax: Any = None) -> Any:
     for bar, row in zip(bars, rows):
         if not row["passed"]:
             bar.set_hatch("//")
-        failed = [name for name, check in row["checks"].items() if not check["passed"] and check.get("binding", True)]
+        failed = failed_checks(row)
         label = "chosen" if row["chosen"] else ("failed: " + ", ".join(failed) if failed else "")
         ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f" {label}", va="center", fontsize=8)
     ax.axvline(0.0, color="black", linewidth=1)

@@ -99,7 +99,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["BASELINE", "decide"]
+__all__ = ["BASELINE", "decide", "failed_checks"]
 
 BASELINE = "no adaptation"
 #: the neighbourhood consistency (kappa) an adapted candidate must add to no adaptation's (TransferAdvisor's margin)
@@ -178,6 +178,12 @@ def _evidence(row: dict, base: dict) -> tuple[float, float] | None:
     return float(diff.mean()), float(diff.std(ddof=1) / np.sqrt(len(diff)))
 
 
+def failed_checks(row: dict, binding: bool = True) -> list[str]:
+    """Names of the checks ``row`` failed among the binding ones (or, with ``binding=False``, the reported ones)."""
+    return [name for name, check in row["checks"].items()
+            if not check["passed"] and check.get("binding", True) == binding]
+
+
 def _consistency_gain(row: dict, base: dict) -> float | None:
     mine, theirs = row.get("neighbor_consistency"), base.get("neighbor_consistency")
     return None if mine is None or theirs is None else float(mine - theirs)
@@ -235,8 +241,7 @@ def decide(rows: list[dict], *, margin: float = CONSISTENCY_MARGIN) -> list[dict
     for row in rows[1:]:
         if row["error"] is not None:
             continue
-        failed = [name for name, check in row["checks"].items() if not check["passed"] and check["binding"]]
-        noted = [name for name, check in row["checks"].items() if not check["passed"] and not check["binding"]]
+        failed, noted = failed_checks(row), failed_checks(row, binding=False)
         if row is not best:
             if failed:
                 row["reasons"].append("failed the check(s): " + ", ".join(failed))
