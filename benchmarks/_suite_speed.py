@@ -62,16 +62,6 @@ WHY: dict[str, tuple[str, str]] = {
     "RULSIF-given": (_LSIF_GIVEN, "`RULSIF(gamma=g, reg=1.0)` is the setting"),
     "KLIEP": (_KLIEP, "`KLIEP(gamma=g)`: one bandwidth, one program, no cross-validation"),
     "KLIEP-given": (_KLIEP, "`KLIEP(gamma=g)`: one bandwidth, one program, no cross-validation"),
-    "KMM": ("the default computes its median-heuristic bandwidth inside fit (11 ms on DeCAF's 452 rows of 4,096 "
-            "features), the peers are handed it; measured alone, back to back, fastest of 15 (two rounds): ours "
-            "28.8 ms against skada's 27.3 on DeCAF W->D and 24.5 against 17.6 on D->W",
-            "`KMM(gamma=g)`: the KMM-given row"),
-    "MMDTarS": ("the default computes its median-heuristic bandwidth inside fit (11 ms on DeCAF's 452 rows of "
-                "4,096 features), skada is handed it; measured alone, back to back, fastest of 15 (two rounds): "
-                "ours 41.6 ms, ours handed the bandwidth 30.7, skada 35.4 on DeCAF W->D; 33.3, 20.7 and 15.5 on "
-                "D->W. The fits are one kernel product of the source rows with every row and a 10-class QP; at "
-                "20-40 ms the same fit varies by 1.5x from one run to the next here",
-                "`MMDTarSWeighter(gamma=g)`"),
     "OT-GroupLasso": (_OT_SAME, "`OptimalTransportMapping(max_samples=...)` subsamples past 2,500 rows a domain"),
     "JDOT": ("both alternate POT's exact plan with a logistic regression's fit, and the suite's ratio is within this "
              "machine's run-to-run spread: measured alone, back to back, four rounds on COIL20 1->2, our fit takes "

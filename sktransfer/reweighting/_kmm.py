@@ -16,8 +16,10 @@ from .._kernels import (
     kernel,
     kernel_blocks,
     kernel_row_means,
+    median_gamma_and_distances,
     median_heuristic_gamma,
     pooled_sample,
+    rbf_from_distances,
     resolve_approximation,
 )
 from ._base import BaseWeighter
@@ -180,15 +182,22 @@ class KMM(BaseWeighter):
 
     def _fit(self, Xs: np.ndarray, Xt: np.ndarray, rng: np.random.RandomState) -> np.ndarray:
         n_s = Xs.shape[0]
-        self.gamma_ = (
-            self.gamma if self.gamma is not None
-            else median_heuristic_gamma(pooled_sample([Xs, Xt], 1000, rng), self.kernel, rng)
-        )
+        distances = None  # of every row to every row, when the median heuristic computed them
+        if self.gamma is not None:
+            self.gamma_ = self.gamma
+        elif self.kernel == "rbf":
+            self.gamma_, distances = median_gamma_and_distances([Xs, Xt], rng)
+        else:
+            self.gamma_ = median_heuristic_gamma(pooled_sample([Xs, Xt], 1000, rng), self.kernel, rng)
         self.approximation_ = resolve_approximation(self.approximation, n_s, MAX_EXACT_SOURCE)
         logger.info("KMM on %d source rows: %s kernel", n_s, self.approximation_)
         if self.approximation_ == "exact":
-            K = kernel(Xs, Xs, self.kernel, self.gamma_)
-            kappa = n_s * kernel_row_means(Xs, Xt, self.kernel, self.gamma_)
+            if distances is not None:
+                K = rbf_from_distances(distances[:n_s, :n_s], self.gamma_)
+                kappa = n_s * rbf_from_distances(distances[:n_s, n_s:], self.gamma_).mean(axis=1)
+            else:
+                K = kernel(Xs, Xs, self.kernel, self.gamma_)
+                kappa = n_s * kernel_row_means(Xs, Xt, self.kernel, self.gamma_)
             K[np.diag_indices(n_s)] += self.reg
             apply_K = K.__matmul__
             # ARPACK's default start vector is random, which made two fits differ in

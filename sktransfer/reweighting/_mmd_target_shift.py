@@ -14,8 +14,8 @@ from .._kernels import (
     NystroemMap,
     kernel_blocks,
     log_mean_gaussian,
-    median_heuristic_gamma,
-    pooled_sample,
+    median_gamma_and_distances,
+    rbf_from_distances,
     resolve_approximation,
 )
 from ._label_shift import _LabelShiftWeighter
@@ -179,16 +179,32 @@ class MMDTarSWeighter(_LabelShiftWeighter):
             cross += average[rows].T @ K[:, Xs.shape[0]:].mean(axis=1)
         return 0.5 * (gram + gram.T), cross
 
+    def _kernel_means_from_distances(self, distances: np.ndarray, codes: np.ndarray):
+        """:meth:`_kernel_means` (exact) from the squared distances among the source rows, then the target
+        rows, that the median heuristic computed (no second pass over the features)."""
+        n_s = codes.size
+        sizes = np.bincount(codes, minlength=self.classes_.size)
+        average = np.zeros((n_s, self.classes_.size))
+        average[np.arange(n_s), codes] = 1.0 / sizes[codes]  # (n_s, k): each class's mean
+        K = rbf_from_distances(distances[:n_s], self.gamma_)
+        gram = average.T @ (K[:, :n_s] @ average)
+        cross = average.T @ K[:, n_s:].mean(axis=1)
+        return 0.5 * (gram + gram.T), cross
+
     def _class_ratio(
         self, Xs: np.ndarray, codes: np.ndarray, Xt: np.ndarray, rng: np.random.RandomState
     ) -> np.ndarray:
-        self.gamma_ = (
-            self.gamma if self.gamma is not None
-            else median_heuristic_gamma(pooled_sample([Xs, Xt], 1000, rng), "rbf", rng)
-        )
+        distances = None  # of every row to every row, when the median heuristic computed them
+        if self.gamma is not None:
+            self.gamma_ = self.gamma
+        else:
+            self.gamma_, distances = median_gamma_and_distances([Xs, Xt], rng)
         self.approximation_ = resolve_approximation(self.approximation, Xs.shape[0], MAX_EXACT_SOURCE)
         blocks = [Xs[codes == c] for c in range(self.classes_.size)]
-        gram, cross = self._kernel_means(blocks, Xt, rng)
+        if distances is not None and self.approximation_ == "exact":
+            gram, cross = self._kernel_means_from_distances(distances, codes)
+        else:
+            gram, cross = self._kernel_means(blocks, Xt, rng)
         # 1/2 theta^T G theta - c^T theta on the simplex: the MMD above, halved, minus a constant.
         lipschitz = max(float(np.linalg.eigvalsh(gram)[-1]), np.finfo(float).tiny)
         priors, self.n_iter_, converged = solve_kmm_qp(

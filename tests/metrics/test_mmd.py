@@ -193,7 +193,7 @@ def test_median_heuristic_equals_scipy_pdist_with_duplicate_and_near_rows(offset
     X = np.vstack([base, base[:20], base[:10] + 1e-7])  # exact duplicates and near ones
     d = pdist(X, "sqeuclidean")
     assert median_heuristic_gamma(X) == pytest.approx(1 / np.median(d[d > 0]), rel=1e-12)
-    small = _kernels._pair_sqeuclidean(X, np.triu_indices(len(X), k=1))
+    small = _kernels.sqeuclidean_matrix(X)[np.triu_indices(len(X), k=1)]
     np.testing.assert_allclose(small[d < 1e-10], d[d < 1e-10], rtol=1e-6, atol=1e-20)
     assert np.all(small[d == 0] == 0)
 
@@ -213,3 +213,28 @@ def test_median_heuristic_recomputes_close_pairs_in_chunks():
         tracemalloc.stop()
     assert gamma == 1.0
     assert peak < 200e6
+
+
+@pytest.mark.parametrize("n_rows", [120, 1300])
+def test_median_gamma_and_distances_matches_the_heuristic_and_scipy(n_rows):
+    """KMM's and MMD-TarS's defaults take the heuristic's distances for their
+    kernel: the gamma is the heuristic's bit for bit, from the same random
+    draws, and the distances are scipy's cdist (reference) with an exact zero
+    diagonal; past 1,000 rows the heuristic subsamples and hands none back."""
+    from scipy.spatial.distance import cdist
+
+    rng = np.random.RandomState(5)
+    Xs, Xt = rng.normal(size=(n_rows // 2, 30)), rng.normal(size=(n_rows - n_rows // 2, 30)) + 0.5
+    Xs[:3] = Xs[3:6]  # equal rows: their distance is exactly 0
+    gamma, distances = _kernels.median_gamma_and_distances([Xs, Xt], np.random.RandomState(0))
+    draws = np.random.RandomState(0)
+    assert gamma == median_heuristic_gamma(_kernels.pooled_sample([Xs, Xt], 1000, draws), "rbf", draws)
+    if n_rows > 1000:
+        assert distances is None
+        return
+    X = np.vstack([Xs, Xt])
+    np.testing.assert_allclose(distances, cdist(X, X, "sqeuclidean"), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(distances, distances.T, rtol=1e-12)
+    assert np.all(np.diag(distances) == 0) and np.all(distances[:3, 3:6].diagonal() == 0)
+    np.testing.assert_allclose(_kernels.rbf_from_distances(distances, gamma), np.exp(-gamma * cdist(X, X, "sqeuclidean")),
+                               rtol=1e-9)

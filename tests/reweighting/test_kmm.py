@@ -131,3 +131,15 @@ def test_two_fits_with_the_same_random_state_are_bit_identical(approximation):
     kmm = KMM(approximation=approximation, n_landmarks=50, random_state=0)
     first = kmm.fit(X, y, sample_domain=sd).weights_.copy()
     np.testing.assert_array_equal(kmm.fit(X, y, sample_domain=sd).weights_, first)
+
+
+def test_default_bandwidth_path_builds_the_kernel_from_the_heuristics_distances():
+    """On at most 1,000 rows the default reuses the median heuristic's squared
+    distances for its kernel (no second pass over the features): the weights
+    equal those of KMM handed the same gamma, whose kernel is scikit-learn's
+    rbf_kernel (the reference)."""
+    X, y, sd, Xs, Xt = _domains(n=200, seed=4, n_features=5)
+    default = KMM(tol=1e-10, max_iter=20_000).fit(X, y, sample_domain=sd)
+    given = KMM(gamma=median_heuristic_gamma(X), tol=1e-10, max_iter=20_000).fit(X, y, sample_domain=sd)
+    assert default.gamma_ == given.gamma_
+    np.testing.assert_allclose(default.weights_, given.weights_, rtol=1e-8, atol=1e-10)

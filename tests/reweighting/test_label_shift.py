@@ -91,6 +91,20 @@ def test_mmd_target_shift_solves_its_program_on_the_simplex():
     np.testing.assert_allclose(ours.target_priors_, res.x, atol=1e-6)
 
 
+def test_mmd_target_shift_default_bandwidth_builds_its_kernel_from_the_heuristics_distances():
+    """With gamma=None on at most 1,000 rows the kernel means come from the median
+    heuristic's squared distances (no second pass over the features): the priors
+    equal those of the weighter handed the same gamma, whose kernel means are
+    scikit-learn's rbf_kernel in class blocks (the reference)."""
+    from sktransfer._kernels import median_heuristic_gamma
+
+    X, y, sd, _ = _prior_shift(300, 3, 2.0, seed=4)
+    default = MMDTarSWeighter().fit(X, y, sample_domain=sd)
+    given = MMDTarSWeighter(gamma=median_heuristic_gamma(X)).fit(X, y, sample_domain=sd)
+    assert default.gamma_ == given.gamma_
+    np.testing.assert_allclose(default.target_priors_, given.target_priors_, atol=1e-9)
+
+
 def test_mmd_target_shift_nystroem_with_every_row_as_landmark_is_exact(monkeypatch):
     """Nyström features reproduce the kernel exactly between landmarks, so with every row a
     landmark the classes' mean features give the exact kernel means and the same priors.
