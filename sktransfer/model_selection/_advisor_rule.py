@@ -184,9 +184,74 @@ def failed_checks(row: dict, binding: bool = True) -> list[str]:
             if not check["passed"] and check.get("binding", True) == binding]
 
 
-def _consistency_gain(row: dict, base: dict) -> float | None:
-    mine, theirs = row.get("neighbor_consistency"), base.get("neighbor_consistency")
-    return None if mine is None or theirs is None else float(mine - theirs)
+class _Consistency:
+    """The rule's evidence where the target rows form a neighbour graph: the rise of kappa over no adaptation's."""
+
+    name = "neighbourhood consistency"
+    missing = "no neighbourhood consistency for it"
+
+    def __init__(self, margin: float):
+        self.margin = margin
+
+    def binds(self, check: str) -> bool:
+        return check in BINDING
+
+    def gain(self, row: dict, base: dict, dev: tuple[float, float] | None) -> float | None:
+        mine, theirs = row.get("neighbor_consistency"), base.get("neighbor_consistency")
+        return None if mine is None or theirs is None else float(mine - theirs)
+
+    def strong(self, row: dict) -> bool:
+        return row["final_score"] >= self.margin
+
+    def shortfall(self, row: dict) -> str:
+        return (f"changes the neighbourhood consistency of the target predictions by {row['final_score']:+.3f} "
+                f"(kappa), short of the margin {self.margin:g}")
+
+    def beaten(self, best: dict) -> str:
+        return f"{best['name']} raises it more ({best['final_score']:+.3f})"
+
+    def none_chosen(self) -> str:
+        return (f"no adapted candidate raises the neighbourhood consistency of the target predictions (kappa over "
+                f"each target row's nearest target rows) by {self.margin:g} or more and passes the checks "
+                f"({', '.join(BINDING)})")
+
+    def why(self, best: dict, base: dict) -> str:
+        return (f"raises the neighbourhood consistency of the target predictions from "
+                f"{base['neighbor_consistency']:.3f} to {best['neighbor_consistency']:.3f} (kappa; "
+                f"+{best['final_score']:.3f}, margin {self.margin:g})")
+
+
+class _DEV:
+    """The fallback evidence (no neighbour graph): the drop of DEV's estimated target log loss, every check binding."""
+
+    name = "DEV"
+    missing = "no estimate of its target risk (DEV could not weigh the held-out source rows: see score_errors)"
+
+    def binds(self, check: str) -> bool:
+        return True
+
+    def gain(self, row: dict, base: dict, dev: tuple[float, float] | None) -> float | None:
+        return None if dev is None else dev[0]
+
+    def strong(self, row: dict) -> bool:
+        gain = row["final_score"]
+        return gain >= DEV_MARGIN and gain >= Z_SCORE * row["risk_gain_se"]
+
+    def shortfall(self, row: dict) -> str:
+        return (f"lowers the estimated target log loss by {row['final_score']:+.3f} nats a row "
+                f"(standard error {row['risk_gain_se']:.3f}), short of {Z_SCORE:g} standard errors"
+                f" and of the margin {DEV_MARGIN:g}")
+
+    def beaten(self, best: dict) -> str:
+        return f"{best['name']} lowers it more ({best['final_score']:+.3f} nats a row)"
+
+    def none_chosen(self) -> str:
+        return (f"no adapted candidate both lowers the estimated target log loss (DEV on held-out source rows) by "
+                f"more than {Z_SCORE:g} standard errors and passes the negative-transfer checks")
+
+    def why(self, best: dict, base: dict) -> str:
+        return (f"lowers the estimated target log loss by {best['final_score']:.3f} nats a row over {base['name']} "
+                f"({best['final_score'] / max(best['risk_gain_se'], 1e-12):.1f} standard errors)")
 
 
 def decide(rows: list[dict], *, margin: float = CONSISTENCY_MARGIN) -> list[dict]:
@@ -199,10 +264,10 @@ def decide(rows: list[dict], *, margin: float = CONSISTENCY_MARGIN) -> list[dict
     which.
     """
     base = rows[0]
-    by_consistency = base.get("neighbor_consistency") is not None
+    rule = _Consistency(margin) if base.get("neighbor_consistency") is not None else _DEV()
     for row in rows:
         row["checks"], row["reasons"], row["chosen"] = {}, [], False
-        row["evidence"] = "neighbourhood consistency" if by_consistency else "DEV"
+        row["evidence"] = rule.name
         row["final_score"], row["risk_gain_se"] = (0.0, 0.0) if row is base else (None, None)
         if row["error"] is not None:
             row["passed"] = False
@@ -213,27 +278,13 @@ def decide(rows: list[dict], *, margin: float = CONSISTENCY_MARGIN) -> list[dict
             dev = _evidence(row, base)
             if dev is not None:
                 row["risk_gain"], row["risk_gain_se"] = dev
-            row["final_score"] = _consistency_gain(row, base) if by_consistency else (
-                None if dev is None else dev[0])
+            row["final_score"] = rule.gain(row, base, dev)
         for name, check in row["checks"].items():
-            check["binding"] = not by_consistency or name in BINDING
+            check["binding"] = rule.binds(name)
         row["passed"] = all(check["passed"] for check in row["checks"].values() if check["binding"])
 
     def strong(row: dict) -> bool:
-        gain = row["final_score"]
-        if gain is None:
-            return False
-        if by_consistency:
-            return gain >= margin
-        return gain >= DEV_MARGIN and gain >= Z_SCORE * row["risk_gain_se"]
-
-    def shortfall(row: dict) -> str:
-        if by_consistency:
-            return (f"changes the neighbourhood consistency of the target predictions by {row['final_score']:+.3f} "
-                    f"(kappa), short of the margin {margin:g}")
-        return (f"lowers the estimated target log loss by {row['final_score']:+.3f} nats a row "
-                f"(standard error {row['risk_gain_se']:.3f}), short of {Z_SCORE:g} standard errors"
-                f" and of the margin {DEV_MARGIN:g}")
+        return row["final_score"] is not None and rule.strong(row)
 
     eligible = [r for r in rows[1:] if r["passed"] and strong(r)]
     best = max(eligible, key=lambda r: r["final_score"]) if eligible else base
@@ -246,32 +297,19 @@ def decide(rows: list[dict], *, margin: float = CONSISTENCY_MARGIN) -> list[dict
             if failed:
                 row["reasons"].append("failed the check(s): " + ", ".join(failed))
             if row["final_score"] is None:
-                row["reasons"].append(
-                    "no neighbourhood consistency for it" if by_consistency else
-                    "no estimate of its target risk (DEV could not weigh the held-out source rows: see score_errors)")
+                row["reasons"].append(rule.missing)
             elif not strong(row):
-                row["reasons"].append(shortfall(row))
+                row["reasons"].append(rule.shortfall(row))
             elif best is not base and not failed:
-                row["reasons"].append(f"{best['name']} raises it more ({best['final_score']:+.3f})" if by_consistency
-                                      else f"{best['name']} lowers it more ({best['final_score']:+.3f} nats a row)")
+                row["reasons"].append(rule.beaten(best))
         if noted:
             row["reasons"].append(("chosen although it failed the reported, not binding check(s): " if row is best
                                    else "reported, not binding: failed ") + ", ".join(noted))
     if best is base:
-        best["reasons"].append(
-            f"no adapted candidate raises the neighbourhood consistency of the target predictions (kappa over each "
-            f"target row's nearest target rows) by {margin:g} or more and passes the checks ({', '.join(BINDING)})"
-            if by_consistency else
-            f"no adapted candidate both lowers the estimated target log loss (DEV on held-out source rows) by "
-            f"more than {Z_SCORE:g} standard errors and passes the negative-transfer checks")
+        best["reasons"].append(rule.none_chosen())
     else:
         binding = "; ".join(check["reason"] for check in best["checks"].values() if check["binding"])
-        why = (f"raises the neighbourhood consistency of the target predictions from "
-               f"{base['neighbor_consistency']:.3f} to {best['neighbor_consistency']:.3f} (kappa; "
-               f"+{best['final_score']:.3f}, margin {margin:g})" if by_consistency else
-               f"lowers the estimated target log loss by {best['final_score']:.3f} nats a row over {base['name']} "
-               f"({best['final_score'] / max(best['risk_gain_se'], 1e-12):.1f} standard errors)")
-        best["reasons"].insert(0, f"{why} and passes the checks: {binding}")
+        best["reasons"].insert(0, f"{rule.why(best, base)} and passes the checks: {binding}")
     order = sorted(rows, key=lambda r: (not r["chosen"], not r["passed"],
                                         -(r["final_score"] if r["final_score"] is not None else -np.inf)))
     return order
