@@ -156,6 +156,9 @@ def gather_evidence(
         "target_class_shares": _class_shares(target["pred"], classes).tolist(),
         "target_confidence": None if target["proba"] is None else float(target["proba"].max(axis=1).mean()),
         "neighbor_consistency": None if neighbors is None else neighbor_kappa(target["pred"][neighbors[0]], neighbors[1]),
+        # 1.0 / 0.0 per target row the caller labelled (fold.target is sorted): the labelled check pairs them
+        "labelled_correct": (target["pred"][np.searchsorted(fold.target, fold.target_labelled)]
+                             == y[fold.target_labelled]).astype(float).tolist() if len(fold.target_labelled) else None,
     }
     rows = np.concatenate([fold.source_test, fold.target])
     X_fold, y_fold, sd_fold = _take(X, rows), np.concatenate([y_source, np.full(len(fold.target), -1)]), fold.sd[rows]

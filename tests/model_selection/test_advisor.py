@@ -345,3 +345,38 @@ def test_repeated_splits_average_the_evidence():
     assert all(len(row["risk_rows"]) == twice.n_heldout_ for row in twice.ranking_)
     with pytest.raises(ValueError, match="n_repeats"):
         TransferAdvisor(candidates=SMALL, n_repeats=0).fit(X, y, sample_domain=sd)
+
+
+@pytest.mark.parametrize("extra_errors, vetoed", [(1, False), (2, True), (3, True)])
+def test_the_labelled_check_allows_one_standard_error_of_the_paired_difference(extra_errors, vetoed):
+    """With 10 labelled target rows one more error is a 10-point drop, but its
+    standard error (sd of the row-by-row differences / sqrt(10) = 10 points)
+    says one row proves little: it does not veto; two more errors (20 points,
+    standard error 13.3) and three (30, 15.3) do."""
+    from sktransfer.model_selection._advisor_rule import decide
+
+    def labelled(name, kappa, correct):
+        row = _row(name, BASE, kappa=kappa)
+        row["scores"] = {**row["scores"], "target labels": float(np.mean(correct))}
+        row["labelled_correct"] = list(correct)
+        return row
+
+    base_correct = [1.0] * 8 + [0.0] * 2
+    coral_correct = [0.0] * extra_errors + base_correct[extra_errors:]
+    ranking = decide([labelled("no adaptation", 0.4, base_correct), labelled("CORAL", 0.6, coral_correct)])
+    coral = next(r for r in ranking if r["name"] == "CORAL")
+    se = np.std(np.subtract(base_correct, coral_correct), ddof=1) / np.sqrt(10)
+    assert f"here {se:.1%}, over 10 rows" in coral["checks"]["target labels"]["reason"]
+    assert coral["checks"]["target labels"]["passed"] == (not vetoed)
+    assert (ranking[0]["name"] == "no adaptation") == vetoed
+
+
+def test_labelled_correctness_is_gathered_row_by_row():
+    X, y, sd = make_domain_shift(n_samples=80, mask_target=False, random_state=0)
+    y_fit = mask_target_labels(y, sd)
+    target = np.flatnonzero(sd < 0)[:10]
+    y_fit[target] = y[target]
+    advisor = TransferAdvisor(candidates=SMALL, random_state=0).fit(X, y_fit, sample_domain=sd)
+    for row in advisor.ranking_:
+        assert len(row["labelled_correct"]) == 10
+        assert np.mean(row["labelled_correct"]) == pytest.approx(row["scores"]["target labels"])
