@@ -38,6 +38,9 @@ Usage::
     python -m benchmarks.advisor --replay benchmarks/results/advisor.json  # re-apply the rule to saved evidence
     python -m benchmarks.advisor --data-home ../shared/data --seed 1 --out benchmarks/results/advisor_seed1
         # another held-out split of the source rows (the advisor's random_state): how stable the picks are
+    python -m benchmarks.advisor --data-home ../shared/data --labels-per-class 3 --out benchmarks/results/advisor_labels3
+        # 3 target rows a class keep their label: the advisor checks the candidates on them and every
+        # candidate trains on them (the issue's targets are for the label-free runs above)
 
 Writes ``benchmarks/results/advisor.{md,json}`` (``--out``).
 """
@@ -119,15 +122,30 @@ def _jsonable(value):
     return value
 
 
-def run_task(Xs, ys, Xt, yt, Xtest=None, ytest=None, random_state: int = 0, n_repeats: int = 1) -> dict:
-    """Target accuracy (%) of every candidate, the advisor's evidence and its pick on one task."""
+def run_task(Xs, ys, Xt, yt, Xtest=None, ytest=None, random_state: int = 0, n_repeats: int = 1,
+             labels_per_class: int = 0) -> dict:
+    """Target accuracy (%) of every candidate, the advisor's evidence and its pick on one task.
+
+    ``labels_per_class`` target rows a class keep their label (drawn with
+    ``random_state``): the advisor scores and checks the candidates on them,
+    and every candidate, the advisor's refit included, trains on them. They
+    are left out of the accuracy where the target rows are also the test rows.
+    """
     from sktransfer import stack_domains
     from sktransfer.model_selection import TransferAdvisor
     from sktransfer.model_selection._advisor import default_candidates, default_estimator
     from sktransfer.model_selection._advisor_evidence import fit_candidate
 
+    from ._suite_fewlabel import few_labelled
+
     X, y, sd = stack_domains(source=(Xs, ys), target=Xt)
     Xeval, yeval = (Xt, yt) if Xtest is None else (Xtest, ytest)
+    if labels_per_class:
+        few, rest = few_labelled(yt, random_state, labels_per_class)
+        y = y.copy()
+        y[len(ys) + few] = np.asarray(yt)[few]  # stack_domains puts the source rows first
+        if Xtest is None:
+            Xeval, yeval = np.asarray(Xt)[rest], np.asarray(yt)[rest]
     candidates = default_candidates(random_state)
     start = time.perf_counter()
     advisor = TransferAdvisor(candidates=candidates, n_repeats=n_repeats, random_state=random_state).fit(
@@ -246,6 +264,8 @@ def main(argv=None) -> None:
     parser.add_argument("--out", default=str(RESULTS / "advisor"))
     parser.add_argument("--replay", default=None, help="a saved advisor.json: re-apply the rule, fit nothing")
     parser.add_argument("--repeats", type=int, default=1, help="the advisor's n_repeats")
+    parser.add_argument("--labels-per-class", type=int, default=0,
+                        help="target rows a class that keep their label (0: none, the issue's label-free setting)")
     parser.add_argument("--seed", type=int, default=0,
                         help="the advisor's random_state: its held-out split of the source rows and the candidates' seeds")
     parser.add_argument("--blas-threads", type=int, default=1,
@@ -272,7 +292,8 @@ def _run(args, argv) -> None:
     for name, family, tuned, task in tasks(args.data_home, args.quick, args.datasets):
         t0 = time.perf_counter()
         results[name] = {"family": family, "tuned": tuned, **run_task(*task, random_state=args.seed,
-                                                                          n_repeats=args.repeats)}
+                                                                          n_repeats=args.repeats,
+                                                                          labels_per_class=args.labels_per_class)}
         o = outcome(results[name])
         print(f"{name}: none {o['none']:.1f}, oracle {o['oracle']} {o['oracle_acc']:.1f}, pick {o['pick']} "
               f"{o['pick_acc']:.1f} ({time.perf_counter() - t0:.0f} s)", flush=True)
@@ -291,6 +312,12 @@ def _run(args, argv) -> None:
         "cancer); the suite's tasks are held out, except that they chose which checks bind, where the tuning "
         "tasks tied (`sktransfer/model_selection/_advisor_rule.py`). The protocol is in `benchmarks/advisor.py`.\n\n"
     )
+    if args.labels_per_class:
+        header += (
+            f"{args.labels_per_class} target rows a class keep their label: the advisor scores and checks the "
+            "candidates on them, every candidate (the oracle's too) trains on them, and the accuracy is that of the "
+            "other target rows (of the test rows where a dataset has them).\n\n"
+        )
     out.with_suffix(".md").write_text(header + table + "\n")
     out.with_suffix(".json").write_text(json.dumps(
         {"command": command, "machine": platform.platform(), "total_s": total, "summary": summary,

@@ -17,6 +17,15 @@ def test_run_task_scores_every_candidate_and_the_pick():
     assert bench.replay({"results": {"t": row}}) == {"t": row["pick"]}
 
 
+def test_run_task_with_a_few_target_labels_scores_them_and_leaves_them_out_of_the_accuracy():
+    X, y, sd = bench.affine_shift(80, 3, 0)
+    s, t = sd > 0, sd < 0
+    row = bench.run_task(X[s], y[s], X[t], y[t], labels_per_class=3)
+    assert row["n_eval"] == t.sum() - 6  # 3 rows of each of the 2 classes are labelled, not scored
+    assert all("target labels" in r["scores"] and len(r["labelled_correct"]) == 6 for r in row["ranking"])
+    assert bench.replay({"results": {"t": row}}) == {"t": row["pick"]}
+
+
 def test_summarise_reports_the_three_targets():
     results = {
         "hurts": {"tuned": True, "pick": "no adaptation",

@@ -179,8 +179,8 @@ class TransferAdvisor(BaseEstimator):
     binding checks: a mean top-class probability on the target rows at most
     0.02 higher, a reverse-validation accuracy at most 5 points lower, and,
     when a few target rows carry a label, an accuracy on them at most 5
-    points lower beyond one standard error of the row-by-row difference
-    (so one extra error among 10 labelled rows does not veto).
+    points lower beyond two standard errors of the row-by-row difference
+    (so fewer than 4 extra errors among 10 labelled rows do not veto).
     Otherwise no adaptation is kept. The other checks are reported, not
     binding: a balanced source accuracy more than 5 points lower, a flip
     rate of 35% or more, predicted target class proportions moved by 25% or

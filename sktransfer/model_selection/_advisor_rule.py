@@ -54,10 +54,11 @@ suite's 32 tasks held out, except for the one choice the last point names):
   reverse-validation accuracy (:class:`CircularValidationScorer`) of more
   than ``MAX_REVERSE_DROP``; and, when the caller labelled a few target
   rows, a drop of the accuracy on them of more than ``MAX_LABELLED_DROP``
-  beyond one standard error of the row-by-row difference (with 10
-  labelled rows, one more error does not veto, two do; not measured by
-  the benchmark, whose target rows carry no label: it lets the labels a
-  user adds overrule the label-free evidence). Reported,
+  beyond ``LABELLED_Z`` (2) standard errors of the row-by-row difference
+  (it lets the labels a user adds overrule the label-free evidence where
+  they clearly show a candidate worse; measured with 3 labelled target
+  rows a class, where it prevented no loss and cost 0.04-0.09 points:
+  ``LABELLED_Z`` says more). Reported,
   not binding: the balanced accuracy
   of held-out source rows through the deployed map and the change of the
   predicted target class proportions (on the tuning tasks both vetoed
@@ -123,8 +124,14 @@ MAX_CONFIDENCE_RISE = 0.02
 #: scorer names the rule reads
 REVERSE = "reverse validation"
 LABELLED = "target labels"
-#: most the accuracy on the target rows whose label the caller gave may drop below no adaptation's
+#: most the accuracy on the target rows whose label the caller gave may drop below no adaptation's, beyond
+#: LABELLED_Z standard errors of the row-by-row difference. With 3 labelled target rows a class (the advisor
+#: benchmark's --labels-per-class 3, random_state 0, 1, 2) the 49 tasks are 0.65, 1.03 and 0.64 points from the
+#: oracle at LABELLED_Z = 2; 0.79, 1.30, 0.72 at 1; 0.98, 1.30, 0.85 with no allowance (the check before); 0.61,
+#: 1.03, 0.55 without the check. It prevented no loss there: it is for the tasks where the label-free evidence is
+#: wrong and the user's labels show it.
 MAX_LABELLED_DROP = 0.05
+LABELLED_Z = 2.0
 
 
 def _check(passed: bool, reason: str) -> dict:
@@ -166,9 +173,10 @@ def _checks(row: dict, base: dict) -> dict:
                     f"{what} {mine:.1%} vs {theirs:.1%} without adaptation (may drop {limit:.0%})")
             else:
                 checks[name] = _check(
-                    theirs - mine - se <= limit,
-                    f"{what} {mine:.1%} vs {theirs:.1%} without adaptation (may drop {limit:.0%} beyond one "
-                    f"standard error of the paired difference, here {se:.1%}, over {len(row['labelled_correct'])} rows)")
+                    theirs - mine - LABELLED_Z * se <= limit,
+                    f"{what} {mine:.1%} vs {theirs:.1%} without adaptation (may drop {limit:.0%} beyond "
+                    f"{LABELLED_Z:g} standard errors of the paired difference, here {se:.1%} each, over "
+                    f"{len(row['labelled_correct'])} rows)")
     return checks
 
 
@@ -177,9 +185,10 @@ def _labelled_drop_se(row: dict, base: dict) -> float | None:
 
     Both candidates are scored on the same labelled rows, so the drop is the
     mean of the paired differences of their 0/1 correctness. With 10 labelled
-    rows one more error is a 10-point drop; its standard error (10 points)
-    keeps a single row from vetoing, where two more errors (20 points, 13.3
-    standard error) still do. None where the per-row correctness is missing.
+    rows one more error is a 10-point drop with a standard error of 10
+    points: the check (``LABELLED_Z`` = 2 standard errors beyond 5 points)
+    vetoes at 4 more errors of 10, at 6 of 30. None where the per-row
+    correctness is missing.
     """
     mine, theirs = row.get("labelled_correct"), base.get("labelled_correct")
     if mine is None or theirs is None or len(mine) != len(theirs) or len(mine) < 2:
