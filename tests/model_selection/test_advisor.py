@@ -247,6 +247,10 @@ def test_a_few_target_labels_are_scored():
     y_fit[target] = y[target]
     advisor = TransferAdvisor(candidates=SMALL, random_state=0).fit(X, y_fit, sample_domain=sd)
     assert all("target labels" in row["scores"] for row in advisor.ranking_)
+    # each labelled row's 0/1 correctness, for the labelled check's paired standard error
+    for row in advisor.ranking_:
+        assert len(row["labelled_correct"]) == 10
+        assert np.mean(row["labelled_correct"]) == pytest.approx(row["scores"]["target labels"])
     # the rule's per-row risk estimates: DEV's terms on the held-out source rows, then each labelled target row
     assert all(len(row["risk_rows"]) == advisor.n_heldout_ + 10 for row in advisor.ranking_)
 
@@ -370,14 +374,3 @@ def test_the_labelled_check_allows_two_standard_errors_of_the_paired_difference(
     assert f"here {se:.1%} each, over 10 rows" in coral["checks"]["target labels"]["reason"]
     assert coral["checks"]["target labels"]["passed"] == (not vetoed)
     assert (ranking[0]["name"] == "no adaptation") == vetoed
-
-
-def test_labelled_correctness_is_gathered_row_by_row():
-    X, y, sd = make_domain_shift(n_samples=80, mask_target=False, random_state=0)
-    y_fit = mask_target_labels(y, sd)
-    target = np.flatnonzero(sd < 0)[:10]
-    y_fit[target] = y[target]
-    advisor = TransferAdvisor(candidates=SMALL, random_state=0).fit(X, y_fit, sample_domain=sd)
-    for row in advisor.ranking_:
-        assert len(row["labelled_correct"]) == 10
-        assert np.mean(row["labelled_correct"]) == pytest.approx(row["scores"]["target labels"])
