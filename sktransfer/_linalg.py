@@ -175,39 +175,3 @@ def leading_eigenpairs_low_rank(
 
     vals, W = _leading_whitened(apply_A, size, b_inv_sqrt, n_pairs)
     return vals, flip_signs(W)
-
-
-def shifted_gram_power(
-    Xc: np.ndarray, alpha: float, beta: float, p: float, gram: np.ndarray | None = None
-) -> np.ndarray:
-    """``(alpha Xc^T Xc + beta I)^p`` as a symmetric matrix.
-
-    With fewer rows than columns the matrix is ``beta I`` plus a low-rank part,
-    so its powers come from the thin SVD of ``Xc`` in ``O(n^2 d)`` instead of
-    an ``O(d^3)`` eigendecomposition: ``C^p = beta^p I + V ((s^2 alpha + beta)^p
-    - beta^p) V^T``. With ``beta = 0`` (or a ``beta`` below the rounding
-    level of the eigenvalues), negative powers are pseudo-inverse powers
-    (zero on the null space), as in :func:`inv_sqrtm_psd`. ``gram``
-    is ``Xc^T Xc`` when the caller already has it.
-    """
-    n, d = Xc.shape
-    if n < d:
-        # Eigenvectors of the small n x n Gram give the right singular vectors.
-        vals, U = _psd_eigh(Xc @ Xc.T)
-        keep = vals > 0
-        V = (Xc.T @ U[:, keep]) / np.sqrt(vals[keep])
-        vals = alpha * vals[keep]
-    else:
-        vals, V = _psd_eigh(alpha * (Xc.T @ Xc if gram is None else gram))
-    # Below (largest eigenvalue) * d * eps an eigenvalue is rounding noise, and so
-    # is a beta that small: it regularises nothing, and beta^p on the null space
-    # (1e150 for beta = 1e-300, p = -1/2) would blow rounding errors up. Such a
-    # beta is treated as 0, so those directions get the pseudo-inverse's 0.
-    floor = (max(vals.max(initial=0.0), 0.0) + beta) * d * np.finfo(np.float64).eps
-    base = beta**p if beta > floor else 0.0
-    shifted = vals + beta
-    keep = shifted > floor
-    Vk = V[:, keep]
-    M = (Vk * (shifted[keep] ** p - base)) @ Vk.T
-    M[np.diag_indices(d)] += base
-    return M

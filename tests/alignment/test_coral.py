@@ -129,15 +129,41 @@ def test_auto_shrinkage_is_scale_free_on_large_values():
     )
 
 
-def test_a_non_finite_map_raises_naming_reg(monkeypatch):
+@pytest.mark.parametrize("n_features", [4, 200])
+def test_a_non_finite_map_raises_naming_reg(monkeypatch, n_features):
     """The last line of defence: a map that came out NaN or inf is never
-    stored; the error names reg and how to change it."""
-    from sktransfer.alignment import _coral
+    stored, whether it is one d x d matrix (4 features) or kept factored
+    (200 features, more than either domain's rows); the error names reg and
+    how to change it."""
+    from sktransfer._gram_powers import GramEigen, SymmetricLowRank
 
-    def overflowing(Xc, alpha, beta, p, gram=None):
-        return np.full((Xc.shape[1], Xc.shape[1]), np.inf)
+    def overflowing(self, p):
+        d = self.V.shape[0]
+        return SymmetricLowRank(np.eye(d), np.full(d, np.inf), 0.0)
 
-    monkeypatch.setattr(_coral, "shifted_gram_power", overflowing)
-    X, sd, _, _ = _data()
+    monkeypatch.setattr(GramEigen, "power", overflowing)
+    X, sd, _, _ = _data(d=n_features)
     with pytest.raises(ValueError, match=r"CORAL: the transform matrix .* non-finite.*reg=0\.0.*reg='auto'"):
         CORAL(reg=0.0).fit(X, sample_domain=sd)
+
+
+@pytest.mark.parametrize("center", [True, False])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_wide_domains_apply_the_factored_map_as_the_dense_one(center, dtype):
+    """With fewer rows than features the map is applied as two low-rank-plus-
+    identity factors, never as a d x d matrix; reference: the rows times the
+    dense transform_matrix_ (built on request), which the paper formula test
+    checks against scipy's sqrtm."""
+    rng = np.random.default_rng(11)
+    Xs, Xt = rng.normal(size=(40, 300)), rng.normal(size=(25, 300)) * 1.5 + 0.5
+    X, sd = np.vstack([Xs, Xt]).astype(dtype), np.r_[np.ones(40, int), -np.ones(25, int)]
+    est = CORAL(reg=0.5, center=center).fit(X, sample_domain=sd)
+    assert isinstance(est._map, tuple) and all(f.V.shape[1] <= 40 for f in est._map)
+    A = est.transform_matrix_
+    rows = X[sd > 0].astype(np.float64)
+    expected = (rows - est.mean_source_) @ A + est.mean_target_ if center else rows @ A
+    out = est.transform(X, sample_domain=sd)
+    assert out.dtype == dtype
+    np.testing.assert_allclose(out[sd > 0], expected, rtol=1e-5 if dtype == np.float32 else 1e-10,
+                               atol=1e-5 if dtype == np.float32 else 1e-10)
+    np.testing.assert_array_equal(out[sd < 0], X[sd < 0])
