@@ -122,7 +122,7 @@ NOTES: dict[str, str] = {
         "form on 4000 rows). With 3 labelled reviews per class, target labels barely help (73.7 pooled, 73.2 "
         "RegularTransfer, against 73.7 source only): 6 labels do not move a 2000-review source model. "
         "Issue 20's rows do not change that: EasyTL (71.4) comes nearest, JDA-20 with the SVM gives 67.0, "
-        "and MEDA 65.4 (its 4000 x 4000 solves take 26 s a task, 307 s over the 12). JDOT equals skada's on "
+        "and MEDA 65.4 (its 4000 x 4000 solves take 9 s a task, 112 s over the 12). JDOT equals skada's on "
         "every task (68.3) since its exact plans get POT's ot.solve budget of 1,000,000 network simplex "
         "iterations: at ot.emd's default 100,000 the plans of these 2000 x 2000 reviews came back unconverged "
         "(POT's result code 3) and JDOT gave 67.5."
