@@ -129,6 +129,7 @@ def refresh_fewlabel(saved: dict, args, impls=("ours",)) -> None:
     command = saved["command"]
     seeds = int(command[command.index("--seeds") + 1]) if "--seeds" in command else DEFAULT_SEEDS
     refreshed = [impl for impl in ("ours", "adapt") if impl in impls]
+    extract_torch_features_first(args.data_home, args.datasets)
     for impl in refreshed:
         for key in args.datasets:
             ds, rows = DATASETS[key], saved["results"].get(impl, {}).get(key, {})
@@ -163,6 +164,7 @@ def refresh_methods(saved: dict, args, impls) -> None:
     command, methods = saved["command"], args.refresh_methods
     seeds = int(command[command.index("--seeds") + 1]) if "--seeds" in command else DEFAULT_SEEDS
     measured: dict = {}  # the libraries that have any of the methods, in order
+    extract_torch_features_first(args.data_home, args.datasets)
     for impl in impls:
         if impl == "skada":
             import skada  # noqa: F401  (after our runs: it switches metadata routing on)
@@ -224,14 +226,33 @@ def import_pot_first() -> bool:
     ``import ot`` loads POT's torch and TensorFlow backends when they are
     installed (2.3 s here, 4.6 s beside TensorFlow), which our first OT fit
     of a run used to pay: 8.1 s on COIL20 1->2 against skada's 5.5. Called
-    after each dataset is loaded, never before: the deep digits' torch
-    extraction crashes the process once TensorFlow is imported.
+    after each dataset is loaded, and after :func:`extract_torch_features_first`:
+    the deep digits' torch extraction crashes the process once TensorFlow is
+    imported.
     """
     if importlib.util.find_spec("ot") is None:
         return False
     import ot  # noqa: F401
 
     return True
+
+
+def extract_torch_features_first(data_home: str, dataset_names, max_rows: int | None = None) -> None:
+    """Load every dataset that extracts its features with torch (the deep digits) before anything else.
+
+    A torch extraction after TensorFlow's import crashes the process, and
+    TensorFlow comes in with POT (:func:`import_pot_first`, after the first
+    dataset's load) and with ADAPT. The features are cached per process, so
+    the later loads of those datasets extract nothing: the suite's full
+    command, whose deep digits come after three other datasets, crashed at
+    them in an environment with TensorFlow before this ran first.
+    """
+    from benchmarks._suite_datasets import DATASETS
+
+    for key in dataset_names:
+        ds = DATASETS[key]
+        if "torch" in ds.requires and all(importlib.util.find_spec(m) is not None for m in ds.requires):
+            ds.load(data_home, *ds.tasks[0], max_rows=max_rows)
 
 
 def run(data_home: str, dataset_names, methods, quick: bool, seeds: int, impls, few: bool = True) -> dict:
@@ -245,6 +266,7 @@ def run(data_home: str, dataset_names, methods, quick: bool, seeds: int, impls, 
     from benchmarks._suite_joint import SKIP as JOINT_SKIP
     from benchmarks._suite_joint import run_joint_task
 
+    extract_torch_features_first(data_home, dataset_names, QUICK["max_rows"] if quick else None)
     results: dict = {impl: {} for impl in impls}
     for impl in impls:
         if impl == "skada":

@@ -280,3 +280,23 @@ def test_the_page_lists_only_the_later_runs_whose_rows_survive():
     ]
     refreshed[2]["datasets"] = ["a", "b"]
     assert [r["tag"] for r in suite.live_refreshes(refreshed, ["a", "b"], holds)][0] == "KMM again everywhere"
+
+
+def test_datasets_extracted_with_torch_load_before_any_other(monkeypatch):
+    """A torch extraction after TensorFlow's import segfaults, and POT imports
+    TensorFlow after the first dataset's load: the suite's full command (deep
+    digits fourth) crashed there (exit 139; with this, the same run passes).
+    Every dataset that needs torch is loaded, and so cached, first."""
+    import types
+
+    loaded = []
+
+    def fake(key, requires):
+        return types.SimpleNamespace(requires=requires, tasks=(("A", "B"),),
+                                     load=lambda home, s, t, max_rows=None: loaded.append((key, s, t, max_rows)))
+
+    fakes = {"plain": fake("plain", ()), "deep": fake("deep", ("numpy",)), "torchy": fake("torchy", ("torch",))}
+    monkeypatch.setattr("benchmarks._suite_datasets.DATASETS", fakes)
+    monkeypatch.setattr(suite.importlib.util, "find_spec", lambda name: object())
+    suite.extract_torch_features_first("home", ["plain", "deep", "torchy"], max_rows=7)
+    assert loaded == [("torchy", "A", "B", 7)]
