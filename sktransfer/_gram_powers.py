@@ -51,6 +51,10 @@ class GramEigen:
     V: np.ndarray  # (d, r)
     beta: float
 
+    def matrix(self) -> np.ndarray:
+        """``alpha Xc^T Xc + beta I`` itself, ``(d, d)``."""
+        return SymmetricLowRank(self.V, self.vals, self.beta).dense()
+
     def power(self, p: float) -> SymmetricLowRank:
         """``(alpha Xc^T Xc + beta I)^p``; with ``beta = 0`` (or one below the rounding level of the
         eigenvalues) a negative power is the pseudo-inverse's (zero on the null space)."""

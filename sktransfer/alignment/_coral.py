@@ -9,7 +9,7 @@ from sklearn.base import OneToOneFeatureMixin
 from sklearn.covariance import ledoit_wolf_shrinkage
 
 from .._compat import Interval, StrOptions
-from .._gram_powers import GramEigen, SymmetricLowRank, gram_eigen
+from .._gram_powers import SymmetricLowRank, gram_eigen
 from ..base import BaseAdapter
 from ..domain import Domains
 
@@ -142,19 +142,15 @@ class CORAL(OneToOneFeatureMixin, BaseAdapter):
                     self._check_finite(np.r_[factor.base, factor.coef, factor.V.ravel()], what)
             self._map = (inv_root_source, root_target)
 
-    @staticmethod
-    def _covariance(eigen: GramEigen) -> np.ndarray:
-        return SymmetricLowRank(eigen.V, eigen.vals, eigen.beta).dense()
-
     @property
     def cov_source_(self) -> np.ndarray:
         """Regularised covariance of the source rows, ``(n_features, n_features)`` (built when read)."""
-        return self._covariance(self._source_eigen)
+        return self._source_eigen.matrix()
 
     @property
     def cov_target_(self) -> np.ndarray:
         """Regularised covariance of the target rows, ``(n_features, n_features)`` (built when read)."""
-        return self._covariance(self._target_eigen)
+        return self._target_eigen.matrix()
 
     @property
     def transform_matrix_(self) -> np.ndarray:

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from ._advisor_rule import failed_checks
+from ._advisor_rule import CONSISTENCY, failed_checks
 
 __all__ = ["explain_ranking", "plot_ranking"]
 
@@ -18,7 +18,7 @@ def _pct(value: float | None) -> str:
 def _evidence(row: dict, baseline: str) -> str:
     """The evidence the rule ranked ``row`` by, in words."""
     score, kappa = row["final_score"], row.get("neighbor_consistency")
-    if row.get("evidence") == "neighbourhood consistency":
+    if row.get("evidence") == CONSISTENCY:
         shown = "n/a" if kappa is None else f"{kappa:.3f}"
         gain = "" if score is None or row["name"] == baseline else f", {score:+.3f} over {baseline}"
         return f"neighbourhood consistency of the target predictions (kappa) {shown}{gain}"
@@ -85,7 +85,7 @@ def plot_ranking(ranking: list[dict], baseline: str, ax: Any = None) -> Any:
         ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f" {label}", va="center", fontsize=8)
     ax.axvline(0.0, color="black", linewidth=1)
     ax.set_yticks(np.arange(len(rows)), [r["name"] for r in rows])
-    by_consistency = ranking[0].get("evidence") == "neighbourhood consistency"
+    by_consistency = ranking[0].get("evidence") == CONSISTENCY
     ax.set_xlabel(f"rise of the neighbourhood consistency (kappa) of the target predictions vs {baseline}"
                   if by_consistency else f"drop of the estimated target log loss (DEV) vs {baseline}, nats a row")
     ax.set_title(f"TransferAdvisor: use {ranking[0]['name']}")

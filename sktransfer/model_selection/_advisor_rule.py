@@ -100,9 +100,11 @@ suite's 32 tasks held out, except for the one choice the last point names):
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
-__all__ = ["BASELINE", "decide", "failed_checks"]
+__all__ = ["BASELINE", "CONSISTENCY", "decide", "failed_checks"]
 
 BASELINE = "no adaptation"
 #: the neighbourhood consistency (kappa) an adapted candidate must add to no adaptation's (TransferAdvisor's margin)
@@ -110,8 +112,13 @@ CONSISTENCY_MARGIN = 0.07
 #: the DEV fallback: the estimated target log loss must drop by this many nats a row and standard errors
 DEV_MARGIN = 0.15
 Z_SCORE = 1.0
+#: scorer names the rule reads
+REVERSE = "reverse validation"
+LABELLED = "target labels"
+#: the evidence the rule ranks by where the target rows form a neighbour graph (``row["evidence"]``)
+CONSISTENCY = "neighbourhood consistency"
 #: the checks that veto a candidate under the consistency rule (under DEV every check does)
-BINDING = ("target confidence", "reverse validation", "target labels")
+BINDING = ("target confidence", REVERSE, LABELLED)
 #: vetoes (accuracies in [0, 1])
 MAX_FLIP_RATE = 0.35
 MAX_CLASS_SHARE_CHANGE = 0.25
@@ -121,9 +128,6 @@ MAX_REVERSE_DROP = 0.05
 #: candidates that gained accuracy rose by 0.012 at most, and 11 of the 12 that rose by 0.022 or more lost 3.3 to 53
 #: points (the other tied)
 MAX_CONFIDENCE_RISE = 0.02
-#: scorer names the rule reads
-REVERSE = "reverse validation"
-LABELLED = "target labels"
 #: most the accuracy on the target rows whose label the caller gave may drop below no adaptation's, beyond
 #: LABELLED_Z standard errors of the row-by-row difference. With 3 labelled target rows a class (the advisor
 #: benchmark's --labels-per-class 3, random_state 0, 1, 2) the 49 tasks are 0.65, 1.03 and 0.64 points from the
@@ -180,6 +184,15 @@ def _checks(row: dict, base: dict) -> dict:
     return checks
 
 
+def _paired_difference(mine: Any, theirs: Any) -> tuple[float, float] | None:
+    """Mean and standard error of ``theirs - mine``, two candidates' per-row values on the same rows;
+    None where either is missing, their lengths differ or there are fewer than 2 rows."""
+    if mine is None or theirs is None or len(mine) != len(theirs) or len(mine) < 2:
+        return None
+    diff = np.asarray(theirs, dtype=float) - np.asarray(mine, dtype=float)
+    return float(diff.mean()), float(diff.std(ddof=1) / np.sqrt(len(diff)))
+
+
 def _labelled_drop_se(row: dict, base: dict) -> float | None:
     """Standard error of the accuracy drop on the labelled target rows, from the row-by-row differences.
 
@@ -190,11 +203,8 @@ def _labelled_drop_se(row: dict, base: dict) -> float | None:
     vetoes at 4 more errors of 10, at 6 of 30. None where the per-row
     correctness is missing.
     """
-    mine, theirs = row.get("labelled_correct"), base.get("labelled_correct")
-    if mine is None or theirs is None or len(mine) != len(theirs) or len(mine) < 2:
-        return None
-    diff = np.asarray(theirs, dtype=float) - np.asarray(mine, dtype=float)
-    return float(diff.std(ddof=1) / np.sqrt(len(diff)))
+    paired = _paired_difference(row.get("labelled_correct"), base.get("labelled_correct"))
+    return None if paired is None else paired[1]
 
 
 def _evidence(row: dict, base: dict) -> tuple[float, float] | None:
@@ -205,11 +215,7 @@ def _evidence(row: dict, base: dict) -> tuple[float, float] | None:
     on the same rows, so the gain is the mean of the paired differences and
     its standard error theirs. None where either estimate is missing.
     """
-    mine, theirs = row.get("risk_rows"), base.get("risk_rows")
-    if mine is None or theirs is None or len(mine) != len(theirs) or len(mine) < 2:
-        return None
-    diff = np.asarray(theirs, dtype=float) - np.asarray(mine, dtype=float)
-    return float(diff.mean()), float(diff.std(ddof=1) / np.sqrt(len(diff)))
+    return _paired_difference(row.get("risk_rows"), base.get("risk_rows"))
 
 
 def failed_checks(row: dict, binding: bool = True) -> list[str]:
@@ -221,7 +227,7 @@ def failed_checks(row: dict, binding: bool = True) -> list[str]:
 class _Consistency:
     """The rule's evidence where the target rows form a neighbour graph: the rise of kappa over no adaptation's."""
 
-    name = "neighbourhood consistency"
+    name = CONSISTENCY
     missing = "no neighbourhood consistency for it"
 
     def __init__(self, margin: float):

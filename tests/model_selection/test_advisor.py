@@ -80,6 +80,15 @@ def _row(name, risk, balanced=0.8, flip=0.0, share=0.0, reverse=0.8, confidence=
             "target_confidence": confidence, "neighbor_consistency": kappa}
 
 
+def _labelled_row(name, kappa, accuracy, correct=None):
+    """``_row`` with an accuracy on a few labelled target rows and, when given, their 0/1 correctness."""
+    row = _row(name, BASE, kappa=kappa)
+    row["scores"] = {**row["scores"], "target labels": float(accuracy)}
+    if correct is not None:
+        row["labelled_correct"] = list(correct)
+    return row
+
+
 # per-row losses of the unadapted model on 200 held-out rows, and a spread of +-0.3 around a candidate's gain
 BASE = np.random.RandomState(0).uniform(0.2, 1.2, 200)
 SPREAD = 0.3 * np.resize([1.0, -1.0], 200)
@@ -176,17 +185,12 @@ def test_a_few_target_labels_veto_a_candidate_they_show_worse():
     than no adaptation on the labelled target rows is not chosen, however consistent its predictions."""
     from sktransfer.model_selection._advisor_rule import decide
 
-    def labelled(name, kappa, accuracy):
-        row = _row(name, BASE, kappa=kappa)
-        row["scores"] = {**row["scores"], "target labels": accuracy}
-        return row
-
-    ranking = decide([labelled("no adaptation", 0.4, 0.8), labelled("CORAL", 0.6, 0.7)])
+    ranking = decide([_labelled_row("no adaptation", 0.4, 0.8), _labelled_row("CORAL", 0.6, 0.7)])
     assert ranking[0]["name"] == "no adaptation"
     coral = ranking[1]
     assert not coral["checks"]["target labels"]["passed"] and coral["checks"]["target labels"]["binding"]
     assert "70.0% vs 80.0% without adaptation" in coral["checks"]["target labels"]["reason"]
-    assert decide([labelled("no adaptation", 0.4, 0.8), labelled("CORAL", 0.6, 0.76)])[0]["name"] == "CORAL"
+    assert decide([_labelled_row("no adaptation", 0.4, 0.8), _labelled_row("CORAL", 0.6, 0.76)])[0]["name"] == "CORAL"
 
 
 def test_rule_skips_a_candidate_without_a_risk_estimate():
@@ -360,15 +364,10 @@ def test_the_labelled_check_allows_two_standard_errors_of_the_paired_difference(
     do not."""
     from sktransfer.model_selection._advisor_rule import decide
 
-    def labelled(name, kappa, correct):
-        row = _row(name, BASE, kappa=kappa)
-        row["scores"] = {**row["scores"], "target labels": float(np.mean(correct))}
-        row["labelled_correct"] = list(correct)
-        return row
-
     base_correct = [1.0] * 8 + [0.0] * 2
     coral_correct = [0.0] * extra_errors + base_correct[extra_errors:]
-    ranking = decide([labelled("no adaptation", 0.4, base_correct), labelled("CORAL", 0.6, coral_correct)])
+    ranking = decide([_labelled_row("no adaptation", 0.4, np.mean(base_correct), base_correct),
+                      _labelled_row("CORAL", 0.6, np.mean(coral_correct), coral_correct)])
     coral = next(r for r in ranking if r["name"] == "CORAL")
     se = np.std(np.subtract(base_correct, coral_correct), ddof=1) / np.sqrt(10)
     assert f"here {se:.1%} each, over 10 rows" in coral["checks"]["target labels"]["reason"]
