@@ -18,7 +18,7 @@ import numpy as np
 
 from ._linalg import _psd_eigh
 
-__all__ = ["GramEigen", "SymmetricLowRank", "gram_eigen", "shifted_gram_power"]
+__all__ = ["GramEigen", "SymmetricLowRank", "gram_eigen"]
 
 
 @dataclass(frozen=True)
@@ -70,22 +70,15 @@ class GramEigen:
         return SymmetricLowRank(self.V[:, keep], shifted[keep] ** p - base, base)
 
 
-def gram_eigen(Xc: np.ndarray, alpha: float, beta: float, gram: np.ndarray | None = None) -> GramEigen:
+def gram_eigen(Xc: np.ndarray, alpha: float, beta: float) -> GramEigen:
     """The eigenpairs of ``alpha Xc^T Xc``: from the small ``n x n`` Gram when ``Xc`` has fewer rows
-    than columns (its eigenvectors give the right singular vectors), else from ``Xc^T Xc`` (``gram``
-    when the caller already has it)."""
+    than columns (its eigenvectors give the right singular vectors), else from ``Xc^T Xc``."""
     n, d = Xc.shape
     if n < d:
         vals, U = _psd_eigh(Xc @ Xc.T)
         keep = vals > 0
         V = (Xc.T @ U[:, keep]) / np.sqrt(vals[keep])
         return GramEigen(alpha * vals[keep], V, beta)
-    vals, V = _psd_eigh(alpha * (Xc.T @ Xc if gram is None else gram))
+    vals, V = _psd_eigh(alpha * (Xc.T @ Xc))
     return GramEigen(vals, V, beta)
 
-
-def shifted_gram_power(
-    Xc: np.ndarray, alpha: float, beta: float, p: float, gram: np.ndarray | None = None
-) -> np.ndarray:
-    """``(alpha Xc^T Xc + beta I)^p`` as a dense symmetric matrix (see :meth:`GramEigen.power`)."""
-    return gram_eigen(Xc, alpha, beta, gram).power(p).dense()
