@@ -78,6 +78,17 @@ class NearestNeighborWeighter(BaseWeighter):
     searches cost ``n x 5,000`` distances: 15 s at 1,000,000 x 64 (skada's
     exact search did not finish in 150 s), 4 s at 100,000 x 256.
 
+    The smoothing count is what keeps the weights usable: unsmoothed counts
+    (skada's weighter, and ADAPT's with ``n_neighbors=5``) put the whole weight
+    on the few source rows nearest the target. Over the 150 covariate shifts of
+    ``benchmarks/ess_threshold.py``, the default changes the score of the model
+    trained with the weights by +1.9 points on average against the unweighted
+    one (worst -38.6), ``NearestNeighborWeighter(5, smoothing=0)`` by -6.3
+    (worst -153, a ridge's R^2 x 100); on the suite's six real datasets the
+    unsmoothed setting is 0.6 points better on average, 8 worse on
+    Office-Caltech SURF (``benchmarks/nn_smoothing.py`` has all 40 settings
+    measured).
+
     ``effective_sample_size_`` below 20% of the source rows draws a
     :class:`~sktransfer.exceptions.DegenerateWeightsWarning` from the
     estimator trained with the weights (its docstring gives the measurement).
