@@ -59,6 +59,41 @@ def _mixed_mask_error(task: str) -> ValueError:
     )
 
 
+#: What numpy makes of the masks -1 and NaN when it joins them with strings in one array.
+_STRINGIFIED_MASKS = ("-1", "-1.0", "nan")
+
+
+def _check_no_stringified_mask(values: list) -> None:
+    """Refuse string labels beside a mask that numpy turned into a string.
+
+    ``np.concatenate([np.array(["neg", "pos"]), np.full(3, -1)])`` holds
+    ``'-1'``, a string like the labels, so nothing marks those rows as
+    unlabelled: they would be learnt as a class ``'-1'``. Where every label
+    reads as a number (``'-1'`` and ``'1'`` read from a file) ``'-1'`` is a
+    class and is kept.
+    """
+    found = [m for m in _STRINGIFIED_MASKS if m in set(values)]
+    if not found:
+        return
+
+    def numeric(v: str) -> bool:
+        try:
+            float(v)
+        except ValueError:
+            return False
+        return True
+
+    if all(numeric(v) for v in set(values)):
+        return
+    raise TypeError(
+        f"y holds string class labels beside the string {found[0]!r}: numpy turns the -1 (or "
+        "NaN) that marks unlabelled rows into a string when one array joins it with strings, so "
+        "those rows would be learnt as a class. String labels cannot be masked: encode the classes "
+        "as integers first (sklearn.preprocessing.LabelEncoder fitted on the labelled rows), then "
+        "mark unlabelled rows with -1."
+    )
+
+
 def _label_kind(y: np.ndarray, task: str = "auto") -> str:
     """Return ``"regression"``, ``"classification"`` or ``"string"`` for ``y``.
 
@@ -89,6 +124,7 @@ def _label_kind(y: np.ndarray, task: str = "auto") -> str:
                 "on the labelled rows), then mark unlabelled rows with -1."
             )
         if has_str:
+            _check_no_stringified_mask(values)
             return "string"
         return _label_kind(np.asarray(values, dtype=float), task)
     if task == "regression":

@@ -71,6 +71,42 @@ def _as_blocks(arg: Any, role: str) -> list[tuple[Any, Any]]:
     return [one(arg)]
 
 
+def _domain_name(dom: int) -> str:
+    return f"{'source' if dom > 0 else 'target'} domain {abs(dom)}"
+
+
+def _frames_with_one_set_of_columns(blocks: list) -> list:
+    """The blocks as DataFrames with the first DataFrame's columns, ready for ``pd.concat``.
+
+    ``pd.concat`` lines frames up by column name, so a block with other names
+    would add columns and fill the cells of both with NaN. DataFrames must
+    therefore hold the same names (in any order: they are lined up by name);
+    an array block has no names and takes the first DataFrame's, in order.
+    """
+    import pandas as pd
+
+    frames = [(X_b, dom) for X_b, _, dom in blocks if _rows_kind(X_b) == "frame"]
+    first, first_dom = frames[0]
+    columns = list(first.columns)
+    for X_b, dom in frames[1:]:
+        if set(X_b.columns) != set(columns) or len(X_b.columns) != len(columns):
+            extra = [c for c in X_b.columns if c not in set(columns)]
+            missing = [c for c in columns if c not in set(X_b.columns)]
+            raise ValueError(
+                f"The DataFrames of every domain must have the same columns, which are lined up "
+                f"by name; {_domain_name(dom)} has {extra[:5]!r} that {_domain_name(first_dom)} "
+                f"lacks and lacks {missing[:5]!r}. Rename the columns to match, or pass arrays "
+                "to stack the columns by position."
+            )
+    out = []
+    for X_b, _, _ in blocks:
+        if _rows_kind(X_b) != "frame":
+            dense = X_b.toarray() if issparse(X_b) else np.asarray(X_b)
+            X_b = pd.DataFrame(dense.reshape(len(dense), -1), columns=columns)
+        out.append(X_b)
+    return out
+
+
 def stack_domains(
     source: Any,
     target: Any,
@@ -103,7 +139,9 @@ def stack_domains(
     -------
     X : ndarray, DataFrame or list
         Source rows then target rows. DataFrames are concatenated (index
-        reset), lists (image paths, texts) joined, arrays stacked.
+        reset; columns lined up by name, so every DataFrame must have the
+        same column names, and an array among them takes those names in
+        order), lists (image paths, texts) joined, arrays stacked.
     y : ndarray of shape (n_samples,)
         Labels with target labels masked where none were given.
     sample_domain : ndarray of shape (n_samples,), dtype int
@@ -189,11 +227,7 @@ def stack_domains(
     if kind == "frame":
         import pandas as pd
 
-        frames = [
-            X_b if _rows_kind(X_b) == "frame" else pd.DataFrame(np.asarray(X_b))
-            for X_b in Xs
-        ]
-        X = pd.concat(frames, axis=0, ignore_index=True)
+        X = pd.concat(_frames_with_one_set_of_columns(blocks), axis=0, ignore_index=True)
     elif kind == "list":
         X = [item for X_b in Xs for item in X_b]
     elif kind == "sparse":

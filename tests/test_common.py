@@ -245,6 +245,8 @@ def test_domains_inferred_from_mask_match_explicit(cls, shifted):
         ("zero_domain", ValueError, "contains 0"),
         ("one_d", ValueError, "Expected 2D array"),
         ("string_mask", TypeError, "string class labels|regression target must be numeric"),
+        # numpy turns the -1 mask into the string '-1' beside string labels (was learnt as a class)
+        ("stringified_mask", TypeError, "string class labels|regression target must be numeric"),
     ],
 )
 def test_bad_input_gets_a_clear_error(cls, case, error, match, shifted):
@@ -266,5 +268,7 @@ def test_bad_input_gets_a_clear_error(cls, case, error, match, shifted):
         X = X[:, 0]
     elif case == "string_mask":
         y = np.array(["a"] * (len(y) - 1) + [-1], dtype=object)
+    elif case == "stringified_mask":
+        y = np.concatenate([np.array(["a", "b"])[np.arange(len(y) - 3) % 2], np.full(3, -1)])
     with pytest.raises(error, match=match):
         _instance(cls).fit(X, y, sample_domain=sd)

@@ -68,6 +68,25 @@ def test_stack_dataframes_and_lists():
     np.testing.assert_array_equal(sd, [1, 1, -1])
 
 
+def test_stack_lines_dataframes_up_by_column_name_and_never_pads():
+    """pd.concat lines frames up by name: blocks with other names were stacked into a frame twice
+    as wide and half NaN, silently (a numpy target beside a DataFrame source did the same)."""
+    pd = pytest.importorskip("pandas")
+    Xs = pd.DataFrame({"a": [1.0, 2.0], "b": [3.0, 4.0]})
+    # An array has no names: it takes the DataFrame's, in order.
+    X, _, _ = stack_domains(source=(Xs, [0, 1]), target=np.array([[5.0, 6.0]]))
+    assert list(X.columns) == ["a", "b"] and not X.isna().any().any()
+    np.testing.assert_array_equal(X.to_numpy(), [[1, 3], [2, 4], [5, 6]])
+    # The same names in another order are lined up by name.
+    X, _, _ = stack_domains(source=(Xs, [0, 1]), target=pd.DataFrame({"b": [6.0], "a": [5.0]}))
+    np.testing.assert_array_equal(X.to_numpy(), [[1, 3], [2, 4], [5, 6]])
+    # Other names are refused, naming them.
+    with pytest.raises(ValueError, match=r"target domain 1 has \['c', 'd'\] that source domain 1 lacks"):
+        stack_domains(source=(Xs, [0, 1]), target=pd.DataFrame({"c": [5.0], "d": [6.0]}))
+    with pytest.raises(ValueError, match="same columns"):
+        stack_domains(source=(Xs, [0, 1]), target=pd.DataFrame([[5.0, 6.0]]))  # integer names 0, 1
+
+
 def test_stack_refuses_different_feature_counts():
     with pytest.raises(ValueError, match="same number of features.*source 1: 3, target 1: 2"):
         stack_domains(source=(np.zeros((2, 3)), [0, 1]), target=np.zeros((2, 2)))
@@ -160,6 +179,9 @@ def test_check_domains_explicit_ids_and_properties():
         (dict(y=[0, 1, -1, -1], sample_domain=["a", "b", "c", "d"]), TypeError, "integer domain ids"),
         (dict(y=[1, 1, -1, -1]), ValueError, "only the values -1 and 1"),
         (dict(y=np.array(["a", "b", -1, -1], dtype=object)), TypeError, "string class labels"),
+        (dict(y=np.array(["a", "b", "-1", "-1"])), TypeError, "beside the string '-1'"),
+        (dict(y=np.array(["a", "b", "nan", "nan"]), sample_domain=[1, 1, -1, -1]), TypeError,
+         "beside the string 'nan'"),
     ],
 )
 def test_check_domains_errors(kwargs, error, match):
@@ -330,3 +352,9 @@ def test_minus_one_on_a_source_row_beside_nan_is_a_regression_value():
     # On target rows only, the two masks stay ambiguous.
     with pytest.raises(ValueError, match="both NaN and -1"):
         check_domains(X, np.array([3.0, 4.0, 2.0, -1.0, np.nan, np.nan]), sd, needs=())
+
+
+def test_numeric_looking_string_labels_are_classes():
+    """'-1' among labels that all read as numbers (read from a file) is a class, not the mask."""
+    d = check_domains(np.zeros((4, 2)), np.array(["-1", "1", "1", "-1"]), [1, 1, -1, -1])
+    assert d.labelled.all()
