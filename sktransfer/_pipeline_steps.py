@@ -75,7 +75,13 @@ def _fit_transform_step(
         if weights is None:
             sd = None if domains is None else domains.sample_domain
             weights = step.compute_weights(X, sample_domain=sd)
-        return X, step, np.asarray(weights, dtype=float)
+        weights = np.asarray(weights, dtype=float)
+        if domains is not None:
+            # A weighter weighs the source rows against the target; a target row is a draw
+            # from the target itself (ratio 1), so it keeps weight 1 where ``weights_`` holds
+            # 0: labelled target rows train the final step, not only inform the weighter.
+            weights = np.where(domains.target, 1.0, weights)
+        return X, step, weights
     if accepts_sample_domain(step):
         kwargs = {"sample_domain": sample_domain}
     else:

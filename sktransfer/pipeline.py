@@ -93,7 +93,10 @@ class DAPipeline(Pipeline):
       rows, source and target;
     - collects per-row weights from weighter steps (steps with a
       ``compute_weights`` method; their output is ``X`` unchanged) and
-      multiplies them;
+      multiplies them; a weighter weighs the source rows, and every target
+      row keeps weight 1 (it is a draw from the target), so the target rows
+      whose label is given train the final step beside the weighted source
+      rows;
     - before the final estimator, drops the rows whose label is masked (``-1``
       or ``NaN``) when the final step predicts, and passes the weights as
       ``sample_weight``; a final step that cannot take ``sample_weight``
@@ -136,8 +139,8 @@ class DAPipeline(Pipeline):
         ``check_negative_transfer``); None when not checked or not judgeable.
     sample_weight_ : ndarray of shape (n_rows_for_final,) or None
         Weights passed to the final estimator in the last ``fit``: the
-        product of the weighters' weights and the final step's own
-        ``sample_weight``, None when there were neither.
+        product of the weighters' weights (1 on target rows) and the final
+        step's own ``sample_weight``, None when there were neither.
 
     See Also
     --------

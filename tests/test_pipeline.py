@@ -522,3 +522,48 @@ def test_a_regressors_score_keeps_rows_whose_target_is_minus_one():
     assert pipe.score(X, y_score) == pytest.approx(expected)
     model = ImportanceWeightedEstimator(Ridge()).fit(X, y, sample_domain=sd)
     assert model.score(X, y_score) == pytest.approx(model.estimator_.score(X, y_score))
+
+
+@pytest.fixture
+def few_target_labels():
+    """Three classes; every fifth target row keeps its label."""
+    X, y_true, sd = make_domain_shift(150, n_features=4, n_classes=3, mask_target=False, random_state=0)
+    y = np.where(sd < 0, -1, y_true)
+    labelled_target = np.flatnonzero(sd < 0)[::5]
+    y[labelled_target] = y_true[labelled_target]
+    return X, y, sd, labelled_target
+
+
+def test_labelled_target_rows_keep_weight_one_beside_a_weighter(few_target_labels):
+    """A weighter weighs the source rows; the labelled target rows train the final step at weight 1
+    (they were kept with the weighter's weights_ of 0, so they counted only in classes_)."""
+    from sktransfer.reweighting import KLIEP
+
+    X, y, sd, labelled_target = few_target_labels
+    pipe = make_da_pipeline(KLIEP(random_state=0), LogisticRegression()).fit(X, y, sample_domain=sd)
+    rows = np.flatnonzero(y != -1)  # the final step's rows: labelled source, then labelled target
+    expected = np.where(sd < 0, 1.0, pipe[0].weights_)[rows]
+    np.testing.assert_allclose(pipe.sample_weight_, expected)
+    assert np.all(pipe.sample_weight_[-len(labelled_target):] == 1.0)
+    reference = LogisticRegression().fit(X[rows], y[rows], sample_weight=expected)
+    np.testing.assert_allclose(pipe[-1].coef_, reference.coef_)
+    # The user's own weights still multiply on every row, target rows included.
+    w = np.linspace(0.5, 2.0, len(y))
+    weighted = make_da_pipeline(KLIEP(random_state=0), LogisticRegression()).fit(
+        X, y, sample_domain=sd, logisticregression__sample_weight=w)
+    np.testing.assert_allclose(weighted.sample_weight_, expected * w[rows])
+
+
+def test_a_weighter_before_a_final_step_that_takes_domains(few_target_labels):
+    """KMM then TrAdaBoost: the boosting starts from the importance weights on the source rows and
+    weight 1 on the target rows (it refused before: every labelled target row had weight 0)."""
+    from sktransfer.boosting import TrAdaBoostClassifier
+    from sktransfer.reweighting import KMM
+
+    X, y, sd, _ = few_target_labels
+    pipe = make_da_pipeline(KMM(random_state=0), TrAdaBoostClassifier(random_state=0))
+    pipe.fit(X, y, sample_domain=sd)
+    kmm = pipe[0]
+    np.testing.assert_allclose(pipe.sample_weight_, np.where(sd < 0, 1.0, kmm.weights_))
+    reference = TrAdaBoostClassifier(random_state=0).fit(X, y, sample_domain=sd, sample_weight=pipe.sample_weight_)
+    np.testing.assert_array_equal(pipe.predict(X[sd < 0]), reference.predict(X[sd < 0]))

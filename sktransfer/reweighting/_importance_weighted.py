@@ -62,7 +62,9 @@ class ImportanceWeightedEstimator(DomainAwareMixin, BaseEstimator):
 
     See Also
     --------
-    sktransfer.make_da_pipeline : The same in a pipeline, with a weighter step.
+    sktransfer.make_da_pipeline : The same in a pipeline, with a weighter step;
+        the pipeline also trains on the target rows whose label is given, at
+        weight 1.
 
     Notes
     -----
