@@ -72,7 +72,8 @@ def _check_no_stringified_mask(values: list) -> None:
     reads as a number (``'-1'`` and ``'1'`` read from a file) ``'-1'`` is a
     class and is kept.
     """
-    found = [m for m in _STRINGIFIED_MASKS if m in set(values)]
+    distinct = set(values)
+    found = [m for m in _STRINGIFIED_MASKS if m in distinct]
     if not found:
         return
 
@@ -83,7 +84,7 @@ def _check_no_stringified_mask(values: list) -> None:
             return False
         return True
 
-    if all(numeric(v) for v in set(values)):
+    if all(numeric(v) for v in distinct):
         return
     raise TypeError(
         f"y holds string class labels beside the string {found[0]!r}: numpy turns the -1 (or "
