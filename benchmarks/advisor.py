@@ -127,7 +127,7 @@ def run_task(Xs, ys, Xt, yt, Xtest=None, ytest=None, random_state: int = 0, n_re
     """Target accuracy (%) of every candidate, the advisor's evidence and its pick on one task.
 
     ``labels_per_class`` target rows a class keep their label (drawn with
-    ``random_state``): the advisor scores and checks the candidates on them,
+    ``random_state``): the advisor scores, cross-validates and checks the candidates on them,
     and every candidate, the advisor's refit included, trains on them. They
     are left out of the accuracy where the target rows are also the test rows.
     """

@@ -23,7 +23,8 @@ from ..pipeline import make_da_pipeline
 from ._neighbor_consistency import neighbor_kappa, target_neighbors
 
 __all__ = ["Fold", "adapts", "candidate_steps", "combine_evidence", "committee_agreement", "fit_candidate",
-           "fold_neighbors", "gather_evidence", "holdout_fold", "prediction_summary", "risk_rows"]
+           "fold_neighbors", "gather_evidence", "holdout_fold", "labelled_cv_correct", "prediction_summary",
+           "risk_rows"]
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,34 @@ def fit_candidate(spec: Any, estimator: Any, X: Any, y: np.ndarray, sd: np.ndarr
         # the advisor reports convergence and weight warnings as evidence, not as noise
         warnings.simplefilter("ignore")
         return pipe.fit(X, y, sample_domain=sd)
+
+
+#: folds of the labelled cross-validation: the k-th labelled target row of each class is held out in fold
+#: k mod LABELLED_CV_FOLDS (3 labelled rows a class: each fold holds one of each out)
+LABELLED_CV_FOLDS = 3
+
+
+def labelled_cv_correct(spec: Any, estimator: Any, X: Any, y: np.ndarray, domains: Any) -> np.ndarray | None:
+    """1.0 / 0.0 per target row whose label the caller gave (in row order), each predicted by the candidate
+    trained on every row with that row's fold of labelled target rows masked: what the target labels add to
+    a candidate, which the held-out source split (where they are masked) cannot show. None with fewer than 2
+    such rows, or labels that cannot be masked (not numbers)."""
+    rows = np.flatnonzero(domains.target & domains.labelled)
+    if len(rows) < 2 or np.asarray(y).dtype.kind not in "iuf":
+        return None
+    labels = y[rows]
+    fold = np.zeros(len(rows), dtype=int)
+    for c in np.unique(labels):
+        members = np.flatnonzero(labels == c)
+        fold[members] = np.arange(len(members)) % LABELLED_CV_FOLDS
+    correct = np.zeros(len(rows))
+    for k in np.unique(fold):
+        held = rows[fold == k]
+        y_fold = np.array(y, copy=True)
+        y_fold[held] = -1
+        pipe = fit_candidate(spec, estimator, X, y_fold, domains.sample_domain)
+        correct[fold == k] = np.asarray(pipe.predict(_take(X, held))) == y[held]
+    return correct
 
 
 def prediction_summary(pipe: Any, X_target: Any) -> dict:

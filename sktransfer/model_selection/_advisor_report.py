@@ -46,6 +46,8 @@ def explain_ranking(ranking: list[dict], baseline: str) -> str:
             + ("" if row.get("class_share_change") is None
                else f"; target class shares moved {row['class_share_change']:.0%}")
         )
+        if row.get("labelled_cv_accuracy") is not None:
+            lines.append(f"    labelled target rows, cross-validated: {_pct(row['labelled_cv_accuracy'])} correct")
         scores = ", ".join(f"{name} {value:.3f}" for name, value in row["scores"].items())
         if scores:
             lines.append(f"    scores: {scores}")

@@ -373,3 +373,84 @@ def test_the_labelled_check_allows_two_standard_errors_of_the_paired_difference(
     assert f"here {se:.1%} each, over 10 rows" in coral["checks"]["target labels"]["reason"]
     assert coral["checks"]["target labels"]["passed"] == (not vetoed)
     assert (ranking[0]["name"] == "no adaptation") == vetoed
+
+
+def _cv_row(name, kappa, cv_correct):
+    """``_row`` with the 0/1 correctness of its labelled cross-validation."""
+    row = _row(name, BASE, kappa=kappa)
+    row["labelled_cv_correct"] = np.asarray(cv_correct, dtype=float)
+    return row
+
+
+def test_labelled_cross_validation_overrides_the_label_free_pick_only_when_clearly_better():
+    from sktransfer.model_selection._advisor_rule import decide
+
+    base = np.resize([1.0, 0.0], 30)  # 15 of 30 correct
+    # KMM: 27 of 30 where no adaptation and CORAL (the label-free pick, kappa +0.2) get 15
+    ranking = decide([_cv_row("no adaptation", 0.4, base), _cv_row("CORAL", 0.6, base),
+                      _cv_row("KMM", 0.4, np.r_[np.ones(27), np.zeros(3)])])
+    assert ranking[0]["name"] == "KMM"
+    assert "30 target rows whose label was given" in ranking[0]["reasons"][0]
+    assert ranking[0]["labelled_cv_accuracy"] == pytest.approx(0.9)
+    coral = next(r for r in ranking if r["name"] == "CORAL")
+    assert "the label-free evidence chose it, but KMM" in coral["reasons"][-1]
+    # one more right of 30 is under two standard errors: the label-free pick stays
+    one_more = base.copy()
+    one_more[1] = 1.0
+    ranking = decide([_cv_row("no adaptation", 0.4, base), _cv_row("CORAL", 0.6, base),
+                      _cv_row("KMM", 0.4, one_more)])
+    assert ranking[0]["name"] == "CORAL"
+    # better than the pick but not than no adaptation: no override
+    ranking = decide([_cv_row("no adaptation", 0.4, np.ones(30)), _cv_row("CORAL", 0.6, base),
+                      _cv_row("KMM", 0.4, np.r_[np.ones(27), np.zeros(3)])])
+    assert ranking[0]["name"] == "CORAL"
+    # without labelled cross-validation (no target labels) the label-free rule decides alone
+    rows = [_row("no adaptation", BASE, kappa=0.4), _row("CORAL", BASE, kappa=0.6)]
+    assert decide(rows)[0]["name"] == "CORAL" and decide(rows)[0]["labelled_cv_accuracy"] is None
+
+
+def test_labelled_cross_validation_holds_each_labelled_row_out_once():
+    from sklearn.base import BaseEstimator, ClassifierMixin
+
+    from sktransfer.domain import check_domains
+    from sktransfer.model_selection._advisor_evidence import labelled_cv_correct
+
+    class Recording(ClassifierMixin, BaseEstimator):
+        fits = []
+
+        def fit(self, X, y):
+            Recording.fits.append(X[:, 0].copy())
+            self.classes_ = np.unique(y)
+            return self
+
+        def predict(self, X):
+            return np.zeros(len(X), dtype=int)
+
+    X, y, sd = make_domain_shift(n_samples=60, mask_target=False, random_state=0)
+    X = np.c_[np.arange(len(X)), X]  # column 0: the row number
+    y_fit = mask_target_labels(y, sd)
+    labelled = np.flatnonzero(sd < 0)[:12]
+    y_fit[labelled] = y[labelled]
+    correct = labelled_cv_correct([], Recording(), X, y_fit, check_domains(X, y_fit, sd))
+    np.testing.assert_array_equal(correct, y[labelled] == 0)
+    assert len(Recording.fits) == 3  # one fit a fold
+    trained = [set(f.astype(int)) & set(labelled) for f in Recording.fits]
+    held = [set(labelled) - t for t in trained]
+    assert sum(len(h) for h in held) == 12 and set().union(*held) == set(labelled)  # each held out once
+    for c in (0, 1):  # the k-th labelled row of each class in fold k mod 3: the folds share each class
+        counts = [sum(y[r] == c for r in h) for h in held]
+        assert max(counts) - min(counts) <= 1
+    # no target labels, no cross-validation
+    masked = mask_target_labels(y, sd)
+    assert labelled_cv_correct([], Recording(), X, masked, check_domains(X, masked, sd)) is None
+
+
+def test_a_few_target_labels_are_cross_validated():
+    X, y, sd = make_domain_shift(n_samples=80, mask_target=False, random_state=0)
+    y_fit = mask_target_labels(y, sd)
+    target = np.flatnonzero(sd < 0)[:10]
+    y_fit[target] = y[target]
+    advisor = TransferAdvisor(candidates=SMALL, random_state=0).fit(X, y_fit, sample_domain=sd)
+    for row in advisor.ranking_:
+        assert len(row["labelled_cv_correct"]) == 10
+    assert "labelled target rows, cross-validated" in advisor.explain()
