@@ -257,6 +257,9 @@ def test_a_few_target_labels_are_scored():
         assert np.mean(row["labelled_correct"]) == pytest.approx(row["scores"]["target labels"])
     # the rule's per-row risk estimates: DEV's terms on the held-out source rows, then each labelled target row
     assert all(len(row["risk_rows"]) == advisor.n_heldout_ + 10 for row in advisor.ranking_)
+    # and every candidate cross-validated over them (each held out in turn), reported in the text
+    assert all(len(row["labelled_cv_correct"]) == 10 for row in advisor.ranking_)
+    assert "labelled target rows, cross-validated" in advisor.explain()
 
 
 def test_clone_and_pickle():
@@ -443,14 +446,3 @@ def test_labelled_cross_validation_holds_each_labelled_row_out_once():
     # no target labels, no cross-validation
     masked = mask_target_labels(y, sd)
     assert labelled_cv_correct([], Recording(), X, masked, check_domains(X, masked, sd)) is None
-
-
-def test_a_few_target_labels_are_cross_validated():
-    X, y, sd = make_domain_shift(n_samples=80, mask_target=False, random_state=0)
-    y_fit = mask_target_labels(y, sd)
-    target = np.flatnonzero(sd < 0)[:10]
-    y_fit[target] = y[target]
-    advisor = TransferAdvisor(candidates=SMALL, random_state=0).fit(X, y_fit, sample_domain=sd)
-    for row in advisor.ranking_:
-        assert len(row["labelled_cv_correct"]) == 10
-    assert "labelled target rows, cross-validated" in advisor.explain()
