@@ -34,6 +34,7 @@ Writes ``benchmarks/results/nn_smoothing.{md,json}``.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
@@ -99,7 +100,7 @@ def suite_scores(data_home: str, keys) -> dict:
     scores = {}
     for key in keys:
         ds = SUITE[key]
-        missing = [m for m in ds.requires if not _importable(m)]
+        missing = [m for m in ds.requires if importlib.util.find_spec(m) is None]  # as benchmarks.run skips
         if missing:
             print(f"{key}: skipped, needs {', '.join(missing)}", file=sys.stderr)
             continue
@@ -128,12 +129,6 @@ def held_out_changes(quick: bool) -> dict:
             score = 100 * model().fit(X[src], y[src], sample_weight=w).score(X[tgt], y[tgt])
             changes.setdefault(family, {}).setdefault(setting, []).append(score - base)
     return changes
-
-
-def _importable(module: str) -> bool:
-    import importlib.util
-
-    return importlib.util.find_spec(module) is not None
 
 
 def table(suite: dict, changes: dict) -> tuple[str, list[dict]]:

@@ -88,10 +88,12 @@ def _frames_with_one_set_of_columns(blocks: list) -> list:
     frames = [(X_b, dom) for X_b, _, dom in blocks if _rows_kind(X_b) == "frame"]
     first, first_dom = frames[0]
     columns = list(first.columns)
+    names = set(columns)
     for X_b, dom in frames[1:]:
-        if set(X_b.columns) != set(columns) or len(X_b.columns) != len(columns):
-            extra = [c for c in X_b.columns if c not in set(columns)]
-            missing = [c for c in columns if c not in set(X_b.columns)]
+        own = set(X_b.columns)
+        if own != names or len(X_b.columns) != len(columns):
+            extra = [c for c in X_b.columns if c not in names]
+            missing = [c for c in columns if c not in own]
             raise ValueError(
                 f"The DataFrames of every domain must have the same columns, which are lined up "
                 f"by name; {_domain_name(dom)} has {extra[:5]!r} that {_domain_name(first_dom)} "
