@@ -12,6 +12,7 @@ from sklearn.utils import Bunch, get_tags
 
 from ._compat import _num_samples
 from ._rows import _take, _take_params
+from ._sample_weights import fitted_row_weights
 from .base import accepts_sample_domain
 from .domain import Domains
 
@@ -69,18 +70,7 @@ def _fit_transform_step(
     fit_params = _fit_params(params)
     if _is_weighter(step):
         step.fit(X, y, sample_domain=sample_domain, **fit_params)
-        # A weighter's weights of its own training rows (``weights_``) can differ
-        # from its out-of-sample rule (KMM defines weights only at those rows).
-        weights = getattr(step, "weights_", None)
-        if weights is None:
-            sd = None if domains is None else domains.sample_domain
-            weights = step.compute_weights(X, sample_domain=sd)
-        weights = np.asarray(weights, dtype=float)
-        if domains is not None:
-            # A weighter weighs the source rows against the target; a target row is a draw
-            # from the target itself (ratio 1), so it keeps weight 1 where ``weights_`` holds
-            # 0: labelled target rows train the final step, not only inform the weighter.
-            weights = np.where(domains.target, 1.0, weights)
+        weights = fitted_row_weights(step, X, domains)
         return X, step, weights
     if accepts_sample_domain(step):
         kwargs = {"sample_domain": sample_domain}

@@ -100,6 +100,29 @@ def check_sample_weight(sample_weight: ArrayLike | None, n_samples: int, owner: 
     return weights
 
 
+def fitted_row_weights(weighter: Any, X: Any, domains: Any | None) -> np.ndarray:
+    """One training weight per row of ``X`` from a fitted weighter: its ratio on the source rows, 1 on the target rows.
+
+    A weighter's weights of its own training rows (``weights_``) can differ
+    from its out-of-sample rule (KMM defines weights only at those rows), so
+    ``weights_`` is read first and ``compute_weights`` only when it is absent.
+    A weighter weighs the source rows against the target; a target row is a
+    draw from the target itself (ratio 1), so it keeps weight 1 where
+    ``weights_`` holds 0, and a target row whose label is given trains the
+    estimator as a labelled source row does. ``domains`` (a
+    :class:`~sktransfer.domain.Domains`) may be None when the rows carry no
+    domains; the weighter's weights are then returned as they are.
+    """
+    weights = getattr(weighter, "weights_", None)
+    if weights is None:
+        sd = None if domains is None else domains.sample_domain
+        weights = weighter.compute_weights(X, sample_domain=sd)
+    weights = np.asarray(weights, dtype=float)
+    if domains is not None:
+        weights = np.where(domains.target, 1.0, weights)
+    return weights
+
+
 def check_importance_weights(weights: ArrayLike, owner: str) -> np.ndarray:
     """Validate importance weights: finite, non-negative, not all zero.
 

@@ -1,4 +1,4 @@
-"""ImportanceWeightedEstimator: any estimator, trained on reweighted source rows."""
+"""ImportanceWeightedEstimator: any estimator, trained on reweighted source rows (and any labelled target rows)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,12 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 from .._compat import HasMethods, _fit_context
 from .._delegation import delegate
 from .._rows import labelled_rows_for_score
-from .._sample_weights import check_importance_weights, check_sample_weight, warn_if_concentrated
+from .._sample_weights import (
+    check_importance_weights,
+    check_sample_weight,
+    fitted_row_weights,
+    warn_if_concentrated,
+)
 from ..base import DomainAwareMixin, check_takes_sample_weight
 from ._discriminative import DiscriminativeWeighter
 
@@ -27,8 +32,10 @@ class ImportanceWeightedEstimator(DomainAwareMixin, BaseEstimator):
     The weighter estimates ``p_target(x) / p_source(x)`` from the source and
     target rows; the estimator is then fit on the labelled source rows with
     those ratios as ``sample_weight``, which corrects covariate shift: the
-    weighted source loss estimates the target loss. A classifier or a
-    regressor, as ``estimator`` is.
+    weighted source loss estimates the target loss. Target rows whose label
+    is given are drawn from the target itself (ratio 1) and train the
+    estimator at weight 1, as in a pipeline with a weighter step. A
+    classifier or a regressor, as ``estimator`` is.
 
     Parameters
     ----------
@@ -47,9 +54,10 @@ class ImportanceWeightedEstimator(DomainAwareMixin, BaseEstimator):
         The fitted estimator.
     weighter_ : weighter
         The fitted weighter.
-    weights_ : ndarray of shape (n_labelled_source,)
-        The weights the estimator was fit with, one per labelled source row:
-        the importance weights times ``sample_weight`` when given.
+    weights_ : ndarray of shape (n_labelled,)
+        The weights the estimator was fit with, one per labelled row in the
+        order of ``X``: the importance weights on the source rows and 1 on
+        the target rows, times ``sample_weight`` when given.
     effective_sample_size_ : float
         Kish's effective sample size of ``weights_``: how many equally
         weighted rows the fit is worth.
@@ -62,13 +70,14 @@ class ImportanceWeightedEstimator(DomainAwareMixin, BaseEstimator):
 
     See Also
     --------
-    sktransfer.make_da_pipeline : The same in a pipeline, with a weighter step;
-        the pipeline also trains on the target rows whose label is given, at
-        weight 1.
+    sktransfer.make_da_pipeline : The same in a pipeline, with a weighter step
+        (the same weights, the same training rows).
 
     Notes
     -----
-    Target rows, labelled or not, only inform the weighter. A warning
+    Every target row informs the weighter; those whose label is given also
+    train the estimator, at weight 1 (a class only they hold is learnt and
+    predicted, not silently dropped). A warning
     (:class:`~sktransfer.exceptions.DegenerateWeightsWarning`) says when the
     effective sample size falls below 20% of the labelled source rows: a few
     rows then carry the fit, and a smoother weighter is usually better.
@@ -120,7 +129,7 @@ class ImportanceWeightedEstimator(DomainAwareMixin, BaseEstimator):
         sample_domain: ArrayLike | None = None,
         sample_weight: ArrayLike | None = None,
     ):
-        """Estimate the weights, then fit the estimator on the weighted source rows.
+        """Estimate the weights, then fit the estimator on the weighted labelled rows.
 
         Parameters
         ----------
@@ -151,12 +160,9 @@ class ImportanceWeightedEstimator(DomainAwareMixin, BaseEstimator):
         check_takes_sample_weight(estimator, self)
         weighter = DiscriminativeWeighter() if self.weighter is None else self.weighter
         self.weighter_ = clone(weighter).fit(X, y, sample_domain=domains.sample_domain)
-        all_weights = getattr(self.weighter_, "weights_", None)
-        if all_weights is None:
-            all_weights = self.weighter_.compute_weights(X, sample_domain=domains.sample_domain)
-        train = domains.source & domains.labelled
+        all_weights = fitted_row_weights(self.weighter_, X, domains)
+        train = domains.labelled
         owner = "ImportanceWeightedEstimator"
-        all_weights = np.asarray(all_weights, dtype=float)
         user_weights = check_sample_weight(sample_weight, X.shape[0], owner)
         if user_weights is not None:
             all_weights = all_weights * user_weights

@@ -172,3 +172,25 @@ def test_sample_weight_multiplies_the_importance_weights():
     np.testing.assert_allclose(model.estimator_.coef_, reference.coef_)
     with pytest.raises(ValueError, match="ImportanceWeightedEstimator: sample_weight must hold one weight"):
         model.fit(X, y, sample_domain=sd, sample_weight=w[:5])
+
+
+def test_labelled_target_rows_train_at_weight_one_as_in_the_pipeline():
+    """The target labels a user gives are used, as the pipeline uses them: the same weights, the same
+    fit. (They only informed the weighter: a class held by target rows alone was never predicted.)"""
+    from sktransfer import make_da_pipeline
+
+    X, y_true, sd = make_domain_shift(150, n_features=4, n_classes=3, mask_target=False, random_state=0)
+    y = np.where(sd < 0, -1, y_true)
+    labelled_target = np.flatnonzero(sd < 0)[::5]
+    y[labelled_target] = y_true[labelled_target]
+    # A fourth class that only labelled target rows hold, in a corner of its own.
+    y[labelled_target[:4]] = 3
+    X[labelled_target[:4], 0] += 8.0
+    model = ImportanceWeightedEstimator(LogisticRegression(), KLIEP(random_state=0)).fit(X, y, sample_domain=sd)
+    pipe = make_da_pipeline(KLIEP(random_state=0), LogisticRegression()).fit(X, y, sample_domain=sd)
+    rows = np.flatnonzero(y != -1)
+    np.testing.assert_allclose(model.weights_, pipe.sample_weight_)
+    np.testing.assert_allclose(model.weights_, np.where(sd < 0, 1.0, model.weighter_.weights_)[rows])
+    np.testing.assert_allclose(model.estimator_.coef_, pipe[-1].coef_)
+    np.testing.assert_array_equal(model.classes_, [0, 1, 2, 3])
+    np.testing.assert_array_equal(model.predict(X[labelled_target[:4]]), 3)
