@@ -247,7 +247,10 @@ def extract_torch_features_first(data_home: str, dataset_names, max_rows: int | 
     dataset's load) and with ADAPT. The features are cached per process, so
     the later loads of those datasets extract nothing: the suite's full
     command, whose deep digits come after three other datasets, crashed at
-    them in an environment with TensorFlow before this ran first.
+    them in an environment with TensorFlow before this ran first. (The crash
+    is Triton's import after TensorFlow >= 2.20, tensorflow/tensorflow#124205;
+    ``sktransfer.deep`` now blocks Triton there instead, with a warning.
+    Extracting first keeps Triton importable and the runs as they were.)
     """
     from benchmarks._suite_datasets import DATASETS
 
