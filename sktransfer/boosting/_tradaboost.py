@@ -11,6 +11,7 @@ from sklearn.tree import DecisionTreeClassifier
 from sklearn.utils.multiclass import check_classification_targets
 
 from .._compat import StrOptions, _fit_context
+from .._labelled_score import LabelledScoreMixin
 from ._base import _BaseTransferBoosting
 from ._samme import SammeVoteMixin
 from ._weights import boost, source_beta
@@ -18,7 +19,7 @@ from ._weights import boost, source_beta
 __all__ = ["TrAdaBoostClassifier"]
 
 
-class TrAdaBoostClassifier(SammeVoteMixin, ClassifierMixin, _BaseTransferBoosting):
+class TrAdaBoostClassifier(LabelledScoreMixin, SammeVoteMixin, ClassifierMixin, _BaseTransferBoosting):
     """TrAdaBoost: boosting that learns which source rows to trust.
 
     Trains a sequence of classifiers on the labelled source rows and the few

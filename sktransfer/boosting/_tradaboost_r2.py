@@ -12,6 +12,7 @@ from sklearn.tree import DecisionTreeRegressor
 from sklearn.utils.validation import check_is_fitted
 
 from .._compat import StrOptions, _fit_context
+from .._labelled_score import LabelledScoreMixin
 from ._base import _BaseTransferBoosting
 from ._weights import adjusted_errors, boost, source_beta, vote_start, weighted_median
 
@@ -32,7 +33,7 @@ def r2_alpha(eps: float) -> float:
     return math.log((1.0 - eps) / eps)
 
 
-class TrAdaBoostRegressor(RegressorMixin, _BaseTransferBoosting):
+class TrAdaBoostRegressor(LabelledScoreMixin, RegressorMixin, _BaseTransferBoosting):
     """TrAdaBoost.R2: boosting for regression that learns which source rows to trust.
 
     The regression version of :class:`TrAdaBoostClassifier`. Each round fits

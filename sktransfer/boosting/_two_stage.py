@@ -12,6 +12,7 @@ from sklearn.tree import DecisionTreeRegressor
 from sklearn.utils.validation import check_is_fitted
 
 from .._compat import Interval, StrOptions, _fit_context
+from .._labelled_score import LabelledScoreMixin
 from ._base import _BaseTransferBoosting
 from ._tradaboost_r2 import r2_alpha, regression_loss
 from ._weights import (
@@ -27,7 +28,7 @@ from ._weights import (
 __all__ = ["TwoStageTrAdaBoostRegressor"]
 
 
-class TwoStageTrAdaBoostRegressor(RegressorMixin, _BaseTransferBoosting):
+class TwoStageTrAdaBoostRegressor(LabelledScoreMixin, RegressorMixin, _BaseTransferBoosting):
     """Two-stage TrAdaBoost.R2: lower the source weight step by step, keep the best step.
 
     At each of ``n_steps`` steps the source rows lose total weight, the badly

@@ -8,18 +8,18 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
-from sklearn.base import BaseEstimator, RegressorMixin, clone, is_classifier
+from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Ridge
-from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils import assert_all_finite
 from sklearn.utils.validation import check_is_fitted
 
 from .._compat import HasMethods, Interval, _fit_context
 from .._delegation import delegate
+from .._labelled_score import LabelledScoreMixin
 from .._pot import EMD_MAX_ITER, import_pot
 from ..base import DomainAwareMixin
-from ._validation import check_y, labelled_rows
+from ._validation import check_y
 
 __all__ = ["JDOTRegressor"]
 
@@ -132,29 +132,8 @@ class _BaseJDOT(DomainAwareMixin, BaseEstimator):
         check_is_fitted(self)
         return self._validate_rows(X, reset=False)
 
-    def score(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> float:
-        """Accuracy (classifier) or R^2 (regressor) on the rows whose label is known.
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Rows to score (target rows, usually).
-        y : array-like of shape (n_samples,)
-            Their true labels; masked rows (``-1`` or ``NaN``) are left out.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Weights of the rows.
-
-        Returns
-        -------
-        score : float
-            The score of the target model on the labelled rows.
-        """
-        X, y, sample_weight = labelled_rows(self, X, y, sample_weight)
-        metric = accuracy_score if is_classifier(self) else r2_score
-        return float(metric(y, self.predict(X), sample_weight=sample_weight))
-
-
-class JDOTRegressor(RegressorMixin, _BaseJDOT):
+class JDOTRegressor(LabelledScoreMixin, RegressorMixin, _BaseJDOT):
     """Joint distribution optimal transport for regression: learn on transported labels.
 
     JDOT looks for a predictor ``f`` that makes the joint distribution of
@@ -235,7 +214,6 @@ class JDOTRegressor(RegressorMixin, _BaseJDOT):
         self.max_iter = max_iter
         self.tol = tol
 
-    score = _BaseJDOT.score  # RegressorMixin.score comes first in the MRO; this one skips masked rows
 
     def _default_estimator(self) -> Any:
         return Ridge()

@@ -12,6 +12,7 @@ from sklearn.utils.multiclass import check_classification_targets
 
 from .._compat import Interval, StrOptions
 from .._delegation import delegate
+from .._labelled_score import LabelledScoreMixin
 from ..base import check_takes_sample_weight
 from ._jdot import _BaseJDOT
 
@@ -40,7 +41,7 @@ def _class_scores(estimator: Any, X: np.ndarray, classes: np.ndarray, loss: str)
     return scores
 
 
-class JDOTClassifier(ClassifierMixin, _BaseJDOT):
+class JDOTClassifier(LabelledScoreMixin, ClassifierMixin, _BaseJDOT):
     """Joint distribution optimal transport for classification: learn on transported labels.
 
     JDOT looks for a classifier ``f`` that makes the joint distribution of
@@ -153,7 +154,6 @@ class JDOTClassifier(ClassifierMixin, _BaseJDOT):
         self.max_iter = max_iter
         self.tol = tol
 
-    score = _BaseJDOT.score  # ClassifierMixin.score comes first in the MRO; this one skips masked rows
 
     def _default_estimator(self) -> Any:
         return LogisticRegression()

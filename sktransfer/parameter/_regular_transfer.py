@@ -8,16 +8,16 @@ from typing import Any
 import numpy as np
 import scipy.linalg
 from numpy.typing import ArrayLike
-from sklearn.base import BaseEstimator, RegressorMixin, clone, is_classifier
+from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.linear_model import Ridge
-from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils.validation import check_is_fitted
 
 from .._compat import HasMethods, Interval, _fit_context
+from .._labelled_score import LabelledScoreMixin
 from .._sample_weights import check_sample_weight
 from ..base import DomainAwareMixin, check_takes_sample_weight
 from ..domain import Domains
-from ._validation import check_y, labelled_rows
+from ._validation import check_y
 
 __all__ = ["RegularTransferRegressor"]
 
@@ -106,27 +106,6 @@ class _BaseRegularTransfer(DomainAwareMixin, BaseEstimator):
         self.coef_ = theta[:, :d]
         self.intercept_ = theta[:, d] if self.fit_intercept else np.zeros(theta.shape[0])
 
-    def score(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> float:
-        """Accuracy (classifiers) or R^2 (regressors) on the rows whose label is known.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Test rows.
-        y : array-like of shape (n_samples,)
-            True labels; masked rows (``-1`` or ``NaN``) are left out.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Row weights.
-
-        Returns
-        -------
-        score : float
-            The score of the adapted model on the labelled rows.
-        """
-        X, y, sample_weight = labelled_rows(self, X, y, sample_weight)
-        metric = accuracy_score if is_classifier(self) else r2_score
-        return float(metric(y, self.predict(X), sample_weight=sample_weight))
-
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(
         self,
@@ -177,7 +156,7 @@ class _BaseRegularTransfer(DomainAwareMixin, BaseEstimator):
         return self
 
 
-class RegularTransferRegressor(RegressorMixin, _BaseRegularTransfer):
+class RegularTransferRegressor(LabelledScoreMixin, RegressorMixin, _BaseRegularTransfer):
     """Least squares on the target rows, penalised towards the source solution.
 
     A linear model ``source_estimator`` is fitted on the labelled source rows,
@@ -292,9 +271,6 @@ class RegularTransferRegressor(RegressorMixin, _BaseRegularTransfer):
         self.alpha = alpha
         self.source_estimator = source_estimator
         self.fit_intercept = fit_intercept
-
-    # RegressorMixin.score comes first in the MRO; this one leaves masked rows out.
-    score = _BaseRegularTransfer.score
 
     def _default_source_estimator(self) -> Any:
         return Ridge(fit_intercept=self.fit_intercept)

@@ -17,13 +17,14 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from .._compat import HasMethods, Interval
+from .._labelled_score import LabelledScoreMixin
 from ._penalised_logistic import penalised_logistic_loss
 from ._regular_transfer import _BaseRegularTransfer
 
 __all__ = ["RegularTransferClassifier"]
 
 
-class RegularTransferClassifier(ClassifierMixin, _BaseRegularTransfer):
+class RegularTransferClassifier(LabelledScoreMixin, ClassifierMixin, _BaseRegularTransfer):
     """Logistic regression on the target rows, penalised towards the source solution.
 
     A linear classifier ``source_estimator`` is fitted on the labelled source
@@ -160,9 +161,6 @@ class RegularTransferClassifier(ClassifierMixin, _BaseRegularTransfer):
         self.fit_intercept = fit_intercept
         self.max_iter = max_iter
         self.tol = tol
-
-    # ClassifierMixin.score comes first in the MRO; this one leaves masked rows out.
-    score = _BaseRegularTransfer.score
 
     def _default_source_estimator(self) -> Any:
         return LogisticRegression(fit_intercept=self.fit_intercept)

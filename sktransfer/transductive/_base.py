@@ -5,12 +5,11 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.metrics import accuracy_score
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from .._compat import _fit_context
-from .._rows import labelled_rows_for_score
+from .._labelled_score import LabelledScoreMixin
 from ..base import DomainAwareMixin
 from ..domain import Domains, prediction_domains
 
@@ -30,7 +29,7 @@ def unit_rows(Z: np.ndarray) -> np.ndarray:
     return np.divide(Z, norms, out=np.zeros_like(Z), where=norms > 0)
 
 
-class BaseTransductiveClassifier(DomainAwareMixin, ClassifierMixin, BaseEstimator):
+class BaseTransductiveClassifier(LabelledScoreMixin, DomainAwareMixin, ClassifierMixin, BaseEstimator):
     """Classifier fitted on labelled source rows and unlabelled target rows together.
 
     ``fit(X, y, sample_domain)`` validates ``X``, the labels and the domains
@@ -138,23 +137,3 @@ class BaseTransductiveClassifier(DomainAwareMixin, ClassifierMixin, BaseEstimato
             Labels from ``classes_``.
         """
         return self.classes_[np.argmax(self._all_scores(X, sample_domain), axis=1)]
-
-    def score(self, X: ArrayLike, y: ArrayLike, sample_weight: ArrayLike | None = None) -> float:
-        """Accuracy on the rows whose label is known (masked rows are left out).
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-            Test rows, treated as target rows.
-        y : array-like of shape (n_samples,)
-            True labels; masked rows (``-1``) are left out.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Row weights.
-
-        Returns
-        -------
-        score : float
-            Accuracy of ``predict(X)`` on the labelled rows.
-        """
-        X, y, sample_weight = labelled_rows_for_score(self, X, y, sample_weight)
-        return float(accuracy_score(y, self.predict(X), sample_weight=sample_weight))
