@@ -129,6 +129,7 @@ def finetune(
     if method == "partial_fit":
         if owner.finetune_params:
             estimator.set_params(**owner.finetune_params)
+            _drop_built_optimizer(estimator)
         run_epochs(estimator, X, y, owner.n_finetune_iter, rng, kwargs, weights)
         return
     if is_classifier(estimator):
@@ -138,6 +139,21 @@ def finetune(
     if owner.finetune_params:
         estimator.set_params(**owner.finetune_params)
     estimator.fit(X, y, **_weight_kwargs(weights))
+
+
+def _drop_built_optimizer(estimator: Any) -> None:
+    """Make an MLP build its optimiser anew, from the fine-tuning settings just set.
+
+    scikit-learn's MLPs build their optimiser (``_optimizer``, with
+    ``learning_rate_init``, momentum, Adam's betas) on the first
+    ``partial_fit`` and reuse it on every later one, so
+    ``finetune_params={"learning_rate_init": 1e-4}`` changed ``get_params()``
+    but not the steps: the fine-tuning ran at the pretraining rate. Without
+    the attribute the next ``partial_fit`` builds one from the current
+    parameters (Adam's moment estimates start again, as a new phase's should).
+    """
+    if hasattr(estimator, "_optimizer"):
+        del estimator._optimizer
 
 
 def run_epochs(

@@ -132,6 +132,28 @@ def test_finetune_params_are_set_before_the_target_phase_and_override_the_count(
     assert model.source_estimator_.learning_rate == 0.1
 
 
+@pytest.mark.parametrize("n_pretrain_iter", [None, 5])
+def test_an_mlp_fine_tunes_at_the_learning_rate_of_finetune_params(n_pretrain_iter):
+    """scikit-learn's MLP reuses the optimiser its first partial_fit built, so the rate set for the
+    target phase was ignored: a rate of 1e-12 moved the weights as far as the pretraining's 1e-3."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    X, y, sd, _ = _data()
+    moved = {}
+    for lr in (1e-12, 0.5):
+        mlp = MLPClassifier(hidden_layer_sizes=(8,), max_iter=20, random_state=0)
+        model = PretrainFineTune(mlp, finetune_params={"learning_rate_init": lr}, n_pretrain_iter=n_pretrain_iter,
+                                 random_state=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model.fit(X, y, sample_domain=sd)
+        assert model.estimator_._optimizer.learning_rate_init == lr
+        moved[lr] = np.abs(model.estimator_.coefs_[0] - model.source_estimator_.coefs_[0]).max()
+    assert moved[1e-12] < 1e-9 < 1e-2 < moved[0.5]
+
+
 def test_warm_start_regressor():
     X, y, sd, _ = _data("regression")
     gbr = GradientBoostingRegressor(n_estimators=5, max_depth=2, random_state=0)
