@@ -72,9 +72,13 @@ class _BaseTransferBoosting(DomainAwareMixin, BaseEstimator):
         domains = self._check_domains(X, y, sample_domain)
         self.estimator_ = clone(self._default_estimator() if self.estimator is None else self.estimator)
         check_takes_sample_weight(self.estimator_, self)
-        rows = domains.labelled.copy()
-        training = _TrainingRows(rows, domains.source[rows], X.shape[0])
         sample_weight = check_sample_weight(sample_weight, X.shape[0], self)
+        rows = domains.labelled.copy()
+        if sample_weight is not None:
+            # A row of weight 0 is a row left out (scikit-learn's convention). Kept, it counted in
+            # the source-row count behind beta and in the mean-1 rescaling of every round's weights.
+            rows &= sample_weight > 0
+        training = _TrainingRows(rows, domains.source[rows], X.shape[0])
         start = starting_weights(sample_weight, rows, training.source, self)
         return X[rows], y[rows], training, check_random_state(self.random_state), start
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from sklearn.base import clone
 from sklearn.linear_model import LinearRegression, LogisticRegression
 
 from sktransfer.boosting import TrAdaBoostClassifier, TrAdaBoostRegressor, TwoStageTrAdaBoostRegressor
@@ -47,6 +48,24 @@ def test_constant_weights_change_nothing(model, task):
     plain = model.fit(X, y, sample_domain=sd).predict(X)
     weighted = model.fit(X, y, sample_domain=sd, sample_weight=np.full(len(y), 7.0)).predict(X)
     np.testing.assert_allclose(weighted, plain)
+
+
+@pytest.mark.parametrize("model, task", CASES, ids=lambda c: type(c).__name__ if not isinstance(c, str) else c)
+def test_zero_weight_is_a_row_left_out(model, task):
+    """scikit-learn's convention. A zero-weight row still counted in beta's source-row count and in
+    the mean-1 rescaling of every round (source_beta_ 0.366 against 0.417 with the rows dropped)."""
+    X, y, sd = _data(task)
+    w = np.ones(len(y))
+    w[:30] = 0.0  # 30 of the 50 source rows
+    keep = w > 0
+    weighted = clone(model).fit(X, y, sample_domain=sd, sample_weight=w)
+    dropped = clone(model).fit(X[keep], y[keep], sample_domain=sd[keep])
+    np.testing.assert_allclose(weighted.predict(X), dropped.predict(X))
+    np.testing.assert_allclose(weighted.estimators_[0].coef_, dropped.estimators_[0].coef_)
+    if hasattr(dropped, "source_beta_"):
+        assert weighted.source_beta_ == dropped.source_beta_
+    np.testing.assert_allclose(weighted.sample_weight_[keep], dropped.sample_weight_)
+    assert np.all(weighted.sample_weight_[~keep] == 0)
 
 
 def test_bad_sample_weight_is_named():
