@@ -119,8 +119,10 @@ def _missing(remote, path, reason):
     )
 
 
-#: files already verified in this process, keyed by path, size, modification time and expected hash:
-#: a loader called again (a benchmark reads its data once per task) does not hash hundreds of MB again
+#: files already verified in this process, keyed by path, inode, size, modification and change times and
+#: expected hash: a loader called again (a benchmark reads its data once per task) does not hash hundreds of
+#: MB again. The change time is in the key because a copy that keeps the size and restores the modification
+#: time (``cp -p``, ``shutil.copy2``) cannot restore it: a same-size bad copy was used without a check.
 _VERIFIED: set[tuple] = set()
 
 
@@ -128,7 +130,7 @@ def _check(path, remote, *, downloaded):
     if remote.sha256 is None:
         return
     stat = path.stat()
-    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns, remote.sha256)
+    key = (str(path.resolve()), stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, remote.sha256)
     if not downloaded and key in _VERIFIED:
         return
     got = sha256sum(path)

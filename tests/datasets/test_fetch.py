@@ -192,3 +192,22 @@ def test_a_verified_file_is_not_hashed_again_until_it_changes(tmp_path, monkeypa
     with pytest.raises(ChecksumError, match="sha256 mismatch"):
         fetch_file(_remote(), folder, download_if_missing=False)
     assert len(calls) == 2
+
+
+def test_a_same_size_copy_with_the_old_modification_time_is_hashed_again(tmp_path):
+    """``cp -p`` or ``shutil.copy2`` of a bad file keeps the size and restores the modification time;
+    it cannot restore the change time, which the verified-file key now holds (the bad copy was used)."""
+    import os
+    import time
+
+    folder = tmp_path / "ds"
+    folder.mkdir()
+    path = folder / "blob.bin"
+    path.write_bytes(CONTENT)
+    fetch_file(_remote(), folder, download_if_missing=False)
+    st = os.stat(path)
+    time.sleep(0.01)  # a change time the kernel can tell apart
+    path.write_bytes(bytes(reversed(CONTENT)))
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    with pytest.raises(ChecksumError, match="sha256 mismatch"):
+        fetch_file(_remote(), folder, download_if_missing=False)
