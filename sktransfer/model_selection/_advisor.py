@@ -14,12 +14,13 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._compat import HasMethods, Interval, _fit_context
 from .._finite import check_magnitude
-from .._rows import _take
+from .._rows import _take, labelled_rows_for_score
 from ..domain import check_domains
 from ._advisor_candidates import default_candidates, default_estimator, default_scorers
 from ._advisor_evidence import (
     adapts,
     candidate_steps,
+    check_maskable,
     combine_evidence,
     committee_agreement,
     fit_candidate,
@@ -27,6 +28,7 @@ from ._advisor_evidence import (
     gather_evidence,
     holdout_fold,
     labelled_cv_correct,
+    masked_copy,
 )
 from ._advisor_layers import check_layers, choose_layer, layer_features
 from ._advisor_report import explain_ranking, plot_ranking
@@ -283,7 +285,10 @@ class TransferAdvisor(BaseEstimator):
         y : array-like of shape (n_samples,)
             Class labels; target rows masked with -1 (a few target rows may
             keep their label: they score the candidates with
-            ``SupervisedScorer`` and train the final refit).
+            ``SupervisedScorer`` and train the final refit). Numbers or
+            booleans: the candidates are trained on copies with the target
+            labels masked, which string labels cannot hold (a ``TypeError``
+            says to encode them as integers first).
         sample_domain : array-like of shape (n_samples,), default=None
             Domain per row (> 0 source, < 0 target); None infers it from
             the mask of ``y``.
@@ -298,6 +303,7 @@ class TransferAdvisor(BaseEstimator):
         y = np.asarray(y)
         domains = check_domains(X, y, sample_domain, needs=("source", "target", "source_labels"),
                                 estimator=self, task="classification")
+        check_maskable(y)  # before any fit: the candidates never see target labels, masked with -1
         if hasattr(X, "shape") and len(X.shape) == 2:
             self.n_features_in_ = int(X.shape[1])
             if np.issubdtype(np.asarray(X).dtype, np.number):
@@ -323,9 +329,8 @@ class TransferAdvisor(BaseEstimator):
             fold = holdout_fold(y, domains, self.test_size, rng)
             n_heldout += len(fold.source_test)
             if repeat == 0:  # every split keeps every target row: their labels and graph are the same in each
-                target_labels = y[fold.target].copy() if len(fold.target_labelled) else None
-                if target_labels is not None:
-                    target_labels[~domains.labelled[fold.target]] = -1
+                target_labels = (masked_copy(y[fold.target], ~domains.labelled[fold.target])
+                                 if len(fold.target_labelled) else None)
                 neighbors = fold_neighbors(X, fold)
             X_train = _take(X, fold.train)
             baseline, summaries = None, {}
@@ -411,20 +416,32 @@ class TransferAdvisor(BaseEstimator):
     def score(self, X: Any, y: ArrayLike) -> float:
         """Accuracy of the chosen candidate on labelled rows (rows treated as target rows).
 
+        Rows whose label is masked (``-1``) cannot be scored and are left
+        out, as every ``score`` of the library leaves them out
+        (``best_estimator_.score`` included): counted as errors, they would
+        make the score of the ``(X, y)`` the advisor was fitted on about
+        the share of labelled rows.
+
         Parameters
         ----------
         X : array-like of shape (n_samples, ...)
             Rows to score.
         y : array-like of shape (n_samples,)
-            Their labels.
+            Their labels, masked where unknown.
 
         Returns
         -------
         score : float
-            Accuracy.
+            Accuracy on the labelled rows.
+
+        Raises
+        ------
+        ValueError
+            If every label in ``y`` is masked.
         """
         self._check_fitted()
-        return float(np.mean(self.predict(X) == np.asarray(y)))
+        X, y = labelled_rows_for_score(self, X, y)
+        return float(np.mean(self.predict(X) == y))
 
     def explain(self) -> str:
         """Which candidate to use and why, as text: the pick, the evidence and each check.

@@ -16,15 +16,55 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.model_selection import train_test_split
 
+from .._labels import _label_kind
 from .._negative_transfer import CONFIDENT, MIN_CONFIDENT_ROWS
 from .._rows import _take
 from ..base import accepts_sample_domain
 from ..pipeline import make_da_pipeline
 from ._neighbor_consistency import neighbor_kappa, target_neighbors
 
-__all__ = ["Fold", "adapts", "candidate_steps", "combine_evidence", "committee_agreement", "fit_candidate",
-           "fold_neighbors", "gather_evidence", "holdout_fold", "labelled_cv_correct", "prediction_summary",
-           "risk_rows"]
+__all__ = ["Fold", "adapts", "candidate_steps", "check_maskable", "combine_evidence", "committee_agreement",
+           "fit_candidate", "fold_neighbors", "gather_evidence", "holdout_fold", "labelled_cv_correct",
+           "masked_copy", "prediction_summary", "risk_rows"]
+
+
+def check_maskable(y: np.ndarray) -> None:
+    """Refuse string class labels: the advisor hides target labels from its candidates with the mask -1.
+
+    numpy writes -1 into an array of strings as a string, cut to the
+    array's width (``'-'`` for 1-character labels), which no check can
+    tell from a real class, so the candidates would learn the masked rows
+    as one more class.
+    """
+    if _label_kind(np.asarray(y), "classification") == "string":
+        raise TypeError(
+            "TransferAdvisor hides the labels of target rows from its candidates by masking them "
+            "with -1, and string class labels cannot hold that mask (numpy writes it into them as "
+            "the string '-1', or '-' for 1-character labels). String labels cannot be masked: encode "
+            "the classes as integers first (sklearn.preprocessing.LabelEncoder fitted on the "
+            "labelled rows), then mark unlabelled rows with -1."
+        )
+
+
+def masked_copy(y: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """A copy of the class labels ``y`` with ``rows`` (a boolean mask or indices) masked with -1.
+
+    The copy's dtype must hold -1: boolean labels would store it as True
+    and unsigned ones cannot store it, so both are widened to the smallest
+    signed integer type that holds them (as :func:`mask_target_labels`
+    does); a model trained on them predicts 0 and 1 for False and True,
+    which compare equal to the original labels. Rows a float ``y`` already
+    masks with NaN are masked with -1 too: NaN beside -1 is an ambiguous
+    mask. String labels are refused (:func:`check_maskable`).
+    """
+    check_maskable(y)
+    out = np.array(y, copy=True)
+    if out.dtype.kind in "ub":
+        out = out.astype(np.promote_types(out.dtype, np.int8))
+    if out.dtype.kind == "f":
+        out[np.isnan(out)] = -1
+    out[rows] = -1
+    return out
 
 
 @dataclass(frozen=True)
@@ -55,8 +95,7 @@ def holdout_fold(y: np.ndarray, domains: Any, test_size: float, rng: Any) -> Fol
     train_source, test_source = train_test_split(
         source, test_size=test_size, stratify=stratify, random_state=rng.randint(2**31 - 1))
     train = np.sort(np.concatenate([train_source, target]))
-    y_train = np.asarray(y[train]).copy()
-    y_train[domains.target[train]] = -1  # a few target labels score the candidates; never train them here
+    y_train = masked_copy(y[train], domains.target[train])  # a few target labels score the candidates; never train
     labelled_target = target[domains.labelled[target]]
     return Fold(train=train, source_test=np.sort(test_source), target=target,
                 target_labelled=labelled_target, y_train=y_train, sd=domains.sample_domain[:n])
@@ -94,9 +133,9 @@ def labelled_cv_correct(spec: Any, estimator: Any, X: Any, y: np.ndarray, domain
     """1.0 / 0.0 per target row whose label the caller gave (in row order), each predicted by the candidate
     trained on every row with that row's fold of labelled target rows masked: what the target labels add to
     a candidate, which the held-out source split (where they are masked) cannot show. None with fewer than 2
-    such rows, or labels that cannot be masked (not numbers)."""
+    such rows, or labels that cannot be masked (not numbers or booleans)."""
     rows = np.flatnonzero(domains.target & domains.labelled)
-    if len(rows) < 2 or np.asarray(y).dtype.kind not in "iuf":
+    if len(rows) < 2 or np.asarray(y).dtype.kind not in "biuf":
         return None
     labels = y[rows]
     fold = np.zeros(len(rows), dtype=int)
@@ -106,8 +145,7 @@ def labelled_cv_correct(spec: Any, estimator: Any, X: Any, y: np.ndarray, domain
     correct = np.zeros(len(rows))
     for k in np.unique(fold):
         held = rows[fold == k]
-        y_fold = np.array(y, copy=True)
-        y_fold[held] = -1
+        y_fold = masked_copy(y, held)
         pipe = fit_candidate(spec, estimator, X, y_fold, domains.sample_domain)
         correct[fold == k] = np.asarray(pipe.predict(_take(X, held))) == y[held]
     return correct

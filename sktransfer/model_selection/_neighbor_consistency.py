@@ -176,15 +176,17 @@ class NeighborhoodConsistencyScorer(DomainScorer):
         self.n_neighbors = n_neighbors
         self.n_components = n_components
 
+    def _check_estimator(self, estimator):
+        if is_regressor(estimator):
+            raise ValueError(
+                f"NeighborhoodConsistencyScorer compares predicted classes, but {type(estimator).__name__} is a "
+                "regressor; score regressors with ImportanceWeightedScorer or DeepEmbeddedValidationScorer.")
+
     def _score(self, estimator, X, y, domains):
         for name in ("n_neighbors", "n_components"):
             value = getattr(self, name)
             if not isinstance(value, Integral) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}.")
-        if is_regressor(estimator):
-            raise ValueError(
-                f"NeighborhoodConsistencyScorer compares predicted classes, but {type(estimator).__name__} is a "
-                "regressor; score regressors with ImportanceWeightedScorer or DeepEmbeddedValidationScorer.")
         rows = np.flatnonzero(domains.target)
         if len(rows) < 2:
             raise ValueError("NeighborhoodConsistencyScorer needs at least two target rows in the fold.")

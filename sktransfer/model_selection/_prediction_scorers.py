@@ -53,6 +53,8 @@ class PredictionEntropyScorer(DomainScorer):
     True
     """
 
+    _reads_proba = True
+
     def _score(self, estimator, X, y, domains):
         return -float(np.mean(_entropy(target_proba(estimator, X, domains, type(self).__name__))))
 
@@ -115,6 +117,8 @@ class MutualInformationScorer(DomainScorer):
     True
     """
 
+    _reads_proba = True
+
     def _score(self, estimator, X, y, domains):
         proba = target_proba(estimator, X, domains, type(self).__name__)
         mean = np.mean(proba, axis=0, keepdims=True)
@@ -128,8 +132,16 @@ class SoftNeighborhoodDensityScorer(DomainScorer):
     to the other target rows, divided by ``temperature``, go through a
     softmax, and the score is the mean entropy of those distributions. A
     model whose target predictions form dense, consistent neighbourhoods
-    scores high (Saito et al. 2021); over-confident collapse onto one class
-    does not, since every neighbour then looks alike only within that class.
+    scores high (Saito et al. 2021). The score reads how alike the rows'
+    predictions are, not whether they tell the classes apart, so a collapse
+    onto one class scores highest of all: when every target row gets the
+    same probability vector (a model that predicts one class everywhere),
+    every similarity is equal, every softmax is uniform over the other
+    ``n_t - 1`` target rows, and the score is its maximum,
+    ``log(n_t - 1)``. The SND of Saito et al. 2021 behaves this way (the
+    same entropy of the same softmax); pair it with a score that sees the
+    classes, such as :class:`MutualInformationScorer` (0, its lowest, for
+    that collapse), or look at the predicted class proportions.
 
     Parameters
     ----------
@@ -143,6 +155,7 @@ class SoftNeighborhoodDensityScorer(DomainScorer):
     See Also
     --------
     PredictionEntropyScorer : Confidence alone.
+    MutualInformationScorer : Confidence and diversity of the classes; lowest for a collapse.
 
     References
     ----------
@@ -165,6 +178,7 @@ class SoftNeighborhoodDensityScorer(DomainScorer):
     True
     """
 
+    _reads_proba = True
     _block = 2048
 
     def __init__(self, temperature: float = 0.05):

@@ -13,7 +13,7 @@ from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils.metadata_routing import MetadataRequest
 
 from .._finite import check_finite_result
-from .._labels import unlabelled_mask
+from .._labels import _task_of, unlabelled_mask
 from .._rows import _take
 from .._sample_weights import check_importance_weights
 from ..base import accepts_sample_domain
@@ -64,6 +64,13 @@ def fold_weights(weighter: Any, rows: np.ndarray, owner: str) -> np.ndarray:
     return check_importance_weights(w, owner)
 
 
+def _missing_method_error(estimator: Any, method: str) -> TypeError:
+    return TypeError(
+        f"{type(estimator).__name__} has no {method}; this scorer needs it. Use a classifier "
+        "with predict_proba (e.g. LogisticRegression) as the final step, or another scorer."
+    )
+
+
 def call_with_domains(estimator: Any, method: str, X: Any, sample_domain: np.ndarray) -> np.ndarray:
     """``estimator.<method>(X)``, with ``sample_domain`` when the method takes it.
 
@@ -72,10 +79,7 @@ def call_with_domains(estimator: Any, method: str, X: Any, sample_domain: np.nda
     """
     func = getattr(estimator, method, None)
     if func is None:
-        raise TypeError(
-            f"{type(estimator).__name__} has no {method}; this scorer needs it. Use a classifier "
-            "with predict_proba (e.g. LogisticRegression) as the final step, or another scorer."
-        )
+        raise _missing_method_error(estimator, method)
     if accepts_sample_domain(estimator, method):
         return np.asarray(func(X, sample_domain=sample_domain))
     return np.asarray(func(X))
@@ -95,8 +99,15 @@ def as_target(rows: np.ndarray) -> np.ndarray:
     return np.full(len(rows), -1, dtype=np.int64)
 
 
-def fold_domains(X: Any, y: ArrayLike | None, sample_domain: ArrayLike | None, owner: str) -> Domains:
+def fold_domains(X: Any, y: ArrayLike | None, sample_domain: ArrayLike | None, owner: str,
+                 task: str = "auto") -> Domains:
     """Domains of a validation fold: ``sample_domain``, else inferred from the mask of ``y``.
+
+    ``owner`` (the scorer's name) is named in errors; ``task`` is how the
+    scored estimator reads the mask (:func:`~sktransfer._labels._task_of`):
+    for a regressor only NaN masks ``y`` and ``-1`` is a target value, as
+    in its ``fit``, so a fold whose labelled rows hold ``-1`` is neither
+    called ambiguous nor read as masked source rows.
 
     The inference is :func:`~sktransfer.domain.check_domains`' rule (labelled
     rows are source, masked rows target) without its refusal of labelled rows
@@ -108,10 +119,10 @@ def fold_domains(X: Any, y: ArrayLike | None, sample_domain: ArrayLike | None, o
     check the whole ``y``.
     """
     if sample_domain is None and y is not None:
-        labelled = ~unlabelled_mask(y)
+        labelled = ~unlabelled_mask(y, task)
         inferred = np.where(labelled, INFERRED_SOURCE, INFERRED_TARGET).astype(np.int64)
-        return replace(check_domains(X, y, inferred, needs=(), estimator=owner), inferred=True)
-    return check_domains(X, y, sample_domain, needs=(), estimator=owner)
+        return replace(check_domains(X, y, inferred, needs=(), estimator=owner, task=task), inferred=True)
+    return check_domains(X, y, sample_domain, needs=(), estimator=owner, task=task)
 
 
 def fold_rows(X: Any, rows: np.ndarray) -> Any:
@@ -136,6 +147,8 @@ class DomainScorer:
     _needs: tuple[str, ...] = ("target",)
     #: Metadata requested from the caller besides ``sample_domain``.
     _extra_metadata: tuple[str, ...] = ()
+    #: Whether the score reads ``predict_proba`` (checked before the fold is read).
+    _reads_proba: bool = False
     #: The likely cause of a NaN or infinite score, for the error.
     _nonfinite_cause: str = (
         "The estimator's predictions on the fold are likely NaN or inf (a diverged fit), or the metric "
@@ -213,14 +226,26 @@ class DomainScorer:
         unknown = set(metadata) - set(self._extra_metadata)
         if unknown:
             raise TypeError(f"{type(self).__name__} got unexpected metadata {sorted(unknown)}.")
-        domains = self._fold(X, y, sample_domain)
+        self._check_estimator(estimator)
+        domains = self._fold(X, y, sample_domain, estimator)
         score = float(self._score(estimator, X, None if y is None else np.asarray(y), domains, **metadata))
         check_finite_result(score, type(self).__name__, "score on this validation fold", self._nonfinite_cause)
         return score
 
-    def _fold(self, X: Any, y: ArrayLike | None, sample_domain: ArrayLike | None) -> Domains:
-        """The validation fold's domains, checked to hold what this scorer needs."""
-        domains = fold_domains(X, y, sample_domain, type(self).__name__)
+    def _check_estimator(self, estimator: Any) -> None:
+        """Refuse an estimator this score cannot read, before the fold is read.
+
+        The fold's mask is read as the estimator reads it (NaN only for a
+        regressor), so a regressor given to a score of classes would
+        otherwise hear about its mask first, not about what it lacks.
+        """
+        if self._reads_proba and not hasattr(estimator, "predict_proba"):
+            raise _missing_method_error(estimator, "predict_proba")
+
+    def _fold(self, X: Any, y: ArrayLike | None, sample_domain: ArrayLike | None, estimator: Any) -> Domains:
+        """The validation fold's domains, the mask of ``y`` read as ``estimator`` reads it, checked to hold what
+        this scorer needs."""
+        domains = fold_domains(X, y, sample_domain, type(self).__name__, _task_of(estimator))
         self._check_fold(domains)
         return domains
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._labels import unlabelled_mask
+from .._labels import _task_of, unlabelled_mask
 from ._scorer_base import (
     DomainScorer,
     as_target,
@@ -77,7 +77,8 @@ class SupervisedScorer(DomainScorer):
             labels = y[rows]
         else:
             labels = np.empty(0)
-        known = ~unlabelled_mask(labels) if labels.size else np.zeros(0, dtype=bool)
+        # read as the estimator reads its y: for a regressor only NaN is the mask and -1 a true value
+        known = ~unlabelled_mask(labels, _task_of(estimator)) if labels.size else np.zeros(0, dtype=bool)
         if not known.any():
             raise ValueError(
                 "SupervisedScorer found no labelled target row in this fold: pass the true target "
@@ -121,7 +122,8 @@ class ImportanceWeightedScorer(DomainScorer):
 
     See Also
     --------
-    DeepEmbeddedValidationScorer : The same idea with a variance-reducing control variate.
+    DeepEmbeddedValidationScorer : The self-normalised weighted loss on the model's representation, with
+        a control variate on its per-row terms.
     sktransfer.reweighting.DiscriminativeWeighter : The default weighter.
 
     References

@@ -8,6 +8,7 @@ the mask of ``y`` (labelled rows are source, masked rows target).
 
 from __future__ import annotations
 
+import warnings
 from numbers import Integral, Real
 from typing import Any
 
@@ -70,6 +71,28 @@ def _check_size(owner: str, param: str, value: Any, allow_none: bool) -> None:
     valid = value >= 1 if isinstance(value, Integral) else 0 < value < 1
     if not valid:
         raise ValueError(f"{owner}: {param} must be {expected}; got {value!r}.")
+
+
+def _warn_unlabelled_only(sample_domain: np.ndarray) -> None:
+    """Warn that target domains without a labelled copy are in no fold of LeaveOneDomainOut.
+
+    Leaving their rows out silently would make a user believe the model
+    selection saw the domain they mean to adapt to.
+    """
+    sources = np.unique(sample_domain[sample_domain > 0])
+    alone = np.setdiff1d(np.unique(-sample_domain[sample_domain < 0]), sources)
+    if alone.size:
+        ids = sorted((-alone).tolist(), reverse=True)
+        rows = int(np.isin(-sample_domain, alone).sum())
+        warnings.warn(
+            f"LeaveOneDomainOut: target domain(s) {ids} have no labelled copy (no source rows with "
+            f"id {', '.join(map(str, sorted(alone.tolist())))}), so no split can hold them out and "
+            f"no training fold holds their {rows} row(s): they are left out of every fold. Give each "
+            "domain both copies (stack_domains(source=[(X1, y1), ...], target=[X1, ...])) or drop "
+            "those rows; fit on every row once the model is chosen to adapt to them.",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 def _split_request(owner: Any) -> MetadataRequest:
@@ -298,11 +321,18 @@ class LeaveOneDomainOut:
     plain scorer (``scoring=None`` or ``"accuracy"``) measures target
     accuracy with metadata routing on or off.
 
+    A target domain ``-k`` without its labelled copy ``+k`` (a new domain
+    with no labels) can neither be held out, having no labels to score,
+    nor join a training fold, which holds the unlabelled copy of the
+    held-out domain only: its rows are in no fold, and ``split`` warns
+    (``UserWarning``) naming those ids. Fit on every row once the model is
+    chosen to adapt to such a domain.
+
     Parameters
     ----------
     max_n_splits : int or None, default=None
         Hold out at most this many domains (the first ones in id order);
-        None holds out every domain that appears as a target.
+        None holds out every domain given both labelled and unlabelled.
 
     See Also
     --------
@@ -379,7 +409,9 @@ class LeaveOneDomainOut:
             The labelled copy of the held-out domain.
         """
         sd = _split_domains(X, y, groups, sample_domain, type(self).__name__).sample_domain
-        for k in self._held_out(X, sd):
+        held_out = self._held_out(X, sd)
+        _warn_unlabelled_only(sd)
+        for k in held_out:
             train = np.flatnonzero(((sd > 0) & (sd != k)) | (sd == -k))
             yield train, np.flatnonzero(sd == k)
 

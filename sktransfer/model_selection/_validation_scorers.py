@@ -49,18 +49,27 @@ def _row_losses(estimator: Any, X: Any, y: np.ndarray, sample_domain: np.ndarray
 
 
 class DeepEmbeddedValidationScorer(DomainScorer):
-    """Deep embedded validation (DEV): importance-weighted source loss with a control variate.
+    """Deep embedded validation (DEV): the self-normalised importance-weighted source loss.
 
     A domain classifier on the representation the final step sees (the
     output of the pipeline's earlier steps applied as to target rows; ``X``
     for a lone estimator)
     gives each labelled source row its density ratio ``w``
-    (out-of-fold, through :class:`~sktransfer.reweighting.DiscriminativeWeighter`);
-    with per-row losses ``l`` and ``L = w l``, DEV is
-    ``mean(L) + eta mean(w) - eta`` with ``eta = -Cov(L, w) / Var(w)``
-    (You et al. 2019, Algorithm 1). The control variate uses ``E[w] = 1`` to
-    cut the variance of the plain importance-weighted estimate. The score is
-    ``-DEV`` (higher is better). Losses are the log loss for classifiers with
+    (out-of-fold, through :class:`~sktransfer.reweighting.DiscriminativeWeighter`),
+    and the ratios are normalised to mean 1 over those rows. With per-row
+    losses ``l`` and ``L = w l``, DEV is ``mean(L) + eta mean(w) - eta``
+    with ``eta = -Cov(L, w) / Var(w)`` (You et al. 2019, Algorithm 1), a
+    control variate built on ``E[w] = 1``. Since the weights have mean 1,
+    ``eta mean(w) - eta`` is 0 (up to rounding) and the score is
+    ``-mean(w l)``: the self-normalised importance-weighted loss, which is
+    what the paper's estimate reduces to when the weights have mean 1. The
+    control variate does not move the point estimate. It acts on the
+    per-row terms ``w_i l_i + eta (w_i - 1)`` (:meth:`risk_terms`), which
+    have the same mean as the ``w_i l_i`` and a row-by-row variance no
+    larger than theirs (``eta`` is the coefficient that minimises it);
+    those terms are what the paired standard errors of
+    :class:`TransferAdvisor` read. The score is ``-DEV`` (higher is
+    better). Losses are the log loss for classifiers with
     ``predict_proba``, else the 0-1 loss; the squared error for regressors.
     As in the paper, where one network serves both domains, the loss is that
     of the model deployed on target rows: source rows go through the
@@ -82,7 +91,7 @@ class DeepEmbeddedValidationScorer(DomainScorer):
 
     See Also
     --------
-    ImportanceWeightedScorer : Without the control variate, in the input space.
+    ImportanceWeightedScorer : The same self-normalised weighting of a metric, in the input space.
 
     References
     ----------
@@ -114,7 +123,9 @@ class DeepEmbeddedValidationScorer(DomainScorer):
         """Per-row terms of the DEV risk: their mean is ``-score``.
 
         Row ``i`` of the fold's labelled source rows contributes
-        ``w_i l_i + eta (w_i - 1)``. Two models scored on the same fold have
+        ``w_i l_i + eta (w_i - 1)``, with ``w`` normalised to mean 1, so the
+        control-variate parts sum to 0 and only lower the terms' variance.
+        Two models scored on the same fold have
         their terms on the same rows, so the paired differences give the
         standard error of the difference of their risks (what
         :class:`TransferAdvisor` tests).
@@ -135,7 +146,7 @@ class DeepEmbeddedValidationScorer(DomainScorer):
         terms : ndarray of shape (n_labelled_source_rows,)
             In the order of the fold's labelled source rows.
         """
-        return self._terms(estimator, X, np.asarray(y), self._fold(X, y, sample_domain))
+        return self._terms(estimator, X, np.asarray(y), self._fold(X, y, sample_domain, estimator))
 
     def _terms(self, estimator, X, y, domains) -> np.ndarray:
         sd = domains.sample_domain

@@ -262,6 +262,61 @@ def test_a_few_target_labels_are_scored():
     assert "labelled target rows, cross-validated" in advisor.explain()
 
 
+def _evidence(row):
+    """What the rule reads of a candidate, comparable with ==."""
+    cv = row["labelled_cv_correct"]
+    return (row["name"], row["final_score"], row["scores"], row["target_class_shares"],
+            None if cv is None else np.asarray(cv).tolist())
+
+
+def test_score_leaves_masked_rows_out():
+    """Like every score of the library: on the (X, y) it was fitted on, masked target rows are not errors."""
+    X, y, sd = make_domain_shift(n_samples=60, shift="prior", random_state=0)
+    advisor = TransferAdvisor(candidates={"none": None}, random_state=0).fit(X, y, sample_domain=sd)
+    labelled = y != -1
+    expected = np.mean(advisor.predict(X[labelled]) == y[labelled])
+    assert advisor.score(X, y) == pytest.approx(expected)
+    assert advisor.score(X, y) == pytest.approx(advisor.best_estimator_.score(X, y))
+    with pytest.raises(ValueError, match="TransferAdvisor.score needs labelled rows"):
+        advisor.score(X, np.full_like(y, -1))
+
+
+@pytest.mark.parametrize("dtype", [bool, np.uint8], ids=["bool", "uint8"])
+def test_boolean_and_unsigned_labels_give_the_evidence_of_integer_labels(dtype):
+    """-1 written into a copy of y stored True (a fake class for every target row) or overflowed: the masked
+    copies widen to a signed type, and the candidates' evidence is that of the same labels as integers."""
+    # every target row keeps its label (neither dtype can hold a mask): the held-out split, the target-label
+    # scores and the labelled cross-validation each mask a copy of y
+    X, y, sd = make_domain_shift(n_samples=80, shift="subspace", mask_target=False, random_state=0)
+    as_int = TransferAdvisor(candidates=SMALL, random_state=0).fit(X, y, sample_domain=sd)
+    other = TransferAdvisor(candidates=SMALL, random_state=0).fit(X, y.astype(dtype), sample_domain=sd)
+    assert [_evidence(row) for row in as_int.ranking_] == [_evidence(row) for row in other.ranking_]
+    assert other.predict(X).dtype == np.dtype(dtype)  # the refit learns the labels as given
+    assert other.score(X, y.astype(dtype)) == pytest.approx(as_int.score(X, y))
+
+
+@pytest.mark.parametrize("labels", [np.array(["a", "b"]), np.array(["cat", "dog"]), np.array(["a", "b"], dtype=object)],
+                         ids=["<U1", "<U3", "object"])
+def test_string_labels_are_refused_before_any_fit(labels):
+    """-1 written into '<U1' labels is '-', which nothing can tell from a class: refused as the library refuses
+    string labels masked with -1, whatever their width."""
+    X, y, sd = make_domain_shift(n_samples=40, mask_target=False, random_state=0)
+    with pytest.raises(TypeError, match="String labels cannot be masked: encode the classes as integers"):
+        TransferAdvisor(candidates=SMALL, random_state=0).fit(X, labels[y], sample_domain=sd)
+
+
+def test_nan_masked_float_labels_with_a_few_target_labels_train_like_minus_one():
+    """Labelled cross-validation wrote -1 beside the NaN masks of the other target rows (an ambiguous mask)."""
+    X, y, sd = make_domain_shift(n_samples=80, mask_target=False, random_state=0)
+    y_fit = mask_target_labels(y, sd)
+    y_fit[np.flatnonzero(sd < 0)[:6]] = y[np.flatnonzero(sd < 0)[:6]]
+    y_nan = np.where(y_fit == -1, np.nan, y_fit.astype(float))
+    a = TransferAdvisor(candidates=SMALL, random_state=0).fit(X, y_fit, sample_domain=sd)
+    b = TransferAdvisor(candidates=SMALL, random_state=0).fit(X, y_nan, sample_domain=sd)
+    assert all(row["labelled_cv_correct"] is not None for row in b.ranking_)
+    assert [_evidence(row) for row in a.ranking_] == [_evidence(row) for row in b.ranking_]
+
+
 def test_clone_and_pickle():
     X, y, sd = make_domain_shift(n_samples=60, random_state=0)
     advisor = TransferAdvisor(candidates=SMALL, random_state=0)

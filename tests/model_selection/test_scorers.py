@@ -99,6 +99,18 @@ def test_soft_neighborhood_density_matches_a_loop_implementation():
     assert blocked(FixedProba().fit(X), X, y) == pytest.approx(got, rel=1e-12)
 
 
+def test_soft_neighborhood_density_scores_a_collapse_onto_one_class_highest():
+    """As the docstring says (and as Saito et al.'s SND does): one probability vector for every target row
+    makes every softmax uniform, the maximum log(n_t - 1), above a model that tells the classes apart."""
+    X, y, proba = _proba_fold()
+    varied = SoftNeighborhoodDensityScorer()(FixedProba().fit(X), X, y)
+    X[6:, 1:] = [1.0, 0.0, 0.0]  # every target row: class 0 with probability 1
+    collapsed = SoftNeighborhoodDensityScorer()(FixedProba().fit(X), X, y)
+    assert collapsed == pytest.approx(np.log(6 - 1), rel=1e-9)  # the entropy clips the 0 of each row to itself
+    assert collapsed > varied
+    assert MutualInformationScorer()(FixedProba().fit(X), X, y) == pytest.approx(0.0, abs=1e-12)
+
+
 def test_importance_weighted_accuracy_uses_the_weighter_weights_on_labelled_source_rows():
     X, y, proba = _proba_fold()
     pred = proba.argmax(1)
@@ -124,6 +136,19 @@ def test_deep_embedded_validation_matches_the_papers_formula_written_out():
     terms = DeepEmbeddedValidationScorer(weighter=FixedWeights()).risk_terms(FixedProba().fit(X), X, y)
     np.testing.assert_allclose(terms, weighted + eta * (w - 1.0), rtol=1e-12)
     assert terms.mean() == pytest.approx(dev, rel=1e-12)
+
+
+def test_dev_score_is_the_self_normalised_weighted_loss_and_the_control_variate_only_steadies_the_terms():
+    """The weights have mean 1, so eta mean(w) - eta is 0: the score is -mean(w l), the docstring's claim.
+    The control variate's effect is on the per-row terms the advisor's paired standard errors read."""
+    X, y, proba = _proba_fold()
+    w = X[:6, 0] / X[:6, 0].mean()
+    loss = np.array([-np.log(proba[i, y[i]]) for i in range(6)])
+    scorer = DeepEmbeddedValidationScorer(weighter=FixedWeights())
+    assert scorer(FixedProba().fit(X), X, y) == pytest.approx(-np.mean(w * loss), rel=1e-12)
+    terms = scorer.risk_terms(FixedProba().fit(X), X, y)
+    assert not np.allclose(terms, w * loss)  # eta is not 0 here: the terms differ row by row
+    assert np.var(terms) < np.var(w * loss)
 
 
 def test_dev_reads_the_representation_the_final_step_sees():
@@ -153,6 +178,52 @@ def test_supervised_scorer_reads_target_labels_or_labelled_target_rows():
         SupervisedScorer()(pipe, X, y_fit, sample_domain=sd)
     with pytest.raises(ValueError, match="target_labels has 3 rows"):
         SupervisedScorer()(pipe, X, y_fit, sample_domain=sd, target_labels=y[:3])
+
+
+def _integer_regression_with_minus_one():
+    """An integer-valued regression target that holds -1 on source and target rows; a Ridge fitted on the source."""
+    from sklearn.linear_model import Ridge
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 3))
+    y = np.round(2 * X[:, 0] + 0.3 * rng.normal(size=80)).astype(int)
+    sd = np.r_[np.ones(40, dtype=int), -np.ones(40, dtype=int)]
+    assert (y[sd > 0] == -1).any() and (y[sd < 0] == -1).any()
+    return X, y, sd, Ridge().fit(X[sd > 0], y[sd > 0])
+
+
+def test_supervised_scorer_keeps_regression_rows_whose_true_value_is_minus_one():
+    """For a regressor only NaN masks a label: the target rows whose true value is -1 are scored too."""
+    from sklearn.metrics import r2_score
+
+    X, y, sd, reg = _integer_regression_with_minus_one()
+    target = sd < 0
+    truth = r2_score(y[target], reg.predict(X[target]))
+    y_fit = np.where(target, np.nan, y)
+    assert SupervisedScorer()(reg, X, y_fit, sample_domain=sd, target_labels=y) == pytest.approx(truth)
+    # routing off (domains inferred from the NaN mask), and the target labels in a fully labelled y
+    assert SupervisedScorer()(reg, X, y_fit, target_labels=y) == pytest.approx(truth)
+    assert SupervisedScorer()(reg, X, y, sample_domain=sd) == pytest.approx(truth)
+
+
+@pytest.mark.parametrize("scorer", [ImportanceWeightedScorer(), DeepEmbeddedValidationScorer(),
+                                    CircularValidationScorer()], ids=lambda s: type(s).__name__)
+def test_scorers_read_the_fold_as_a_regressor_reads_its_y(scorer):
+    """-1 among a regressor's source values is a value, not the class mask: the fold is neither ambiguous
+    (NaN beside -1) nor a fold of masked source rows, and every source row counts."""
+    X, y, sd, reg = _integer_regression_with_minus_one()
+    y_fit = np.where(sd < 0, np.nan, y)
+    assert np.isfinite(scorer(reg, X, y_fit))
+    assert scorer(reg, X, y_fit, sample_domain=sd) == pytest.approx(scorer(reg, X, y_fit))
+
+
+@pytest.mark.parametrize("cls", [PredictionEntropyScorer, MutualInformationScorer, SoftNeighborhoodDensityScorer])
+def test_a_regressor_given_to_a_probability_score_hears_what_it_lacks_not_about_its_mask(cls):
+    """The fold is read with the regressor's mask (NaN only), where a -1-masked y is an error of its own."""
+    X, y, sd, reg = _integer_regression_with_minus_one()
+    y_classes = np.where(sd < 0, -1, y)
+    with pytest.raises(TypeError, match="has no predict_proba"):
+        cls()(reg, X, y_classes, sample_domain=sd)
 
 
 def test_circular_validation_by_hand():

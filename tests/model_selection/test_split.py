@@ -178,6 +178,25 @@ def test_leave_one_domain_out_needs_both_copies_and_max_n_splits_limits():
     assert repr(LeaveOneDomainOut(2)) == "LeaveOneDomainOut(max_n_splits=2)"
 
 
+def test_leave_one_domain_out_warns_about_a_target_domain_without_a_labelled_copy():
+    """A new unlabelled domain -4 can be neither held out nor trained on: split says so, naming it."""
+    import warnings
+
+    doms = _three_domains()
+    X_new = np.random.default_rng(1).normal(size=(5, 3))
+    X, y, sd = stack_domains(source=doms[:2], target=[doms[0][0], doms[1][0], X_new])
+    sd[sd == -3] = -4  # no domain 4 among the sources
+    with pytest.warns(UserWarning, match=r"target domain\(s\) \[-4\] have no labelled copy.*5 row"):
+        splits = list(LeaveOneDomainOut().split(X, y, sample_domain=sd))
+    assert [set(sd[test]) for _, test in splits] == [{1}, {2}]  # the folds are as before
+    assert not any(np.isin(np.flatnonzero(sd == -4), np.concatenate(split)).any() for split in splits)
+    # every domain given twice: no warning
+    X, y, sd = stack_domains(source=doms, target=[Xd for Xd, _ in doms])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(list(LeaveOneDomainOut().split(X, y, sample_domain=sd))) == 3
+
+
 def test_leave_one_domain_out_accepts_lists_of_items():
     X = ["a", "b", "c", "d", "a", "b", "c", "d"]
     y = np.array([0, 1, 0, 1, -1, -1, -1, -1])
