@@ -116,15 +116,39 @@ class Backbone:
     # -- identity ----------------------------------------------------------------
     @property
     def fingerprint(self) -> str:
-        """sha256 of the spec and every weight, so a cache never mixes two models."""
+        """sha256 of the spec, the architecture and every weight: what keys this model's embeddings.
+
+        Two models differing only in parameter-free parts (a ReLU for a Tanh,
+        max for average pooling) differ in :meth:`architecture`, so a cache
+        never mixes them. Its limit: Python code that ``repr`` does not show
+        (a class redefined under the same module and name with another
+        ``forward``, a plain attribute that ``forward`` reads) is not seen;
+        after changing such code, use another cache folder.
+        """
         if self._fingerprint is None:
             torch = import_torch(self.name)
             h = hashlib.sha256(self.source.encode())
+            h.update(self.architecture().encode())
             for key, tensor in self.module.state_dict().items():
                 h.update(key.encode())
                 h.update(tensor.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy())
             self._fingerprint = h.hexdigest()
         return self._fingerprint
+
+    def architecture(self) -> str:
+        """What decides the features besides the weights: the adapter and the model as ``repr`` prints it.
+
+        ``repr`` names every submodule's class and its settings (activations,
+        pooling types, strides). A TorchScript model prints only class names,
+        so its graph, without source locations, is added. Adapters that read
+        the model their own way add their settings.
+        """
+        torch = import_torch(self.name)
+        m = self.module
+        parts = [type(self).__qualname__, f"{type(m).__module__}.{type(m).__qualname__}", repr(m)]
+        if isinstance(m, torch.jit.ScriptModule):
+            parts.append("\n".join(line.split(" # ")[0] for line in str(m.inlined_graph).splitlines()))
+        return "\n".join(parts)
 
     def training_copy(self) -> Backbone:
         """A deep copy that training may change; the shared, cached backbone stays as it is.

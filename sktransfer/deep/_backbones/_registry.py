@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import copy
 import os
+import stat
 import threading
 from collections import OrderedDict
 from typing import Any
@@ -49,6 +50,10 @@ def resolve_backbone(spec: Any, weights: str, modality: str, *, owner: str, down
                      allow_pickle: bool = False) -> Backbone:
     """Load ``spec`` (shared, read-only, through a small LRU cache for string specs).
 
+    Local files (a whole-model backbone, a state-dict ``weights``) are cached
+    by resolved path, modification time and size: a file saved again, or
+    another file reached by the same relative path, is loaded anew.
+
     ``download`` lets timm, torchvision and Hugging Face fetch weights that are
     not in their caches; ``allow_pickle`` lets a local file holding a whole model
     (a pickle or TorchScript, which run code when loaded) be loaded.
@@ -62,11 +67,35 @@ def resolve_backbone(spec: Any, weights: str, modality: str, *, owner: str, down
         spec = "file:" + os.fspath(spec)  # a Path object is a path, whatever its name
     # Whether a whole-model file may be unpickled is part of what was loaded: a model loaded
     # with allow_pickle=True is not handed to a caller that did not allow it.
-    key = (spec, weights, modality) + ((allow_pickle,) if local_path(spec) is not None else ())
+    path = local_path(spec)
+    key = (spec if path is None else _file_identity(path), _weights_identity(weights), modality) + (
+        (allow_pickle,) if path is not None else ())
     hit = _recall(key)
     if hit is not None:
         return hit
     return _remember(key, _load(spec, weights, modality, owner=owner, download=download, allow_pickle=allow_pickle))
+
+
+def _file_identity(path: str) -> tuple:
+    """The cache key of a local file or folder: what it is now, not the text that names it.
+
+    Its resolved absolute path (the same relative path from another working
+    directory is another file), and for a file its modification time and size,
+    so that a file saved again is loaded again. A path that does not exist
+    keeps its text: loading it raises.
+    """
+    try:
+        status = os.stat(path)
+    except OSError:
+        return ("path", path)
+    if stat.S_ISDIR(status.st_mode):
+        return ("folder", os.path.realpath(path))
+    return ("file", os.path.realpath(path), status.st_mtime_ns, status.st_size)
+
+
+def _weights_identity(weights: str) -> str | tuple:
+    """``weights`` as a cache key: ``"pretrained"`` and ``"random"`` as they are, a state-dict file as it is now."""
+    return weights if weights in WEIGHTS else _file_identity(weights)
 
 
 def _recall(key: tuple) -> Backbone | None:

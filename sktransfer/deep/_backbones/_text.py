@@ -64,6 +64,18 @@ class HFTextBackbone(Backbone):
     def features(self, x: Any, layer: int, pooling: str, *, mask: Any = None) -> Any:
         return super().features(x, layer, pooling, mask=x["attention_mask"])
 
+    def architecture(self) -> str:
+        """The model's, plus how this adapter reads it: the pooled output's pooling and norm, and the tokenizer.
+
+        The tokenizer is its full serialised form (vocabulary, normaliser,
+        pre-tokeniser) when it is a fast one, else its class and vocabulary.
+        """
+        tok = self.tokenizer
+        backend = getattr(tok, "backend_tokenizer", None)
+        vocab = backend.to_str() if backend is not None else repr(sorted(tok.get_vocab().items()))
+        return "\n".join([super().architecture(), f"{self.st_pooling}|{self.normalize}|{type(tok).__qualname__}",
+                          vocab])
+
     def tokenize(self, texts: list[str], max_length: int | None) -> dict:
         """Pad to the longest text of the batch (not to ``max_length``) and truncate."""
         return dict(self.tokenizer(texts, padding=True, truncation=True, return_tensors="pt",

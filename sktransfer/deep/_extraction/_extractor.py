@@ -188,7 +188,8 @@ class DeepFeatureExtractor(TransformerMixin, BaseEstimator):
         cache, keys, todo = None, None, np.arange(len(items))
         folder = cache_folder(self.cache, owner=owner)
         if folder is not None:
-            cache = EmbeddingCache(folder, self._cache_config(backbone, runtime, index), self.n_features_out_)
+            config = self._cache_config(backbone, runtime, index, reader)
+            cache = EmbeddingCache(folder, config, self.n_features_out_)
             if cache.check_writable() is not None:  # known before any forward pass, not after the last
                 _warn_unwritable(owner, folder, cache.write_error)
             keys = reader.content_keys(items)
@@ -268,10 +269,16 @@ class DeepFeatureExtractor(TransformerMixin, BaseEstimator):
         """One uncompiled pass (fit's probe: compiling for a batch of one would be wasted)."""
         return self._runner(backbone, runtime, index, compiled=False)(batch)
 
-    def _cache_config(self, backbone: Backbone, runtime: Runtime, index: int) -> str:
-        """Everything but the item that changes a feature vector."""
+    def _cache_config(self, backbone: Backbone, runtime: Runtime, index: int, reader: InputReader) -> str:
+        """Everything but the item that changes a feature vector, as this transform computes it.
+
+        The preprocessing is that of ``reader``, the one that reads the items,
+        not ``preprocess_config_``: after ``set_params(max_length=...)``
+        without a refit, fit's would file the new embeddings under the old
+        setting, for every extractor sharing the folder.
+        """
         return "|".join([type(self).__name__, backbone.fingerprint, backbone.tap_names[index], self.pooling,
-                         repr(self.preprocess_config_), runtime.device.type, str(runtime.dtype)])
+                         repr(reader.preprocess_config(backbone)), runtime.device.type, str(runtime.dtype)])
 
     # -- the hook for subclasses -----------------------------------------------------
     def _input_reader(self) -> InputReader:  # pragma: no cover - abstract

@@ -66,8 +66,11 @@ class ImageFeatureExtractor(DeepFeatureExtractor):
         this process).
     cache : None, str, path or joblib.Memory, default=None
         Folder of the per-item embedding cache, keyed by each item's content and
-        by backbone weights, layer, pooling, preprocessing and precision: CV folds
-        and grid points that share them never recompute. Safe across processes.
+        by backbone architecture and weights, layer, pooling, preprocessing and
+        precision: CV folds and grid points that share them never recompute.
+        Safe across processes. Code that the module's ``repr`` does not show (a
+        class redefined under its old name) is not part of the key: after
+        changing such code, use another folder.
     progress : bool, default=False
         Show a tqdm progress bar.
     on_error : {"raise", "skip"}, default="raise"
@@ -96,8 +99,13 @@ class ImageFeatureExtractor(DeepFeatureExtractor):
     Notes
     -----
     Inputs: a sequence of image paths, of PIL images or of HxW[xC] arrays, an
-    NxHxWxC array (uint8, or floats in [0, 1]), or an NxCxHxW tensor. Arrays
-    already at the backbone's input size are taken as resized and cropped.
+    NxHxWxC array (uint8, or floats in [0, 1]), an NxHxW array of grayscale
+    images, or an NxCxHxW tensor. Arrays already at the backbone's input size
+    are taken as resized and cropped. A single image is not a sequence: wrap
+    it in a list (``[image]``). A 3-D array whose last axis is 3 or 4 and much
+    smaller than the other two, such as ``(224, 224, 3)``, looks like one
+    HxWxC image and raises an error saying so (add a batch axis,
+    ``image[None]``; or, for grayscale images that narrow, a channel axis).
     On CUDA, JPEG files are decoded on the GPU (nvjpeg) and uint8 batches travel
     through pinned memory; normalisation happens on the device.
 

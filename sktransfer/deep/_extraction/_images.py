@@ -66,7 +66,12 @@ class ImageItems:
         return f"file {os.fspath(self.items[i])!r}" if self.kind == "path" else f"image at row {i}"
 
     def content_key(self, i: int) -> bytes:
-        """A hash of the item's content (file bytes, pixels), not of its name."""
+        """A hash of the item's content (file bytes, pixels), not of its name.
+
+        A palette image (modes ``"P"``, ``"PA"``) is hashed as the RGB pixels
+        the model sees: its own bytes are indices into a palette they do not
+        hold, so two images with other palettes would share a key.
+        """
         h = hashlib.blake2b(digest_size=20)
         item = self.items[i]
         if self.kind == "path":
@@ -78,7 +83,7 @@ class ImageItems:
                 raise ImageReadError(f"Cannot read {self.describe(i)}: {exc}") from exc
         elif self.kind == "pil":
             h.update(f"{item.mode}{item.size}".encode())
-            h.update(item.tobytes())
+            h.update((item.convert("RGB") if item.mode in ("P", "PA") else item).tobytes())
         else:
             arr = np.ascontiguousarray(item)
             h.update(f"{arr.dtype}{arr.shape}".encode())
@@ -191,7 +196,9 @@ def pil_resize_crop(image: Any, config: ImageConfig) -> np.ndarray:
 def check_images(X: Any, *, owner: str) -> ImageItems:
     """Classify ``X`` into items of one kind (one NxHxWxC input also kept whole, as uint8, in ``array``).
 
-    Raises a clear error for empty input, mixed kinds and unsupported types.
+    A 3-D array is N grayscale HxW images. Raises a clear error for empty
+    input, mixed kinds, unsupported types and a single unwrapped image (a
+    path, a PIL image, or a 3-D array that looks like one HxWxC image).
     """
     if hasattr(X, "to_numpy") and not hasattr(X, "numpy"):  # pandas Series / one-column frame
         X = X.to_numpy()
@@ -205,6 +212,7 @@ def check_images(X: Any, *, owner: str) -> ImageItems:
         raise TypeError(f"{owner} expects a sequence of images; wrap a single image in a list: [image].")
     if isinstance(X, np.ndarray) and X.dtype.kind in "uif":
         if X.ndim == 3:
+            _check_not_one_image(X, owner)
             X = X[..., None]
         if X.ndim != 4 or X.shape[-1] not in (1, 3, 4):
             raise ValueError(
@@ -238,6 +246,25 @@ def check_images(X: Any, *, owner: str) -> ImageItems:
             f"{owner} cannot read items of type {kind}; pass image paths, PIL images or arrays."
         )
     return ImageItems(items, kind)
+
+
+def _check_not_one_image(X: np.ndarray, owner: str) -> None:
+    """Refuse a 3-D array that looks like one HxWxC image rather than N grayscale HxW images.
+
+    A 3-D array is N grayscale images. One whose last axis is 3 or 4 and at
+    most a quarter of each other axis (``(224, 224, 3)``) is almost surely a
+    single colour image, which would otherwise be read as 224 images of
+    224x3 pixels.
+    """
+    c = X.shape[-1]
+    if c in (3, 4) and min(X.shape[:2]) >= 4 * c:
+        raise ValueError(
+            f"{owner} got an array of shape {X.shape}, which looks like one HxWxC image: a 3-D array is read as "
+            f"N grayscale HxW images, and a last axis of {c}, much smaller than the other two, is more likely "
+            "colour channels. Pass a sequence of images: wrap a single image in a list ([image]) or add a batch "
+            f"axis (image[None]). If it really is {X.shape[0]} grayscale images {c} pixels wide, add a channel "
+            "axis: X[..., None]."
+        )
 
 
 def decode_jpeg_batch(datas: list[bytes], config: ImageConfig, device: Any) -> Any:

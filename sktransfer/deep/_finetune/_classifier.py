@@ -33,6 +33,9 @@ class FineTuneClassifier(ClassifierMixin, _BaseFineTune):
 """ + parameters_doc(classifier=True) + DOC_ATTRS + """
     classes_ : ndarray of shape (n_classes,)
         The class labels.
+    class_weight_ : ndarray of shape (n_classes,) or None
+        The loss weight of each class (None: unweighted), recomputed from
+        ``class_weight`` at every fit and partial_fit, warm starts included.
 
     See Also
     --------
@@ -107,13 +110,13 @@ class FineTuneClassifier(ClassifierMixin, _BaseFineTune):
         name = f"{type(self).__name__}.partial_fit"
         y = self._check_y(y)
         first = not hasattr(self, "classes_")
+        if first and classes is None:
+            raise ValueError(f"{name} needs classes= at its first call.")
+        if self.class_weight == "balanced":  # at every call: the weights are recomputed from each batch
+            raise ValueError(f"{name} cannot balance classes from one batch; pass class_weight as a dict, "
+                             "e.g. dict(zip(classes, compute_class_weight('balanced', classes=classes, "
+                             "y=y_all))).")
         if first:
-            if classes is None:
-                raise ValueError(f"{name} needs classes= at its first call.")
-            if self.class_weight == "balanced":
-                raise ValueError(f"{name} cannot balance classes from one batch; pass class_weight as a dict, "
-                                 "e.g. dict(zip(classes, compute_class_weight('balanced', classes=classes, "
-                                 "y=y_all))).")
             known = np.unique(np.asarray(classes))
             if unlabelled_mask(known, "classification").any():
                 raise ValueError(f"{name} got classes={known.tolist()}, but -1 (or NaN) marks an unlabelled row and "
@@ -125,9 +128,13 @@ class FineTuneClassifier(ClassifierMixin, _BaseFineTune):
                 raise ValueError(f"{name} got classes={np.asarray(classes).tolist()}, not the classes "
                                  f"{known.tolist()} it was first fitted with.")
         self._check_known_labels(y[~unlabelled_mask(y, "classification")], known, f"{name} got")
-        if first:
-            self._classes_given = known
-        return self._fit(X, y, partial=True)
+        # The classes of a network this call builds, read by _encode_targets during this call only:
+        # a failed call must not hand them to a later fit.
+        self._classes_given = known
+        try:
+            return self._fit(X, y, partial=True)
+        finally:
+            self.__dict__.pop("_classes_given", None)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities (softmax of the head's outputs).
@@ -205,20 +212,34 @@ class FineTuneClassifier(ClassifierMixin, _BaseFineTune):
 
     def _encode_targets(self, y: np.ndarray, *, fit: bool) -> np.ndarray:
         if fit:
-            self.classes_ = getattr(self, "_classes_given", None)
-            if self.classes_ is None:
-                self.classes_ = np.unique(y)
-            self.__dict__.pop("_classes_given", None)
-            if len(self.classes_) < 2:
-                n = len(self.classes_)
+            given = self.__dict__.pop("_classes_given", None)  # set by partial_fit (or a subclass) for this fit
+            classes = np.unique(y) if given is None else given
+            if len(classes) < 2:
+                n = len(classes)
                 raise ValueError(f"{type(self).__name__} needs at least 2 classes; got {n} "
-                                 f"class{'' if n == 1 else 'es'}: {self.classes_.tolist()}.")
-            # Weights keyed by the user's labels (a dict, or "balanced" over y), in the order of classes_.
-            self.class_weight_ = None if self.class_weight is None else compute_class_weight(
-                self.class_weight, classes=self.classes_, y=y).astype(np.float32)
+                                 f"class{'' if n == 1 else 'es'}: {classes.tolist()}.")
+            self.classes_ = classes
         else:
             self._check_known_labels(y, self.classes_, f"{type(self).__name__} (warm start) got")
+        self.class_weight_ = self._class_weights(y)
         return np.searchsorted(self.classes_, y).astype(np.int64)
+
+    def _class_weights(self, y: np.ndarray) -> np.ndarray | None:
+        """The loss weight of each class of ``classes_``, in that order, under the current ``class_weight``.
+
+        Recomputed at every fit and partial_fit, warm or not, so that a
+        ``class_weight`` changed by ``set_params`` applies to the next one.
+        A dict is keyed by the user's labels; ``"balanced"`` counts this
+        fit's ``y``, which must then hold every class.
+        """
+        if self.class_weight is None:
+            return None
+        absent = np.setdiff1d(self.classes_, y) if isinstance(self.class_weight, str) else []
+        if len(absent):
+            raise ValueError(f"{type(self).__name__}: class_weight='balanced' weighs the classes by their counts "
+                             f"in y, but classes {absent.tolist()} are not in this fit's y; pass class_weight as "
+                             "a dict.")
+        return compute_class_weight(self.class_weight, classes=self.classes_, y=y).astype(np.float32)
 
     def _n_outputs(self) -> int:
         return len(self.classes_)

@@ -110,7 +110,9 @@ _PARAMETERS = """
 
 _CLASS_WEIGHT = """    class_weight : dict, "balanced" or None, default=None
         Weights of the classes in the loss: a dict keyed by label (missing
-        labels weigh 1), or "balanced" (``compute_class_weight``).
+        labels weigh 1), or "balanced" (``compute_class_weight`` over the
+        ``y`` of each fit; refused by ``partial_fit``, whose batches are too
+        few to count). Applied anew at every fit, warm starts included.
 """
 
 

@@ -158,6 +158,54 @@ def test_saved_whole_model_file_is_a_backbone(tmp_path):
                                rtol=1e-6, atol=1e-7)
 
 
+def _save_newer(obj, path):
+    """``torch.save`` to ``path``, its modification time past the previous file's: a file system clock
+    can be too coarse to tell two quick saves apart."""
+    before = os.stat(path).st_mtime_ns if os.path.exists(path) else 0
+    torch.save(obj, path)
+    if os.stat(path).st_mtime_ns <= before:
+        os.utime(path, ns=(before + 10**9, before + 10**9))
+
+
+def _first_weight(backbone):
+    return next(backbone.module.parameters()).detach().clone()
+
+
+def test_a_weights_file_saved_again_or_reached_from_another_folder_is_loaded_anew(fresh_backbone_cache, tmp_path,
+                                                                                 monkeypatch):
+    state = resolve_backbone("timm:test_resnet", "random", "image", owner="t").module.state_dict()
+
+    def save(folder, shift):
+        folder.mkdir(exist_ok=True)
+        _save_newer({k: v + shift if v.is_floating_point() else v for k, v in state.items()}, folder / "w.pt")
+
+    def load():
+        return resolve_backbone("timm:test_resnet", "w.pt", "image", owner="t")
+
+    monkeypatch.chdir(tmp_path)
+    save(tmp_path, 1.0)
+    first = load()
+    assert load() is first  # an unchanged file is still served from the cache
+    save(tmp_path, 2.0)  # the same name, new weights
+    second = load()
+    torch.testing.assert_close(_first_weight(second), _first_weight(first) + 1.0)
+    save(tmp_path / "other", 3.0)
+    monkeypatch.chdir(tmp_path / "other")  # another file behind the same relative path
+    torch.testing.assert_close(_first_weight(load()), _first_weight(first) + 2.0)
+
+
+def test_a_whole_model_file_saved_again_is_loaded_anew(fresh_backbone_cache, tmp_path):
+    path = tmp_path / "net.pt"
+    torch.manual_seed(0)
+    _save_newer(_Net(), path)
+    first = resolve_backbone(str(path), "pretrained", "image", owner="t", allow_pickle=True)
+    assert resolve_backbone(f"file:{path}", "pretrained", "image", owner="t", allow_pickle=True) is first
+    torch.manual_seed(1)
+    _save_newer(_Net(), path)
+    second = resolve_backbone(str(path), "pretrained", "image", owner="t", allow_pickle=True)
+    assert not torch.equal(_first_weight(second), _first_weight(first))
+
+
 def test_weights_path_loads_a_state_dict(tiny, backbone_of, images, tmp_path):
     original = backbone_of("timm:test_resnet")
     path = tmp_path / "test_resnet.pth"

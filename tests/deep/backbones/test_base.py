@@ -60,3 +60,26 @@ def test_a_training_copy_of_a_user_module_refers_to_it_without_copying_it():
     copy = shared.training_copy()
     assert shared.original is user and copy.original is user
     assert copy.module is not shared.module and copy.module is not user
+
+
+def test_a_fingerprint_covers_the_architecture_and_a_text_adapters_pooling_and_tokenizer(backbone_of):
+    """Equal weights read another way are another model: the fingerprint says so."""
+    import copy
+
+    user = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.ReLU(), torch.nn.AdaptiveAvgPool2d(1))
+    other = torch.nn.Sequential(user[0], torch.nn.Tanh(), torch.nn.AdaptiveMaxPool2d(1))
+    shared = backbone_of(user, "pretrained")
+    assert backbone_of(other, "pretrained").fingerprint != shared.fingerprint
+
+    text = backbone_of("all-MiniLM-L6-v2", "pretrained", "text")
+    for change in ({"st_pooling": "cls"}, {"normalize": not text.normalize}):
+        variant = copy.copy(text)  # the same module and weights
+        variant._fingerprint = None
+        vars(variant).update(change)
+        assert variant.fingerprint != text.fingerprint, change
+    variant = copy.copy(text)
+    variant._fingerprint, variant.tokenizer = None, copy.deepcopy(text.tokenizer)
+    assert variant.fingerprint == text.fingerprint
+    variant._fingerprint = None
+    variant.tokenizer.add_tokens(["sktransferword"])
+    assert variant.fingerprint != text.fingerprint

@@ -241,3 +241,62 @@ def test_write_failure_mid_way_warns_once_and_stops_writing(tiny, images, tmp_pa
     assert len(record) == 1 and len(calls) == 1
     assert _npy_files(tmp_path) == [] and not list(tmp_path.rglob("*.tmp"))
     np.testing.assert_array_equal(out, tiny("timm:test_resnet").fit(images).transform(images))
+
+
+def test_palette_images_with_other_palettes_get_other_entries(tiny, tmp_path):
+    """A palette image's bytes are indices: two images with the same indices and other palettes show the
+    model other pixels, so one must not be served the other's cached features."""
+    from PIL import Image
+
+    indices = np.random.default_rng(0).integers(0, 4, (40, 52), dtype=np.uint8)
+    images = []
+    for palette in ([0, 0, 0, 255, 0, 0, 0, 255, 0, 0, 0, 255], [255, 255, 255, 10, 10, 10, 200, 100, 0, 50, 50, 50]):
+        image = Image.fromarray(indices, mode="P")
+        image.putpalette(palette + [0] * (252 * 3))
+        images.append(image)
+    expected = tiny("timm:test_resnet").fit(images).transform(images)
+    assert not np.allclose(expected[0], expected[1])
+    ext = tiny("timm:test_resnet", cache=tmp_path).fit(images)
+    ext.transform(images[:1])
+    np.testing.assert_allclose(ext.transform(images[1:]), expected[1:], rtol=1e-5, atol=1e-6)
+    assert len(_npy_files(tmp_path)) == 2
+
+
+def _same_weights_other_architecture(kind):
+    """Two models with one state dict that compute other features (parameter-free parts differ)."""
+    import timm
+    import torch
+
+    if kind == "timm global_pool":
+        avg = timm.create_model("test_resnet", num_classes=0, global_pool="avg")
+        other = timm.create_model("test_resnet", num_classes=0, global_pool="max")
+        other.load_state_dict(avg.state_dict())
+        return avg, other
+    conv = torch.nn.Conv2d(3, 4, 3, stride=8)
+    return (torch.nn.Sequential(conv, torch.nn.ReLU(), torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten()),
+            torch.nn.Sequential(conv, torch.nn.Tanh(), torch.nn.AdaptiveMaxPool2d(1), torch.nn.Flatten()))
+
+
+@pytest.mark.parametrize("kind", ["timm global_pool", "activation and pooling"])
+def test_modules_with_equal_weights_and_other_architectures_get_other_entries(tiny, images, tmp_path, kind):
+    """The fingerprint covers the architecture, not only the state dict."""
+    first, second = _same_weights_other_architecture(kind)
+    expected = tiny(second).fit(images).transform(images)
+    tiny(first, cache=tmp_path).fit(images).transform(images)
+    np.testing.assert_allclose(tiny(second, cache=tmp_path).fit(images).transform(images), expected,
+                               rtol=1e-5, atol=1e-6)
+    assert len(list((tmp_path / "sktransfer_embeddings").iterdir())) == 2
+
+
+def test_set_params_without_a_refit_files_embeddings_under_the_settings_transform_used(tmp_path):
+    """transform reads with the current max_length; its entries must not land under fit's, where a
+    fresh extractor with fit's setting would then read them."""
+    texts = ["the quick brown fox jumps over the lazy dog again and again", "a b c d e f g h i j k l m n o p"]
+    short = TextFeatureExtractor(max_length=4).fit(texts).transform(texts)
+    ext = TextFeatureExtractor(max_length=4, cache=tmp_path).fit(texts)
+    long = ext.set_params(max_length=64).transform(texts)
+    assert not np.allclose(long, short)
+    np.testing.assert_allclose(TextFeatureExtractor(max_length=64).fit(texts).transform(texts), long,
+                               rtol=1e-5, atol=1e-6)
+    fresh = TextFeatureExtractor(max_length=4, cache=tmp_path).fit(texts).transform(texts)
+    np.testing.assert_allclose(fresh, short, rtol=1e-5, atol=1e-6)

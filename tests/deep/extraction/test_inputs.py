@@ -215,6 +215,27 @@ def test_unsupported_inputs_raise_clear_errors(tiny, X, error, match):
         tiny().fit(X)
 
 
+@pytest.mark.parametrize("shape", [(40, 52, 3), (40, 52, 4), (16, 16, 4)])
+def test_one_unwrapped_colour_image_array_is_refused_not_read_as_grayscale_rows(tiny, shape):
+    """A 3-D array is N grayscale images; one whose last axis is 3 or 4 and much smaller than the
+    others is a single HxWxC image given without its batch axis, and says how to pass it."""
+    image = np.zeros(shape, np.uint8)
+    advice = r"looks like one HxWxC image.*\[image\].*image\[None\].*grayscale.*X\[\.\.\., None\]"
+    with pytest.raises(ValueError, match=advice):
+        tiny().fit(image)
+    with pytest.raises(ValueError, match=r"looks like one HxWxC image"):
+        tiny().fit(np.zeros((3, 40, 52, 3), np.uint8)).transform(image)
+    assert tiny().fit(image[None]).n_features_out_ > 0
+    assert tiny().fit(image[..., None]).transform(image[..., None]).shape[0] == shape[0]  # grayscale, explicitly
+
+
+@pytest.mark.parametrize("shape", [(2, 30, 3), (10, 12, 4), (5, 30, 44)])
+def test_narrow_or_few_grayscale_images_as_a_3d_array_still_read_as_grayscale(fitted, shape):
+    """Only a last axis much smaller than both others is taken for colour channels."""
+    gray = np.zeros(shape, np.uint8)
+    assert fitted.transform(gray).shape[0] == shape[0]
+
+
 def test_bad_item_in_a_list_names_its_row(fitted):
     items = [np.zeros((8, 8, 3), np.uint8), np.zeros((8, 8, 2), np.uint8)]
     with pytest.raises(ImageReadError, match=r"image at row 1 has shape \(8, 8, 2\)"):

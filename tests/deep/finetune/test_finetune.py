@@ -339,6 +339,23 @@ def test_partial_fit_with_balanced_weights_is_refused():
     X, y = _features(20)
     with pytest.raises(ValueError, match="cannot balance classes from one batch"):
         FineTuneClassifier(None, class_weight="balanced").partial_fit(X, y, classes=[0, 1])
+    clf = FineTuneClassifier(None, class_weight="balanced", max_epochs=1).fit(X, y)
+    with pytest.raises(ValueError, match="cannot balance classes from one batch"):
+        clf.partial_fit(X, y)  # a later call would recompute the weights from its batch alone
+
+
+def test_a_failed_first_partial_fit_leaves_no_classes_for_a_later_fit():
+    X, y = _features(30)
+    y = y + 5  # classes 5 and 6
+    bad = X.copy()
+    bad[0, 0] = np.nan
+    clf = FineTuneClassifier(None, max_epochs=1, random_state=0)
+    with pytest.raises(ValueError, match="NaN"):
+        clf.partial_fit(bad, y, classes=[5, 6, 7, 8])
+    assert "_classes_given" not in vars(clf)
+    clf.fit(X, y)
+    np.testing.assert_array_equal(clf.classes_, [5, 6])
+    assert clf.predict_proba(X).shape == (30, 2)
 
 
 def test_warm_start_continues_from_the_current_weights():

@@ -252,6 +252,24 @@ def test_dict_class_weight_is_keyed_by_the_labels(train_recorder):
     np.testing.assert_array_equal(train_recorder["loops"][0].loss_fn.weight.numpy(), [1.0, 5.0, 1.0])
 
 
+def test_a_changed_class_weight_applies_to_warm_starts_and_partial_fits(train_recorder):
+    """class_weight_ is recomputed at every fit and partial_fit, not kept from the first fit."""
+    X, y = _features(30)
+    clf = FineTuneClassifier(None, max_epochs=1, random_state=0).fit(X, y)
+    assert clf.class_weight_ is None
+    clf.set_params(warm_start=True, class_weight={1: 50.0}).fit(X, y)
+    np.testing.assert_array_equal(clf.class_weight_, [1.0, 50.0])
+    np.testing.assert_array_equal(train_recorder["loops"][-1].loss_fn.weight.numpy(), [1.0, 50.0])
+    clf.set_params(class_weight="balanced").fit(X, y)
+    np.testing.assert_allclose(clf.class_weight_, compute_class_weight("balanced", classes=np.array([0, 1]), y=y), rtol=1e-6)
+    clf.set_params(class_weight={0: 3.0}).partial_fit(X, y)
+    np.testing.assert_array_equal(train_recorder["loops"][-1].loss_fn.weight.numpy(), [3.0, 1.0])
+    clf.set_params(class_weight=None).partial_fit(X, y)
+    assert clf.class_weight_ is None and train_recorder["loops"][-1].loss_fn.weight is None
+    with pytest.raises(ValueError, match=r"classes \[1\] are not in this fit's y"):
+        clf.set_params(class_weight="balanced").fit(X[y == 0], y[y == 0])
+
+
 def test_regressor_loss_is_mse_on_standardised_targets():
     X, _ = _features(40)
     y = 100 + 50 * X[:, 0]
