@@ -48,3 +48,20 @@ def test_score_leaves_masked_rows_out(est):
     assert est.score(X, y) == pytest.approx(expected)
     # and the score of the same rows passed without the masked ones
     assert est.score(X[known], y[known]) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("name", ["FineTuneRegressor", "DomainAdaptationRegressor"])
+def test_a_deep_regressor_scores_the_labelled_rows(name):
+    """Their score was RegressorMixin's, which failed on a NaN-masked y (GridSearchCV: NaN scores)."""
+    pytest.importorskip("torch")
+    import sktransfer.deep as deep
+
+    X, y, sd = make_domain_shift(n_samples=40, task="regression", random_state=0)
+    X = X.astype("float32")
+    est = getattr(deep, name)(backbone=None, max_epochs=2, random_state=0)
+    if name == "DomainAdaptationRegressor":
+        est.fit(X, y, sample_domain=sd)
+    else:
+        est.fit(X[sd > 0], y[sd > 0])
+    known = ~np.isnan(y)
+    assert est.score(X, y) == pytest.approx(r2_score(y[known], est.predict(X[known])))

@@ -13,12 +13,13 @@ from sklearn.base import RegressorMixin
 
 from ..._compat import _fit_context
 from ..._finite import check_finite_result
+from ..._labelled_score import LabelledScoreMixin
 from .._torch import import_torch
 from ._base import _BaseFineTune
 from ._params import DOC_ATTRS, DOC_NOTES, parameters_doc
 
 
-class FineTuneRegressor(RegressorMixin, _BaseFineTune):
+class FineTuneRegressor(LabelledScoreMixin, RegressorMixin, _BaseFineTune):
     __doc__ = """Fine-tune a pretrained backbone with a new regression head.
 
     Targets are standardised for training (mean 0, variance 1 per output) and
