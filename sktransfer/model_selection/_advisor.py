@@ -10,7 +10,7 @@ from numpy.typing import ArrayLike
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils import check_random_state
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from .._compat import HasMethods, Interval, _fit_context
 from .._finite import check_magnitude
@@ -300,7 +300,7 @@ class TransferAdvisor(BaseEstimator):
         """
         if y is None:
             raise ValueError("TransferAdvisor needs y: source labels, target rows masked with -1.")
-        y = np.asarray(y)
+        y = column_or_1d(y, warn=True)  # a column of labels is one label per row, as scikit-learn reads it
         domains = check_domains(X, y, sample_domain, needs=("source", "target", "source_labels"),
                                 estimator=self, task="classification")
         check_maskable(y)  # before any fit: the candidates never see target labels, masked with -1

@@ -9,6 +9,7 @@ import numpy as np
 from joblib import hash as joblib_hash
 from sklearn.base import clone
 
+from .._finite import check_magnitude
 from ..base import accepts_sample_domain
 from ..domain import Domains
 from ._scorer_base import DomainScorer, call_with_domains, fold_rows, target_proba
@@ -77,6 +78,10 @@ class EnsembleAgreementScorer(DomainScorer):
         members = list(self.estimators) if self.estimators is not None else []
         if not members:
             raise ValueError("EnsembleAgreementScorer needs a non-empty list of estimators as its committee.")
+        if hasattr(X, "shape") and len(X.shape) == 2 and np.issubdtype(np.asarray(X).dtype, np.number):
+            # a committee that standardises X (most do) turns squares that overflow into NaN and fails
+            # deep inside a member with scikit-learn's "contains NaN", which names neither cause nor scorer
+            check_magnitude(np.asarray(X), type(self).__name__)
         sd = domains.sample_domain
         key = joblib_hash((X, y, sd, [repr(m) for m in members]))
         cache = self.__dict__.setdefault("_committees", OrderedDict())

@@ -501,3 +501,17 @@ def test_labelled_cross_validation_holds_each_labelled_row_out_once():
     # no target labels, no cross-validation
     masked = mask_target_labels(y, sd)
     assert labelled_cv_correct([], Recording(), X, masked, check_domains(X, masked, sd)) is None
+
+
+def test_a_column_of_labels_is_read_as_one_label_per_row():
+    """As scikit-learn reads it (with its DataConversionWarning); a (n, 1) y failed deep in the evidence
+    with an IndexError."""
+    from sklearn.exceptions import DataConversionWarning
+
+    X, y, sd = make_domain_shift(n_samples=60, shift="subspace", random_state=0)
+    candidates = {"none": None, "coral": [StandardScaler(), CORAL()]}
+    flat = TransferAdvisor(candidates=candidates, random_state=0).fit(X, y, sample_domain=sd)
+    with pytest.warns(DataConversionWarning):
+        column = TransferAdvisor(candidates=candidates, random_state=0).fit(X, y[:, None], sample_domain=sd)
+    assert column.best_ == flat.best_
+    np.testing.assert_array_equal(column.predict(X), flat.predict(X))

@@ -96,3 +96,15 @@ def test_pickle_clone_repr_and_errors():
         EnsembleAgreementScorer([])(ColumnProba(0).fit(X), X, y)
     with pytest.raises(ValueError, match="this validation fold has none"):
         EnsembleAgreementScorer([ColumnProba(0)])(ColumnProba(0).fit(X), X[:20], y[:20])
+
+
+def test_values_whose_squares_overflow_are_refused_by_name():
+    """A committee that standardises X turned them into NaN and failed inside a member with scikit-learn's
+    "Input X contains NaN", which names neither the cause nor the scorer."""
+    from sklearn.preprocessing import StandardScaler
+
+    X, y, sd = make_domain_shift(n_samples=40, random_state=0)
+    committee = [make_da_pipeline(StandardScaler(), CORAL(), LogisticRegression())]
+    pipe = make_da_pipeline(CORAL(), LogisticRegression()).fit(X, y, sample_domain=sd)
+    with pytest.raises(ValueError, match="EnsembleAgreementScorer"):
+        EnsembleAgreementScorer(committee)(pipe, X * 1e300, y, sample_domain=sd)
