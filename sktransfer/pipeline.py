@@ -393,6 +393,7 @@ class DAPipeline(Pipeline):
         """
         Xt, domains, weights, final_params = self._fit_steps(X, y, sample_domain, params)
         final = self.steps[-1][1]
+        self.sample_weight_ = None  # no final step, no weights passed (not the last fit's)
         if not _is_skipped(final):
             Xt, yt, kwargs = self._final_fit_args(
                 Xt, y, sample_domain, domains, weights, final_params.get("fit", {}),
@@ -435,6 +436,7 @@ class DAPipeline(Pipeline):
         """
         Xt, domains, weights, final_params = self._fit_steps(X, y, sample_domain, params)
         final = self.steps[-1][1]
+        self.sample_weight_, self.flip_rate_ = None, None  # this fit's, not an earlier one's
         if _is_skipped(final):
             return Xt
         method = "fit_transform" if hasattr(final, "fit_transform") else "fit"
@@ -447,6 +449,42 @@ class DAPipeline(Pipeline):
         if "sample_domain" in kwargs and domains is not None and accepts_sample_domain(final, "transform"):
             return final.transform(Xt, sample_domain=domains.sample_domain)
         return final.transform(Xt)
+
+    @available_if(_final_has("predict"))
+    def fit_predict(
+        self, X: Any, y: ArrayLike | None = None, sample_domain: ArrayLike | None = None, **params
+    ) -> np.ndarray:
+        """Fit as :meth:`fit`, then predict every row of ``X`` as the domain it was fitted as.
+
+        scikit-learn's ``Pipeline.fit_predict`` calls the final step's
+        ``fit_predict`` on every row: it would leave out the weighters'
+        weights, train the final step on the masked target rows (a
+        classifier learning ``-1`` as a class) and refuse ``sample_domain``.
+        Here the steps and the final estimator are fitted by :meth:`fit`
+        (weights passed, masked rows dropped), and the rows are then
+        predicted with their domains (source rows mapped as in training),
+        masked ones included.
+
+        Parameters
+        ----------
+        X : iterable
+            Source and target rows, stacked.
+        y : array-like of shape (n_samples,), default=None
+            Labels with target labels masked.
+        sample_domain : array-like of shape (n_samples,), default=None
+            Domain id per row; inferred from the mask of ``y`` when None.
+        **params : dict
+            As in :meth:`fit`.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            The fitted pipeline's prediction of every row.
+        """
+        self.fit(X, y, sample_domain, **params)
+        domains = (None if y is None and sample_domain is None
+                   else check_domains(X, y, sample_domain, needs=(), estimator=self))
+        return self.predict(X, sample_domain=None if domains is None else domains.sample_domain)
 
     # ------------------------------------------------------------- inference
     def _transform_steps(self, X: Any, sample_domain: ArrayLike | int | None, routed: Any) -> Any:

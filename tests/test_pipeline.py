@@ -567,3 +567,38 @@ def test_a_weighter_before_a_final_step_that_takes_domains(few_target_labels):
     np.testing.assert_allclose(pipe.sample_weight_, np.where(sd < 0, 1.0, kmm.weights_))
     reference = TrAdaBoostClassifier(random_state=0).fit(X, y, sample_domain=sd, sample_weight=pipe.sample_weight_)
     np.testing.assert_array_equal(pipe.predict(X[sd < 0]), reference.predict(X[sd < 0]))
+
+
+def test_fit_predict_fits_as_fit_does_and_predicts_every_row():
+    """scikit-learn's Pipeline.fit_predict ran the final step's fit_predict on every row: the weighter's
+    weights were left out, the masked target rows trained it, and sample_domain was refused."""
+    from sklearn.cluster import KMeans
+
+    from sktransfer.reweighting import DiscriminativeWeighter
+
+    X, y, sd = make_domain_shift(n_samples=100, n_features=2, random_state=0)
+    make = lambda: make_da_pipeline(DiscriminativeWeighter(), KMeans(3, n_init=1, random_state=0))  # noqa: E731
+    for kwargs in ({}, {"sample_domain": sd}):
+        pipe = make()
+        out = pipe.fit_predict(X, y, **kwargs)
+        reference = make().fit(X, y, **kwargs)
+        np.testing.assert_array_equal(out, reference.predict(X, sample_domain=sd))
+        np.testing.assert_allclose(pipe.sample_weight_, reference.sample_weight_)
+    clf = make_da_pipeline(CORAL(), LogisticRegression())
+    pred = clf.fit_predict(X, y, sample_domain=sd)
+    assert set(np.unique(pred)) <= {0, 1} and len(pred) == len(y)  # never the mask -1
+    np.testing.assert_array_equal(pred, clf.predict(X, sample_domain=sd))
+
+
+def test_sample_weight_and_flip_rate_are_the_last_fits():
+    """With no final step the weights reach nothing: sample_weight_ is None, not an earlier fit's."""
+    from sktransfer.reweighting import KLIEP
+
+    X, y, sd = make_domain_shift(n_samples=30, random_state=0)
+    pipe = make_da_pipeline(KLIEP(random_state=0), LogisticRegression()).fit(X, y, sample_domain=sd)
+    assert pipe.sample_weight_ is not None
+    pipe.set_params(logisticregression="passthrough")
+    assert pipe.fit(X, y, sample_domain=sd).sample_weight_ is None
+    pipe.set_params(logisticregression=LogisticRegression()).fit(X, y, sample_domain=sd)
+    pipe.set_params(logisticregression="passthrough").fit_transform(X, y, sample_domain=sd)
+    assert pipe.sample_weight_ is None and pipe.flip_rate_ is None

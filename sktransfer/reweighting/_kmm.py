@@ -182,6 +182,14 @@ class KMM(BaseWeighter):
 
     def _fit(self, Xs: np.ndarray, Xt: np.ndarray, rng: np.random.RandomState) -> np.ndarray:
         n_s = Xs.shape[0]
+        eps = self.eps if self.eps is not None else (np.sqrt(n_s) - 1.0) / np.sqrt(n_s)
+        if self.B < 1.0 - eps:
+            # The box caps the weights' mean at B and the slab needs it at 1 - eps at least: no weights
+            # satisfy both, and the solver's projection returned every weight at B (mean B) silently.
+            raise ValueError(
+                f"KMM: B={self.B:g} is below 1 - eps = {1.0 - eps:.4g}, so no weights at most B can average "
+                f"1 within eps={eps:.4g} (over {n_s} source rows). Raise B or eps."
+            )
         distances = None  # of every row to every row, when the median heuristic computed them
         if self.gamma is not None:
             self.gamma_ = self.gamma
@@ -218,7 +226,6 @@ class KMM(BaseWeighter):
                 return Phi_s @ (Phi_s.T @ v) + self.reg * v
 
             lipschitz = float(np.linalg.eigvalsh(Phi_s.T @ Phi_s)[-1]) + self.reg
-        eps = self.eps if self.eps is not None else (np.sqrt(n_s) - 1.0) / np.sqrt(n_s)
         weights, self.n_iter_, converged = solve_kmm_qp(
             apply_K, kappa, lipschitz, self.B, n_s * (1.0 - eps), n_s * (1.0 + eps),
             tol=self.tol, max_iter=self.max_iter,

@@ -31,6 +31,16 @@ def test_weights_satisfy_the_box_and_the_slab(B, eps):
     assert abs(b.sum() - n_s) <= n_s * eps_used + 1e-8
 
 
+def test_a_box_below_the_slab_is_refused():
+    """No weights at most B < 1 - eps can average 1 within eps: the projection returned every weight at B
+    (mean 0.5 with B = 0.5) without a word. B = 1 - eps exactly is feasible (every weight at B)."""
+    X, y, sd, _, _ = _domains()
+    with pytest.raises(ValueError, match="B=0.5 is below 1 - eps = 0.99"):
+        KMM(B=0.5, eps=0.01).fit(X, y, sample_domain=sd)
+    b = KMM(B=0.99, eps=0.01, max_iter=5000).fit(X, y, sample_domain=sd).weights_[sd > 0]
+    assert abs(b.mean() - 1.0) <= 0.01 + 1e-9
+
+
 @pytest.mark.parametrize("reg", [0.0, 1.0])
 def test_solution_matches_a_generic_qp_solver(reg):
     """Reference: scipy's SLSQP on the paper's program (Huang et al. 2007, eq. 6),
