@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from sklearn.utils.multiclass import type_of_target
 
-from ..._labels import unlabelled_mask
+from ..._labels import _check_no_stringified_mask, unlabelled_mask
 
 
 @dataclass
@@ -44,11 +44,13 @@ class TaskLabels:
 def task_column(y: Any, owner: str, name: str) -> tuple[np.ndarray, np.ndarray]:
     """One task's labels and their labelled mask; refuses values that are not class labels."""
     y = np.asarray(y)
-    if y.dtype.kind == "O":
+    if y.dtype.kind == "O" and not any(isinstance(v, str) for v in y.tolist()):
         try:  # numbers in an object array (a column of a mixed DataFrame): read them as numbers
             y = y.astype(np.float64)
         except (TypeError, ValueError):
             pass
+    # Strings stay strings: astype(float) also parsed "01" and "1" into one class 1.0, and predict
+    # returned floats where the labels were strings.
     labelled = ~unlabelled_mask(y, "classification")
     kind = type_of_target(y[labelled], input_name="y") if labelled.any() else "binary"
     if kind not in ("binary", "multiclass"):
@@ -67,6 +69,12 @@ def check_task_labels(y: Any, owner: str) -> TaskLabels:
                          "y.reshape(-1, 1) or use FineTuneClassifier.")
     if y.shape[1] == 0:
         raise ValueError(f"{owner} needs at least one task (a column of y); got shape {y.shape}.")
+    if y.dtype.kind in "US":
+        # One task's string labels made numpy turn every column into strings, the other tasks' -1 or
+        # NaN masks included: judged column by column, a column of '0', '1' and '-1' reads as numbers
+        # and '-1' was learnt as a class. Judged over the whole array, as the one-task estimators judge
+        # their y, those masks are refused.
+        _check_no_stringified_mask(np.unique(y).tolist())
     columns, masks = zip(*(task_column(y[:, t], owner, f"task {t} (column {t} of y)") for t in range(y.shape[1])))
     return TaskLabels(list(columns), np.column_stack(masks))
 

@@ -239,3 +239,32 @@ def test_unfitted_and_score_errors():
         clf.score(X, y[:, :1])
     with pytest.raises(ValueError, match="no labelled entry"):
         clf.score(X, -np.ones_like(y))
+
+
+def test_a_mask_that_a_string_task_turned_into_a_string_is_refused():
+    """One task's string labels make numpy turn the whole y into strings, the other task's -1 included;
+    judged column by column '-1' read as a number and was learnt as a class (predicted on unlabelled rows)."""
+    from sktransfer.deep import MultiTaskClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3)).astype("float32")
+    words = np.where(X[:, 0] > 0, "yes", "no")
+    numbers = (X[:, 1] > 0).astype(int)
+    numbers[20:] = -1
+    with pytest.raises(TypeError, match="numpy turns the -1"):
+        MultiTaskClassifier(backbone=None, max_epochs=1, random_state=0).fit(X, np.column_stack([words, numbers]))
+
+
+def test_string_labels_that_read_as_numbers_stay_strings():
+    """An object column of strings was parsed as floats: '01' and '1' merged into the class 1.0."""
+    import pandas as pd
+
+    from sktransfer.deep import MultiTaskClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3)).astype("float32")
+    codes = np.array(["01", "1", "2"])[np.digitize(X[:, 0], [-0.4, 0.4])]
+    Y = pd.DataFrame({"code": codes, "sign": np.where(X[:, 1] > 0, "pos", "neg")})
+    clf = MultiTaskClassifier(backbone=None, max_epochs=2, random_state=0).fit(X, Y)
+    assert clf.classes_[0].tolist() == ["01", "1", "2"]
+    assert set(clf.predict(X)[:, 0]) <= {"01", "1", "2"}
