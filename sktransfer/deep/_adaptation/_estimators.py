@@ -108,6 +108,11 @@ class _DomainAdaptationMixin:
         if not all(isinstance(h, Integral) and not isinstance(h, bool) and h > 0 for h in self.discriminator):
             raise ValueError(f"{owner}: discriminator must be a tuple of positive ints (hidden sizes), "
                              f"got {self.discriminator!r}.")
+        if self.loss == "coral" and self.batch_size < 2:
+            # a covariance needs two rows: every step would fail inside the loss with its own wording
+            raise ValueError(f"{owner}: loss='coral' compares the covariances of each batch's source and target "
+                             f"features, which need 2 rows or more; got batch_size={self.batch_size}. Use "
+                             "batch_size=2 or more (32 is the default).")
         frozen_below_head = self.backbone is None or self.n_trainable_blocks == 0
         if self.loss in FEATURE_LOSSES and self.head == "linear" and frozen_below_head:
             raise ValueError(

@@ -17,7 +17,7 @@ from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.validation import column_or_1d
 
 from ..._compat import StrOptions, _fit_context
-from ..._labels import unlabelled_mask
+from ..._labels import _label_kind, unlabelled_mask
 from ..._rows import labelled_rows_for_score
 from .._torch import import_torch
 from ._base import _BaseFineTune
@@ -196,6 +196,10 @@ class FineTuneClassifier(ClassifierMixin, _BaseFineTune):
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None.")
         y = column_or_1d(np.asarray(y), warn=True)
+        if y.dtype.kind in "OUS":
+            # Strings beside the -1 mask (or None): the library's clear refusal, not numpy's "'<' not
+            # supported between 'int' and 'str'" from inside type_of_target's unique.
+            _label_kind(y, "classification")
         # NaN, like -1, marks an unlabelled row (dropped by _labelled); type_of_target refuses it.
         kind = type_of_target(y[~np.isnan(y)] if y.dtype.kind == "f" else y, input_name="y")
         if kind not in ("binary", "multiclass"):

@@ -240,3 +240,26 @@ def test_on_images_the_trained_blocks_move_and_a_grid_over_depth_runs(images160,
                               cv=KFold(2, shuffle=True, random_state=0))
         search.fit(X, y, sample_domain=sd)
         assert len(search.cv_results_["params"]) == 2
+
+
+def test_coral_with_batches_of_one_row_is_refused_by_its_parameter():
+    """A covariance needs two rows: every step failed inside the loss ("coral_loss needs at least 2 row(s)")."""
+    from sktransfer.datasets import make_domain_shift
+    from sktransfer.deep import DomainAdaptationClassifier
+
+    X, y, sd = make_domain_shift(n_samples=20, random_state=0)
+    with pytest.raises(ValueError, match="batch_size=1"):
+        DomainAdaptationClassifier(backbone=None, loss="coral", batch_size=1, max_epochs=1).fit(
+            X.astype("float32"), y, sample_domain=sd)
+
+
+def test_string_labels_beside_the_mask_get_the_librarys_refusal():
+    """numpy's "'<' not supported between 'int' and 'str'" came out of type_of_target before."""
+    from sktransfer.datasets import make_domain_shift
+    from sktransfer.deep import DomainAdaptationClassifier
+
+    X, y, sd = make_domain_shift(n_samples=20, random_state=0)
+    labels = np.array(["a", "b"], dtype=object)[np.where(y == -1, 0, y)]
+    labels[y == -1] = -1
+    with pytest.raises(TypeError, match="String labels cannot be masked"):
+        DomainAdaptationClassifier(backbone=None, max_epochs=1).fit(X.astype("float32"), labels, sample_domain=sd)
