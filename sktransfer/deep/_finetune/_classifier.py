@@ -196,7 +196,7 @@ class FineTuneClassifier(ClassifierMixin, _BaseFineTune):
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None.")
         y = column_or_1d(np.asarray(y), warn=True)
-        if y.dtype.kind in "OUS":
+        if y.dtype.kind in "US" or (y.dtype.kind == "O" and any(isinstance(v, str) for v in y.tolist())):
             # Strings beside the -1 mask (or None): the library's clear refusal, not numpy's "'<' not
             # supported between 'int' and 'str'" from inside type_of_target's unique.
             _label_kind(y, "classification")
