@@ -27,6 +27,11 @@ __all__ = ["check_layers", "choose_layer", "layer_features"]
 def check_layers(extractor: Any, layers: Any) -> list:
     """The candidate layers as a list, after checking that ``extractor`` can read each."""
     if layers is None:
+        if extractor is not None:
+            # It was dropped without a word: the candidates ran on the raw X (2-D waveforms for an audio
+            # extractor, so a silent pick on raw samples).
+            raise ValueError("TransferAdvisor(extractor=...) reads the layers listed in layers=: pass "
+                             "layers=[extractor.layer] to read the extractor's own layer, or several to compare.")
         return []
     if extractor is None:
         raise ValueError("TransferAdvisor(layers=...) compares layers of a feature extractor: pass extractor= too "
@@ -37,6 +42,9 @@ def check_layers(extractor: Any, layers: Any) -> list:
     layers = list(layers) if isinstance(layers, (list, tuple, np.ndarray, range)) else [layers]
     if not layers:
         raise ValueError("TransferAdvisor(layers=[]) has no layer to compare: pass at least one, or layers=None.")
+    if any(isinstance(layer, (bool, np.bool_)) for layer in layers):
+        # True == 1 as a key: [True, 1] compared one layer, under the name True
+        raise ValueError(f"TransferAdvisor(layers={layers!r}): a layer is an int position or a name, not a bool.")
     if len(set(map(str, layers))) != len(layers):
         raise ValueError(f"TransferAdvisor(layers={layers!r}) lists a layer twice.")
     return layers
@@ -48,6 +56,11 @@ def layer_features(extractor: Any, layers: list, X: Any) -> dict:
     for layer in layers:
         reader = clone(extractor).set_params(layer=layer)
         out[layer] = np.asarray(reader.fit(X).transform(X))
+        same = [other for other in out if other is not layer and np.array_equal(out[other], out[layer])]
+        if same:
+            # two spellings of one layer (-1 and "pooled"): it would vote twice in the committee
+            raise ValueError(f"TransferAdvisor(layers=...) lists one layer twice: {same[0]!r} and {layer!r} give the "
+                             "same features. List each layer once.")
     return out
 
 

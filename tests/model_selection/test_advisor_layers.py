@@ -35,7 +35,7 @@ class Views(BaseEstimator, TransformerMixin):
     def transform(self, X):
         X = np.asarray(X, dtype=float)
         signal, noise, flag = X[:, :4], X[:, 4:8], X[:, 8:9]
-        if self.layer == "signal":
+        if self.layer in ("signal", "main"):  # two names of one layer, as -1 and "pooled" are
             return signal
         if self.layer == "noise":
             return noise
@@ -102,6 +102,12 @@ def test_without_layers_nothing_changes():
     ({"layers": ["signal"]}, "pass extractor= too"),
     ({"layers": [], "extractor": Views()}, "no layer to compare"),
     ({"layers": ["signal", "signal"], "extractor": Views()}, "lists a layer twice"),
+    # the extractor was dropped without a word: the candidates ran on the raw rows
+    ({"extractor": Views()}, "reads the layers listed in layers="),
+    # True == 1 as a dict key: one layer was compared, under the name True
+    ({"layers": [True, 1], "extractor": Views()}, "not a bool"),
+    # two names of one layer voted twice in the committee
+    ({"layers": ["signal", "main"], "extractor": Views()}, "'signal' and 'main' give the same features"),
     ({"layers": [1], "extractor": StandardScaler()}, "does not have"),
 ])
 def test_bad_layer_settings_are_refused_by_name(params, match):
