@@ -230,6 +230,25 @@ def _check_source_labels(y: np.ndarray, labelled: np.ndarray, sd: np.ndarray, ta
             )
 
 
+def signed_labels(y: np.ndarray) -> np.ndarray:
+    """Boolean or unsigned class labels in the smallest signed integer type that holds them and ``-1``.
+
+    Written into either, the mask ``-1`` becomes ``True`` or wraps around. ``uint64`` has no wider signed
+    type (numpy promotes it with ``int8`` to float64, which merged labels past 2**53): it becomes int64
+    when its labels fit, and is refused when they do not. Other labels are returned as they are.
+    """
+    if y.dtype.kind not in "ub":
+        return y
+    if y.dtype == np.uint64:
+        if y.size and int(y.max()) > np.iinfo(np.int64).max:
+            raise ValueError(
+                f"Class labels above {np.iinfo(np.int64).max} (uint64) cannot be masked with -1 in an integer "
+                "type: encode the classes as 0, 1, ... first (sklearn.preprocessing.LabelEncoder)."
+            )
+        return y.astype(np.int64)
+    return y.astype(np.promote_types(y.dtype, np.int8))
+
+
 def mask_target_labels(y: ArrayLike, sample_domain: ArrayLike, *, task: str = "auto") -> np.ndarray:
     """Return a copy of ``y`` with the labels of target rows masked.
 
@@ -276,8 +295,7 @@ def mask_target_labels(y: ArrayLike, sample_domain: ArrayLike, *, task: str = "a
         y = y.astype(float, copy=False)
         y[sd < 0] = np.nan
     else:
-        if y.dtype.kind in "ub":  # -1 does not fit: widen to a signed type that holds every label
-            y = y.astype(np.promote_types(y.dtype, np.int8))
+        y = signed_labels(y)
         y[sd < 0] = -1
     return y
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -44,6 +45,17 @@ def _n_features(X: Any, kind: str) -> int | None:
     return None
 
 
+def _is_item_list(a: Any) -> bool:
+    """A list (or 1-D array) of texts or paths: one domain of items, as an extractor reads it.
+
+    ``target=[texts_1, texts_2]`` is two target domains. Without this, a list of
+    such lists was one domain whose rows were the lists (2 rows, not 5, all id -1).
+    """
+    if not isinstance(a, (list, np.ndarray)) or np.ndim(a) != 1 or len(a) == 0:
+        return False
+    return all(isinstance(v, (str, os.PathLike)) for v in a)
+
+
 def _as_blocks(arg: Any, role: str) -> list[tuple[Any, Any]]:
     """Normalise a ``source=``/``target=`` argument to a list of (X, y or None)."""
 
@@ -58,7 +70,8 @@ def _as_blocks(arg: Any, role: str) -> list[tuple[Any, Any]]:
         return item, None
 
     def is_block(a: Any) -> bool:
-        return isinstance(a, tuple) or hasattr(a, "iloc") or issparse(a) or np.ndim(a) == 2
+        return (isinstance(a, tuple) or hasattr(a, "iloc") or issparse(a) or np.ndim(a) == 2
+                or _is_item_list(a))
 
     if isinstance(arg, (list, tuple)) and len(arg) == 0:
         raise ValueError(

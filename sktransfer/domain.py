@@ -118,6 +118,13 @@ def _as_sample_domain(sample_domain: ArrayLike, n_samples: int) -> np.ndarray:
             "sample_domain must hold integer domain ids (> 0 source, < 0 target); "
             f"got dtype {sd.dtype}."
         )
+    if sd.size and sd.dtype.kind in "uf" and (sd.max() > np.iinfo(np.int64).max or sd.min() < np.iinfo(np.int64).min):
+        # astype(int64) wraps a uint64 id past 2**63 to a negative one (a source row read as a target row)
+        # and turns a float id past the range into INT_MIN
+        raise ValueError(
+            f"sample_domain ids must fit a 64-bit signed integer; got {sd.max() if sd.max() > 0 else sd.min()}. "
+            "Use small ids: 1, 2, ... for source domains, -1, -2, ... for target domains."
+        )
     sd = sd.astype(np.int64)
     if np.any(sd == 0):
         raise ValueError(

@@ -334,6 +334,25 @@ def test_mask_target_labels_on_unsigned_and_boolean_labels(dtype):
     assert y.dtype == dtype  # the caller's array is untouched
 
 
+def test_uint64_labels_become_int64_or_are_refused():
+    """numpy promotes uint64 with int8 to float64: labels came back as floats and merged past 2**53."""
+    masked = mask_target_labels(np.array([0, 1, 1, 0], dtype=np.uint64), [1, 1, -1, -1])
+    assert masked.dtype == np.int64
+    big = np.array([2**62 + 1, 2**62 + 2, 5, 5], dtype=np.uint64)
+    assert len(np.unique(mask_target_labels(big, [1, 1, -1, -1])[:2])) == 2
+    with pytest.raises(ValueError, match="cannot be masked with -1"):
+        mask_target_labels(np.array([2**63 + 1, 1], dtype=np.uint64), [1, -1])
+
+
+def test_sample_domain_ids_past_the_int64_range_are_refused():
+    """astype(int64) wrapped a uint64 id past 2**63 to a negative one: a source row read as a target row."""
+    from sktransfer.domain import check_domains
+
+    for sd in (np.array([2**63 + 1, 1, 2], dtype=np.uint64), np.array([1e30, 1.0, -1.0])):
+        with pytest.raises(ValueError, match="must fit a 64-bit signed integer"):
+            check_domains(np.zeros((3, 1)), sample_domain=sd, needs=())
+
+
 def test_empty_domain_lists_are_refused():
     Xs, ys = np.zeros((3, 2)), np.array([0, 1, 0])
     with pytest.raises(ValueError, match="at least one target domain; got an empty list"):
@@ -358,3 +377,15 @@ def test_numeric_looking_string_labels_are_classes():
     """'-1' among labels that all read as numbers (read from a file) is a class, not the mask."""
     d = check_domains(np.zeros((4, 2)), np.array(["-1", "1", "1", "-1"]), [1, 1, -1, -1])
     assert d.labelled.all()
+
+
+def test_a_list_of_text_lists_is_several_domains():
+    """target=[texts_1, texts_2] was one domain whose rows were the two lists (2 rows, all id -1)."""
+    src, ys = ["open the socket", "send the request", "start the thread"], [0, 0, 1]
+    t1, t2 = ["mail server", "event loop"], ["zip archive", "xml tree", "tar file"]
+    X, y, sd = stack_domains(source=(src, ys), target=[t1, t2])
+    assert X == src + t1 + t2
+    np.testing.assert_array_equal(sd, [1, 1, 1, -1, -1, -2, -2, -2])
+    # one domain of texts is still one domain
+    X, y, sd = stack_domains(source=(src, ys), target=t1)
+    np.testing.assert_array_equal(sd, [1, 1, 1, -1, -1])

@@ -16,7 +16,7 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.model_selection import train_test_split
 
-from .._labels import _label_kind
+from .._labels import _label_kind, signed_labels
 from .._negative_transfer import CONFIDENT, MIN_CONFIDENT_ROWS
 from .._rows import _take
 from ..base import accepts_sample_domain
@@ -59,8 +59,7 @@ def masked_copy(y: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """
     check_maskable(y)
     out = np.array(y, copy=True)
-    if out.dtype.kind in "ub":
-        out = out.astype(np.promote_types(out.dtype, np.int8))
+    out = signed_labels(out)
     if out.dtype.kind == "f":
         out[np.isnan(out)] = -1
     out[rows] = -1
