@@ -100,8 +100,19 @@ class ImageFeatureExtractor(DeepFeatureExtractor):
     -----
     Inputs: a sequence of image paths, of PIL images or of HxW[xC] arrays, an
     NxHxWxC array (uint8, or floats in [0, 1]), an NxHxW array of grayscale
-    images, or an NxCxHxW tensor. Arrays already at the backbone's input size
-    are taken as resized and cropped. A single image is not a sequence: wrap
+    images, or an NxCxHxW tensor. Every other image is resized (its shorter
+    side to the backbone's resize size, 256 for the default) and centre-cropped
+    to the input size (224), as timm's evaluation transform does; an image
+    already at the input size, whatever its kind (array, PIL image or file), is
+    taken as resized and cropped and goes in as it is, so a 224x224 picture
+    and the same picture at 225x225 differ by that crop (cosine 0.96 on a
+    sample photograph). On the CPU, a JPEG file given by its path is decoded at
+    1/2, 1/4 or 1/8 scale when that still covers the resize (libjpeg's draft
+    mode, several times faster on large photographs), then resized: its
+    features differ slightly from the same file opened at full scale (cosine
+    0.989 at 1920x1281, 0.9996 at 1280x854, equal at 640x427), and from the
+    GPU path, which decodes at full scale; extract a collection on one kind of
+    device. A single image is not a sequence: wrap
     it in a list (``[image]``). A 3-D array whose last axis is 3 or 4 and much
     smaller than the other two, such as ``(224, 224, 3)``, looks like one
     HxWxC image and raises an error saying so (add a batch axis,
