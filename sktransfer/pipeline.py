@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 from typing import Any
 
 import numpy as np
@@ -81,6 +82,38 @@ def _inference_method(method: str, verb: str, returns: str):
         """
     # Decorate last: available_if copies the name and docstring when applied.
     return available_if(_final_has(method))(inference)
+
+
+def _nested_domain_estimators(step: Any) -> list[str]:
+    """Names of the domain-aware estimators (adapters, weighters) a step holds inside it, not being one itself."""
+    from .base import DomainAwareMixin
+
+    if _is_skipped(step) or _is_weighter(step) or accepts_sample_domain(step) or not hasattr(step, "get_params"):
+        return []
+    return sorted({type(v).__name__ for v in step.get_params(deep=True).values()
+                   if isinstance(v, DomainAwareMixin) or _is_weighter(v)})
+
+
+def _warn_nested_domain_steps(steps: list, routed: bool, method: str) -> None:
+    """Warn that a domain-aware estimator inside a step cannot receive ``sample_domain``.
+
+    At fit with metadata routing on, it is routed to them (see
+    ``_route_fit_params``); with routing off, or at inference, nothing reaches
+    them, and they infer the domains from ``y``'s mask (labelled target rows
+    read as source rows) or take new rows as target rows.
+    """
+    if routed:
+        return
+    for name, step in steps:
+        inner = _nested_domain_estimators(step)
+        if inner:
+            how = ("with metadata routing off it cannot reach them, so they infer the domains from y's mask "
+                   "(labelled target rows read as source rows, several domains as one); enable routing "
+                   "(sklearn.set_config(enable_metadata_routing=True)) or make them steps of the pipeline"
+                   if method == "fit" else
+                   "it does not reach them at inference, so they take every row as a target row")
+            warnings.warn(f"DAPipeline step {name!r} holds {', '.join(inner)} inside it, which take sample_domain; "
+                          f"{how}.", UserWarning, stacklevel=4)
 
 
 class DAPipeline(Pipeline):
@@ -178,6 +211,15 @@ class DAPipeline(Pipeline):
         super().__init__(steps, transform_input=transform_input, memory=memory, verbose=verbose)
         self.check_negative_transfer = check_negative_transfer
 
+    def __getitem__(self, ind):
+        """A step, or a sub-pipeline (a DAPipeline with this one's settings) for a slice."""
+        out = super().__getitem__(ind)
+        if isinstance(ind, slice):
+            # scikit-learn rebuilds a slice from memory and verbose only: check_negative_transfer=False
+            # came back True, and the slice ran the extra unadapted fit the user had turned off
+            out.set_params(check_negative_transfer=self.check_negative_transfer)
+        return out
+
     def get_metadata_routing(self):
         """Metadata routing: the steps' requests plus this pipeline's own.
 
@@ -254,10 +296,22 @@ class DAPipeline(Pipeline):
                 f"'passthrough'; got {type(final).__name__}."
             )
 
-    def _route_fit_params(self, params: dict) -> dict[str, Bunch]:
-        if get_config().get("enable_metadata_routing", False):
+    def _route_fit_params(self, params: dict, sample_domain: ArrayLike | None = None) -> dict[str, Bunch]:
+        routing = get_config().get("enable_metadata_routing", False)
+        _warn_nested_domain_steps(self.steps, routing, "fit")
+        if routing:
             routed = process_routing(self, "fit", **params)
-            return {name: routed[name] for name, _ in self.steps if not _is_skipped(_)}
+            out = {name: routed[name] for name, step in self.steps if not _is_skipped(step)}
+            if sample_domain is not None:
+                # A domain-aware estimator nested in a step (a ColumnTransformer, a Pipeline, a
+                # FeatureUnion) got nothing and inferred the domains from y's mask, where
+                # scikit-learn's Pipeline routes sample_domain to it. Such a step gets it as
+                # metadata to route on (the steps that take it themselves get it as an argument).
+                for name, step in self.steps:
+                    if name in out and _nested_domain_estimators(step):
+                        out[name] = Bunch(**{m: {**out[name].get(m, {}), "sample_domain": sample_domain}
+                                             for m in _FIT_METHODS})
+            return out
         per_step = {
             name: Bunch(**{m: {} for m in _FIT_METHODS})
             for name, step in self.steps
@@ -282,7 +336,6 @@ class DAPipeline(Pipeline):
         """Fit every step but the last; return X for the last step and the weights."""
         self.steps = list(self.steps)
         self._check_steps()
-        routed = self._route_fit_params(params)
         domains = (
             None
             if y is None and sample_domain is None
@@ -294,6 +347,7 @@ class DAPipeline(Pipeline):
         # such as FeatureAugmentation, still says so).
         regression = domains is not None and domains.inferred and _task_of(self) == "regression"
         step_domains = domains.sample_domain if regression else sample_domain
+        routed = self._route_fit_params(params, step_domains)
         memory = check_memory(self.memory)
         fit_step = memory.cache(_fit_transform_step)
         weights = None
@@ -501,6 +555,8 @@ class DAPipeline(Pipeline):
 
     def _call_final(self, method: str, X: Any, sample_domain: Any, params: dict, *args: Any) -> Any:
         check_is_fitted(self)
+        if sample_domain is not None:
+            _warn_nested_domain_steps(self.steps, False, method)
         if get_config().get("enable_metadata_routing", False):
             routed = process_routing(self, method, **params)
             final_params = routed[self.steps[-1][0]][method]

@@ -602,3 +602,31 @@ def test_sample_weight_and_flip_rate_are_the_last_fits():
     pipe.set_params(logisticregression=LogisticRegression()).fit(X, y, sample_domain=sd)
     pipe.set_params(logisticregression="passthrough").fit_transform(X, y, sample_domain=sd)
     assert pipe.sample_weight_ is None and pipe.flip_rate_ is None
+
+
+def test_a_domain_aware_estimator_nested_in_a_step_gets_sample_domain():
+    """scikit-learn's Pipeline routes sample_domain into a ColumnTransformer; DAPipeline gave it nothing,
+    so the nested CORAL read labelled target rows as source rows. With routing off it cannot reach it:
+    a warning says so, at fit and when sample_domain is passed at inference."""
+    from sklearn import config_context
+    from sklearn.compose import ColumnTransformer
+
+    X, y, sd = make_domain_shift(n_samples=60, shift="subspace", random_state=0)
+    y = y.copy()
+    y[np.flatnonzero(sd < 0)[:15]] = 0  # labelled target rows: the mask alone would call them source
+    reference = CORAL().fit(X, y, sample_domain=sd).mean_target_
+    make = lambda: make_da_pipeline(ColumnTransformer([("coral", CORAL(), [0, 1])]),  # noqa: E731
+                                    check_negative_transfer=False)
+    with config_context(enable_metadata_routing=True):
+        pipe = make().fit(X, y, sample_domain=sd)
+    np.testing.assert_allclose(pipe[0].named_transformers_["coral"].mean_target_, reference)
+    with pytest.warns(UserWarning, match="holds CORAL inside it.*routing off"):
+        make().fit(X, y, sample_domain=sd)
+    with pytest.warns(UserWarning, match="does not reach them at inference"):
+        pipe.transform(X, sample_domain=sd)
+
+
+def test_a_slice_keeps_the_pipelines_settings():
+    pipe = make_da_pipeline(StandardScaler(), CORAL(), LogisticRegression(), check_negative_transfer=False)
+    assert pipe[1:].check_negative_transfer is False
+    assert isinstance(pipe[1:], type(pipe)) and isinstance(pipe[-1], LogisticRegression)
