@@ -84,13 +84,18 @@ def _inference_method(method: str, verb: str, returns: str):
     return available_if(_final_has(method))(inference)
 
 
+def _inner_estimators(step: Any) -> list:
+    """The estimators a step holds inside it (its deep parameters), when it is not itself domain-aware."""
+    if _is_skipped(step) or _is_weighter(step) or accepts_sample_domain(step) or not hasattr(step, "get_params"):
+        return []
+    return [v for v in step.get_params(deep=True).values() if hasattr(v, "fit")]
+
+
 def _nested_domain_estimators(step: Any) -> list[str]:
     """Names of the domain-aware estimators (adapters, weighters) a step holds inside it, not being one itself."""
     from .base import DomainAwareMixin
 
-    if _is_skipped(step) or _is_weighter(step) or accepts_sample_domain(step) or not hasattr(step, "get_params"):
-        return []
-    return sorted({type(v).__name__ for v in step.get_params(deep=True).values()
+    return sorted({type(v).__name__ for v in _inner_estimators(step)
                    if isinstance(v, DomainAwareMixin) or _is_weighter(v)})
 
 
@@ -102,6 +107,13 @@ def _warn_nested_domain_steps(steps: list, routed: bool, method: str) -> None:
     them, and they infer the domains from ``y``'s mask (labelled target rows
     read as source rows) or take new rows as target rows.
     """
+    for name, step in steps:
+        weighters = sorted({type(v).__name__ for v in _inner_estimators(step) if _is_weighter(v)})
+        if method == "fit" and weighters:
+            # routed or not, a weighter's weights leave it through the pipeline that holds it directly
+            warnings.warn(f"DAPipeline step {name!r} holds {', '.join(weighters)} inside it: its weights cannot "
+                          "reach the final step from there and are lost. Make the weighter a step of this "
+                          "pipeline.", UserWarning, stacklevel=4)
     if routed:
         return
     for name, step in steps:

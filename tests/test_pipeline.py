@@ -630,3 +630,19 @@ def test_a_slice_keeps_the_pipelines_settings():
     pipe = make_da_pipeline(StandardScaler(), CORAL(), LogisticRegression(), check_negative_transfer=False)
     assert pipe[1:].check_negative_transfer is False
     assert isinstance(pipe[1:], type(pipe)) and isinstance(pipe[-1], LogisticRegression)
+
+
+def test_a_weighter_nested_in_a_step_warns_that_its_weights_are_lost():
+    """A plain Pipeline step calls its weighter's fit_transform, which returns X: the weights never reached
+    the final step, routing or not, without a word."""
+    from sklearn import config_context
+    from sklearn.pipeline import make_pipeline
+
+    from sktransfer.reweighting import DiscriminativeWeighter
+
+    X, y, sd = make_domain_shift(n_samples=40, random_state=0)
+    for routing in (False, True):
+        with config_context(enable_metadata_routing=routing), \
+                pytest.warns(UserWarning, match="DiscriminativeWeighter inside it: its weights cannot reach"):
+            make_da_pipeline(make_pipeline(StandardScaler(), DiscriminativeWeighter()), LogisticRegression(),
+                             check_negative_transfer=False).fit(X, y, sample_domain=sd)
