@@ -91,12 +91,17 @@ def _inner_estimators(step: Any) -> list:
     return [v for v in step.get_params(deep=True).values() if hasattr(v, "fit")]
 
 
-def _nested_domain_estimators(step: Any) -> list[str]:
-    """Names of the domain-aware estimators (adapters, weighters) a step holds inside it, not being one itself."""
+def _domain_aware_names(estimators: list, weighters_only: bool = False) -> list[str]:
+    """Class names of the domain-aware estimators (adapters, weighters) among ``estimators``."""
     from .base import DomainAwareMixin
 
-    return sorted({type(v).__name__ for v in _inner_estimators(step)
-                   if isinstance(v, DomainAwareMixin) or _is_weighter(v)})
+    return sorted({type(v).__name__ for v in estimators
+                   if _is_weighter(v) or (not weighters_only and isinstance(v, DomainAwareMixin))})
+
+
+def _nested_domain_estimators(step: Any) -> list[str]:
+    """Names of the domain-aware estimators (adapters, weighters) a step holds inside it, not being one itself."""
+    return _domain_aware_names(_inner_estimators(step))
 
 
 def _warn_nested_domain_steps(steps: list, routed: bool, method: str) -> None:
@@ -105,26 +110,25 @@ def _warn_nested_domain_steps(steps: list, routed: bool, method: str) -> None:
     At fit with metadata routing on, it is routed to them (see
     ``_route_fit_params``); with routing off, or at inference, nothing reaches
     them, and they infer the domains from ``y``'s mask (labelled target rows
-    read as source rows) or take new rows as target rows.
+    read as source rows) or take new rows as target rows. A weighter's
+    weights are lost inside a step whatever the routing.
     """
     for name, step in steps:
-        weighters = sorted({type(v).__name__ for v in _inner_estimators(step) if _is_weighter(v)})
+        inner = _inner_estimators(step)
+        weighters = _domain_aware_names(inner, weighters_only=True)
         if method == "fit" and weighters:
             # routed or not, a weighter's weights leave it through the pipeline that holds it directly
             warnings.warn(f"DAPipeline step {name!r} holds {', '.join(weighters)} inside it: its weights cannot "
                           "reach the final step from there and are lost. Make the weighter a step of this "
                           "pipeline.", UserWarning, stacklevel=4)
-    if routed:
-        return
-    for name, step in steps:
-        inner = _nested_domain_estimators(step)
-        if inner:
+        nested = [] if routed else _domain_aware_names(inner)
+        if nested:
             how = ("with metadata routing off it cannot reach them, so they infer the domains from y's mask "
                    "(labelled target rows read as source rows, several domains as one); enable routing "
                    "(sklearn.set_config(enable_metadata_routing=True)) or make them steps of the pipeline"
                    if method == "fit" else
                    "it does not reach them at inference, so they take every row as a target row")
-            warnings.warn(f"DAPipeline step {name!r} holds {', '.join(inner)} inside it, which take sample_domain; "
+            warnings.warn(f"DAPipeline step {name!r} holds {', '.join(nested)} inside it, which take sample_domain; "
                           f"{how}.", UserWarning, stacklevel=4)
 
 
